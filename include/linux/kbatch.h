@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kbatch: per-CPU batch queues and a fair deferred-work poller.
+ *
+ * BATCH QUEUES
+ *
+ * A queue owns one fixed-size ring per possible CPU.  A producer pushes a
+ * task into the ring of the CPU it runs on: a plain store into the slot and
+ * one atomic read-modify-write (release) on the ring's write word that
+ * confirms it.  A phase bit in that word tells the pusher whether a batch is
+ * open; the first pusher after a batch was bounded *leads* the next one.
+ * The leader runs the queue's batch callback, which may wait for a resource
+ * while later pushes on that CPU keep joining the batch, then *bounds* it
+ * with one atomic RMW (acquire) that flips the phase: every push confirmed
+ * before the bound is in the batch, every push after it starts the next one.
+ * A slot is reused only after every task of its batch has been completed.
+ *
+ * Three front ends, one per queue (enum kbatch_mode):
+ *
+ * - KBATCH_TASK: kbatch_submit().  The caller's struct kbatch_req lives on
+ *   its own stack and the slot holds a pointer to it; the leader runs the
+ *   callback in its own context, each task's result is written into its
+ *   request and its caller woken.  Callers may sleep.
+ * - KBATCH_BACKGROUND: kbatch_post().  The slot holds a value; the call
+ *   returns at once, from any context, hardirq included.  The push that
+ *   opens a batch queues the ring's work item on that CPU, and the callback
+ *   runs in kbatch's workqueue.
+ * - KBATCH_REDUCE: kbatch_reduce().  The slot holds a value; the leader
+ *   folds the batch in its own context, followers return at once.
+ *
+ * Contexts sharing a ring: background and reducer pushes disable interrupts
+ * for the few instructions of the push, so hardirq, softirq and process
+ * context pushes on one CPU share its ring safely.  Task-mode pushes come
+ * only from process context and disable preemption.
+ *
+ * A full ring: kbatch_submit() sleeps until the batch holding the oldest
+ * slots is completed (prepare-to-wait and re-check, so no wakeup is lost),
+ * then pushes on the CPU it then runs on.  kbatch_post() and
+ * kbatch_reduce() never wait: they return -EAGAIN and change nothing.
+ * Nothing already accepted is ever dropped.
+ *
+ * Lifetime: kbatch_queue_free() may run while other CPUs push, lead and
+ * wait.  It marks the queue dying (new calls fail with -ESHUTDOWN), waits
+ * for every caller still inside kbatch_submit(), kbatch_post() or
+ * kbatch_reduce() to leave (a percpu_ref: its kill is the grace period that
+ * waits out CPUs in the middle of a push), runs every batch still in a ring
+ * (background), and only then frees the rings.
+ *
+ * DEFERRED-WORK POLLER
+ *
+ * A poller drives many items (struct kbatch_pollable, embedded in the
+ * user's object), each with a poll callback.  kbatch_wake() marks an item,
+ * from any context; the poller runs in cycles, and a cycle polls every item
+ * marked before it began exactly once, however often it was woken.  A wake
+ * that arrives during a cycle, even from the item's own poll, is served in
+ * the next cycle.  See the poller section below.
+ */
+#ifndef _LINUX_KBATCH_H
+#define _LINUX_KBATCH_H
+
+#include <linux/types.h>
+
+struct kbatch_queue;
+struct kbatch_ring;
+struct task_struct;
+
+/**
+ * enum kbatch_mode - the front end a queue serves
+ * @KBATCH_TASK: kbatch_submit(): each caller waits for its own result
+ * @KBATCH_BACKGROUND: kbatch_post(): fire and forget, batches run in a worker
+ * @KBATCH_REDUCE: kbatch_reduce(): the leader folds the batch
+ */
+enum kbatch_mode {
+	KBATCH_TASK,
+	KBATCH_BACKGROUND,
+	KBATCH_REDUCE,
+};
+
+/* Ring size when kbatch_queue_alloc() is passed 0. */
+#define KBATCH_RING_DEFAULT	1024
+/* Smallest and largest ring sizes; sizes are powers of two. */
+#define KBATCH_RING_MIN		2
+#define KBATCH_RING_MAX		65536
+
+/**
+ * struct kbatch_req - a task-mode request; lives on its caller's stack
+ * @arg: the caller's input for the batch callback
+ * @ptr: a second input, for callers that pass a pointer
+ * @result: the task's result, written by kbatch_complete(); valid once
+ *	kbatch_submit() has returned 0 or 1
+ *
+ * Embed it in a larger on-stack structure to pass more; the callback gets
+ * back to that structure with container_of().
+ */
+struct kbatch_req {
+	unsigned long arg;
+	void *ptr;
+	long result;
+	/* private: */
+	struct task_struct *waiter;
+	int done;
+};
+
+/**
+ * struct kbatch_batch - one batch, as its callback sees it
+ *
+ * Lives on the stack of whoever runs the batch (the leader, or the worker
+ * in background mode) and is valid only inside the callback.  Use the
+ * accessors below; the fields are private.
+ */
+struct kbatch_batch {
+	/* private: */
+	struct kbatch_queue *queue;
+	struct kbatch_ring *ring;
+	unsigned long start;
+	unsigned long end;
+	unsigned int len;
+	bool bounded;
+};
+
+/**
+ * typedef kbatch_batch_fn - a queue's batch callback
+ * @batch: the batch; bound it with kbatch_bound() before reading its tasks
+ * @data: the pointer given to kbatch_queue_alloc()
+ *
+ * Runs in the leader's context (task and reducer modes; it may sleep only
+ * if every caller of the queue may) or in kbatch's workqueue (background
+ * mode; may sleep).  It may wait for a resource before bounding: the batch
+ * keeps growing meanwhile.  In task mode it completes each task with
+ * kbatch_complete(); tasks it leaves uncompleted, and the whole batch if it
+ * never bounds, are bounded and completed with -ECANCELED when it returns.
+ */
+typedef void (*kbatch_batch_fn)(struct kbatch_batch *batch, void *data);
+
+struct kbatch_queue *kbatch_queue_alloc(const char *name, enum kbatch_mode mode,
+					unsigned int ring_size,
+					kbatch_batch_fn fn, void *data);
+void kbatch_queue_free(struct kbatch_queue *queue);
+
+int kbatch_submit(struct kbatch_queue *queue, struct kbatch_req *req);
+int kbatch_post(struct kbatch_queue *queue, unsigned long value);
+int kbatch_reduce(struct kbatch_queue *queue, unsigned long value);
+
+unsigned int kbatch_bound(struct kbatch_batch *batch);
+struct kbatch_req *kbatch_batch_req(struct kbatch_batch *batch, unsigned int i);
+unsigned long kbatch_batch_value(struct kbatch_batch *batch, unsigned int i);
+void kbatch_complete(struct kbatch_batch *batch, unsigned int i, long result);
+unsigned int kbatch_batch_cpu(struct kbatch_batch *batch);
+
+/* Return values of kbatch_submit() and kbatch_reduce() that succeeded. */
+#define KBATCH_FOLLOWED	0
+#define KBATCH_LED	1
+
+/*
+ * DEFERRED-WORK POLLER
+ *
+ * Items live in a table of indices fixed at kbatch_poller_alloc(); two
+ * hierarchical wake bitsets (active and alternate) mark woken items, so
+ * finding them costs time in proportion to the woken items, not to the
+ * capacity.  kbatch_wake() sets the item's bit and kicks the poller only
+ * when the active set goes from empty to non-empty.  A cycle takes the
+ * active set as its snapshot and polls each marked item once, at most
+ * @budget items per slice, with cond_resched() between slices.
+ */
+struct kbatch_poller;
+struct kbatch_pollable;
+
+/**
+ * enum kbatch_poll_ret - what a poll callback answers
+ * @KBATCH_POLL_PENDING: not finished; poll again after the next wake
+ * @KBATCH_POLL_DONE: finished; the item leaves the poller and is never
+ *	polled again (as if kbatch_poller_cancel() had been called)
+ */
+enum kbatch_poll_ret {
+	KBATCH_POLL_PENDING,
+	KBATCH_POLL_DONE,
+};
+
+/**
+ * typedef kbatch_poll_fn - an item's poll callback
+ * @item: the item being polled
+ *
+ * Runs in the poller's worker, process context; it may sleep, but a long
+ * sleep delays every other item.  It may call kbatch_wake() on its own item
+ * (served in the next cycle) or on any other.
+ */
+typedef enum kbatch_poll_ret (*kbatch_poll_fn)(struct kbatch_pollable *item);
+
+/**
+ * struct kbatch_pollable - a deferred work item; embed it in your object
+ * @poll: the poll callback, set by kbatch_poller_add()
+ */
+struct kbatch_pollable {
+	kbatch_poll_fn poll;
+	/* private: */
+	struct kbatch_poller *poller;
+	u32 index;
+};
+
+struct kbatch_poller *kbatch_poller_alloc(const char *name, unsigned int capacity,
+					  unsigned int budget);
+void kbatch_poller_free(struct kbatch_poller *poller);
+int kbatch_poller_add(struct kbatch_poller *poller, struct kbatch_pollable *item,
+		      kbatch_poll_fn poll);
+void kbatch_wake(struct kbatch_pollable *item);
+void kbatch_poller_cancel(struct kbatch_pollable *item);
+
+#endif /* _LINUX_KBATCH_H */

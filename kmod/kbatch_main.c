@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kbatch: per-CPU batch queues and a fair deferred-work poller.
+ *
+ * Module load and unload.  Each part is set up in order and torn down in
+ * the reverse order; /dev/kbatch comes last and goes first.
+ */
+#include <linux/debugfs.h>
+#include <linux/init.h>
+#include <linux/module.h>
+
+#include "kbatch_internal.h"
+
+struct dentry *kbatch_debugfs_root;
+
+static int __init kbatch_init(void)
+{
+	int ret;
+
+	kbatch_debugfs_root = debugfs_create_dir("kbatch", NULL);
+
+	ret = kbatch_chardev_init();
+	if (ret)
+		goto err_debugfs;
+	return 0;
+
+err_debugfs:
+	debugfs_remove_recursive(kbatch_debugfs_root);
+	return ret;
+}
+
+static void __exit kbatch_exit(void)
+{
+	kbatch_chardev_exit();
+	debugfs_remove_recursive(kbatch_debugfs_root);
+}
+
+module_init(kbatch_init);
+module_exit(kbatch_exit);
+
+MODULE_DESCRIPTION("kbatch: per-CPU batch queues and a fair deferred-work poller");
+MODULE_AUTHOR("The kbatch developers");
+MODULE_LICENSE("GPL");

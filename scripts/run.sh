@@ -1,0 +1,29 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make run`, the main job: boot the debug kernel with kbatch loaded and
+# drive /dev/kbatch from user space (scripts/vm/demo.sh); print what the
+# demo did and any kernel report.  The whole console is in build/logs/run.log.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+scripts/deps.sh
+kout=$(scripts/build-kernel.sh debug)
+obj=$top/build/obj-debug
+rm -rf "$obj"
+mkdir -p "$obj" "$top/build/logs"
+cp -r Kbuild include kmod kunit "$obj/"
+[ -d samples ] && cp -r samples "$obj/"
+make -s -C "$kout" M="$obj" modules >/dev/null
+make -s -C userspace-test KSELFTEST="$top/build/linux-src/tools/testing/selftests" \
+	OUT="$top/build/utest" >/dev/null
+scripts/vm/mkinitramfs.sh "$top/build/initrd-run.gz" "$obj" /nonexistent \
+	"$top/build/utest/tools/kbatch:bin/kbatch" \
+	"$top/scripts/vm/demo.sh:bin/demo.sh"
+log=$top/build/logs/run.log
+KBATCH_QUIET=1 scripts/vm/run-vm.sh "$kout/arch/x86/boot/bzImage" \
+	"$top/build/initrd-run.gz" run 600 "$log"
+sed -n '/@kb demo-begin/,/@kb demo-end/p' "$log" | grep -v '^@kb demo' |
+	sed 's/^\[ *[0-9.]*\] //'
+grep -q '^@kb done' "$log" || { echo "kbatch: the VM did not finish" >&2; exit 1; }

@@ -1,0 +1,21 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot KERNEL with INITRD in QEMU (software emulation, 4 CPUs), run PLAN
+# (see scripts/vm/init), and copy the serial console to LOG and stdout.
+# The VM is killed after TIMEOUT seconds; results.py then finds no
+# "@kb done" and fails the run.
+#
+# Usage: run-vm.sh KERNEL INITRD PLAN TIMEOUT LOG [EXTRA-CMDLINE]
+set -uo pipefail
+
+kernel=$1 initrd=$2 plan=$3 limit=$4 log=$5 extra=${6:-}
+mkdir -p "$(dirname "$log")"
+
+timeout -k 10 "$limit" qemu-system-x86_64 \
+	-machine pc -cpu max -smp 4 -m 2G -accel tcg,thread=multi \
+	-display none -monitor none -serial stdio -no-reboot \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 loglevel=7 panic=-1 kbplan=$plan $extra" \
+	</dev/null 2>&1 | tee "$log" | { [ -n "${KBATCH_QUIET:-}" ] && cat >/dev/null || cat; }
+exit 0
