@@ -8,22 +8,30 @@
 #include <linux/debugfs.h>
 #include <linux/init.h>
 #include <linux/module.h>
+#include <linux/workqueue.h>
 
 #include "kbatch_internal.h"
 
 struct dentry *kbatch_debugfs_root;
+struct workqueue_struct *kbatch_wq;
 
 static int __init kbatch_init(void)
 {
 	int ret;
 
 	kbatch_debugfs_root = debugfs_create_dir("kbatch", NULL);
-
+	kbatch_wq = alloc_workqueue("kbatch", WQ_HIGHPRI, 0);
+	if (!kbatch_wq) {
+		ret = -ENOMEM;
+		goto err_debugfs;
+	}
 	ret = kbatch_chardev_init();
 	if (ret)
-		goto err_debugfs;
+		goto err_wq;
 	return 0;
 
+err_wq:
+	destroy_workqueue(kbatch_wq);
 err_debugfs:
 	debugfs_remove_recursive(kbatch_debugfs_root);
 	return ret;
@@ -32,6 +40,7 @@ err_debugfs:
 static void __exit kbatch_exit(void)
 {
 	kbatch_chardev_exit();
+	destroy_workqueue(kbatch_wq);
 	debugfs_remove_recursive(kbatch_debugfs_root);
 }
 

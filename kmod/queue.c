@@ -1,0 +1,556 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Batch queues: allocation and teardown, the three front ends (task,
+ * background, reducer) and the batch a callback sees.  The ring itself is
+ * in ring.c.
+ *
+ * Lifetime rule.  A queue may be touched by a CPU only between a
+ * successful percpu_ref_tryget_live() of queue->ref and the matching put;
+ * every front end holds that reference for the whole call, the leader's
+ * batch included.  kbatch_queue_free() kills the reference (new calls get
+ * -ESHUTDOWN; the kill's RCU grace period waits out CPUs that were in the
+ * middle of a push), wakes callers waiting for room so they give up, waits
+ * for the count to drop to zero, flushes the background work items (which
+ * run every batch still in a ring), and only then frees the rings.
+ */
+#include <linux/atomic.h>
+#include <linux/err.h>
+#include <linux/export.h>
+#include <linux/log2.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <kunit/visibility.h>
+
+#include "kbatch_internal.h"
+
+static struct kbatch_ring *local_ring(struct kbatch_queue *queue)
+{
+	return queue->rings[smp_processor_id()];
+}
+
+/* ---- the batch, as its callback sees it ---- */
+
+/**
+ * kbatch_bound() - close the batch and take it whole
+ * @batch: the batch passed to the callback
+ *
+ * Every push confirmed on the batch's ring before this call is in the
+ * batch; every push after it opens the next batch, with a new leader.  A
+ * second call returns the same length.
+ *
+ * Context: inside a batch callback.
+ *
+ * Return: the number of tasks in the batch (at least 1).
+ */
+unsigned int kbatch_bound(struct kbatch_batch *batch)
+{
+	if (!batch->bounded) {
+		batch->end = kbatch_ring_bound(batch->ring);
+		batch->len = kbatch_ring_len(batch->start, batch->end);
+		batch->bounded = true;
+	}
+	return batch->len;
+}
+EXPORT_SYMBOL_GPL(kbatch_bound);
+
+static unsigned long *batch_slot(struct kbatch_batch *batch, unsigned int i)
+{
+	if (WARN_ON_ONCE(!batch->bounded || i >= batch->len))
+		return NULL;
+	return kbatch_ring_slot(batch->ring, kbatch_ring_pos(batch->start, i));
+}
+
+/**
+ * kbatch_batch_req() - the request of a task-mode task
+ * @batch: a bounded batch of a KBATCH_TASK queue
+ * @i: the task's index, below kbatch_bound()'s result; tasks are in push
+ *	order
+ *
+ * Context: inside a batch callback.
+ *
+ * Return: the caller's request, or NULL once the task has been completed
+ * (its caller may have returned: the request is gone).
+ */
+struct kbatch_req *kbatch_batch_req(struct kbatch_batch *batch, unsigned int i)
+{
+	unsigned long *slot = batch_slot(batch, i);
+
+	if (!slot || WARN_ON_ONCE(batch->queue->mode != KBATCH_TASK))
+		return NULL;
+	return (struct kbatch_req *)*slot;
+}
+EXPORT_SYMBOL_GPL(kbatch_batch_req);
+
+/**
+ * kbatch_batch_value() - the value of a background or reducer task
+ * @batch: a bounded batch of a KBATCH_BACKGROUND or KBATCH_REDUCE queue
+ * @i: the task's index, below kbatch_bound()'s result; tasks are in push
+ *	order
+ *
+ * Context: inside a batch callback.
+ *
+ * Return: the value given to kbatch_post() or kbatch_reduce().
+ */
+unsigned long kbatch_batch_value(struct kbatch_batch *batch, unsigned int i)
+{
+	unsigned long *slot = batch_slot(batch, i);
+
+	if (!slot || WARN_ON_ONCE(batch->queue->mode == KBATCH_TASK))
+		return 0;
+	return *slot;
+}
+EXPORT_SYMBOL_GPL(kbatch_batch_value);
+
+/**
+ * kbatch_complete() - give a task-mode task its result and wake its caller
+ * @batch: a bounded batch of a KBATCH_TASK queue
+ * @i: the task's index
+ * @result: written into the caller's request
+ *
+ * Completing a task twice is harmless: the second call does nothing.
+ * After this call the request must not be touched: its caller may have
+ * returned.
+ *
+ * Context: inside a batch callback; any context the callback runs in.
+ */
+void kbatch_complete(struct kbatch_batch *batch, unsigned int i, long result)
+{
+	unsigned long *slot = batch_slot(batch, i);
+	struct task_struct *waiter;
+	struct kbatch_req *req;
+
+	if (!slot || WARN_ON_ONCE(batch->queue->mode != KBATCH_TASK))
+		return;
+	req = (struct kbatch_req *)*slot;
+	if (!req)
+		return;
+	*slot = 0;
+	req->result = result;
+	/*
+	 * Once it sees done, the waiter returns (its request goes with its
+	 * stack) and may even exit; a task_struct is freed only an RCU grace
+	 * period after its task died, so the read-side section keeps @waiter
+	 * valid for the wake-up.  Read it before publishing done.
+	 */
+	rcu_read_lock();
+	waiter = req->waiter;
+	/* Release: @result before @done; pairs with the acquire in wait_done(). */
+	smp_store_release(&req->done, 1);
+	if (waiter != current)
+		wake_up_process(waiter);
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_GPL(kbatch_complete);
+
+/**
+ * kbatch_batch_cpu() - the CPU whose ring the batch was pushed to
+ * @batch: the batch
+ *
+ * Context: inside a batch callback.
+ *
+ * Return: the CPU number.
+ */
+unsigned int kbatch_batch_cpu(struct kbatch_batch *batch)
+{
+	return batch->ring->cpu;
+}
+EXPORT_SYMBOL_GPL(kbatch_batch_cpu);
+
+/* Run the batch that opened at @start, and free its slots. */
+static void run_batch(struct kbatch_queue *queue, struct kbatch_ring *ring,
+		      unsigned long start)
+{
+	struct kbatch_batch batch = {
+		.queue = queue,
+		.ring = ring,
+		.start = start,
+	};
+	unsigned int i;
+
+	queue->fn(&batch, queue->data);
+	kbatch_bound(&batch);
+	if (queue->mode == KBATCH_TASK) {
+		for (i = 0; i < batch.len; i++)
+			kbatch_complete(&batch, i, -ECANCELED);
+	}
+	kbatch_ring_release(ring, batch.start, batch.end);
+}
+
+/* ---- task mode ---- */
+
+/* Sleep until @ring has room; -ESHUTDOWN if the queue dies meanwhile. */
+static int wait_for_room(struct kbatch_queue *queue, struct kbatch_ring *ring)
+{
+	DEFINE_WAIT(wait);
+	int ret = 0;
+
+	for (;;) {
+		/*
+		 * prepare_to_wait() queues us and sets our state with a full
+		 * barrier, pairing with wq_has_sleeper() in
+		 * kbatch_ring_release(): either it sees us, or we see the
+		 * room it made.
+		 */
+		prepare_to_wait(&ring->room, &wait, TASK_KILLABLE);
+		if (percpu_ref_is_dying(&queue->ref)) {
+			ret = -ESHUTDOWN;
+			break;
+		}
+		if (!kbatch_ring_full(ring))
+			break;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		schedule();
+	}
+	finish_wait(&ring->room, &wait);
+	return ret;
+}
+
+/* Push @req on the local ring, waiting for room as long as it is full. */
+static int submit_push(struct kbatch_queue *queue, struct kbatch_req *req,
+		       struct kbatch_ring **ringp, unsigned long *pos)
+{
+	struct kbatch_ring *ring;
+	int ret;
+
+	for (;;) {
+		preempt_disable();
+		ring = local_ring(queue);
+		ret = kbatch_ring_push(ring, (unsigned long)req, pos);
+		preempt_enable();
+		if (ret != -EAGAIN)
+			break;
+		ret = wait_for_room(queue, ring);
+		if (ret)
+			return ret;
+	}
+	*ringp = ring;
+	return ret;
+}
+
+static void wait_done(struct kbatch_req *req)
+{
+	for (;;) {
+		set_current_state(TASK_UNINTERRUPTIBLE);
+		/*
+		 * Acquire: pairs with the release in kbatch_complete(), so
+		 * req->result is read only after it was written.  A spurious
+		 * wake-up finds done clear and sleeps again.
+		 */
+		if (smp_load_acquire(&req->done))
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+}
+
+/**
+ * kbatch_submit() - run a task in a batch and wait for its result
+ * @queue: a KBATCH_TASK queue
+ * @req: the request, on the caller's stack; @req->arg and @req->ptr are
+ *	inputs, @req->result the output
+ *
+ * The task joins the open batch of the local CPU's ring, or opens one; the
+ * caller that opens it leads it: it runs the queue's callback, which
+ * completes every task of the batch, its own included.  A follower sleeps
+ * until its task is completed.  If the ring is full the caller sleeps until
+ * a batch frees room (killable: -EINTR, nothing pushed).
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: KBATCH_LED or KBATCH_FOLLOWED, with @req->result set;
+ * -ESHUTDOWN if the queue is being freed, -EINTR on a fatal signal while
+ * waiting for room, -EINVAL if @queue is not a task queue.  On error
+ * nothing was pushed.
+ */
+int kbatch_submit(struct kbatch_queue *queue, struct kbatch_req *req)
+{
+	struct kbatch_ring *ring;
+	unsigned long pos;
+	int ret;
+
+	might_sleep();
+	if (WARN_ON_ONCE(queue->mode != KBATCH_TASK))
+		return -EINVAL;
+	if (!percpu_ref_tryget_live(&queue->ref))
+		return -ESHUTDOWN;
+	req->waiter = current;
+	req->done = 0;
+	ret = submit_push(queue, req, &ring, &pos);
+	if (ret == KBATCH_LED)
+		run_batch(queue, ring, pos);
+	else if (ret == KBATCH_FOLLOWED)
+		wait_done(req);
+	percpu_ref_put(&queue->ref);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(kbatch_submit);
+
+/* ---- background mode and reducer ---- */
+
+/*
+ * Push @value on the local ring with interrupts off, so that hardirq,
+ * softirq and process-context pushes on this CPU share the ring.  A
+ * background push that opens a batch queues the ring's work on this CPU
+ * before interrupts come back (we cannot have moved to another CPU).
+ */
+static int push_value(struct kbatch_queue *queue, unsigned long value,
+		      struct kbatch_ring **ringp, unsigned long *pos)
+{
+	struct kbatch_ring *ring;
+	unsigned long flags;
+	int ret;
+
+	local_irq_save(flags);
+	ring = local_ring(queue);
+	ret = kbatch_ring_push(ring, value, pos);
+	if (ret == KBATCH_LED && queue->mode == KBATCH_BACKGROUND) {
+		/* queue_work_on() orders this store before the work runs. */
+		ring->bg_start = *pos;
+		queue_work_on(ring->cpu, kbatch_wq, &ring->work);
+	}
+	local_irq_restore(flags);
+	*ringp = ring;
+	return ret;
+}
+
+static void ring_work(struct work_struct *work)
+{
+	struct kbatch_ring *ring = container_of(work, struct kbatch_ring, work);
+
+	run_batch(ring->queue, ring, ring->bg_start);
+}
+
+/**
+ * kbatch_post() - queue a value to be processed in the background
+ * @queue: a KBATCH_BACKGROUND queue
+ * @value: the task
+ *
+ * The value joins the open batch of the local CPU's ring; the push that
+ * opens a batch queues the ring's work item on this CPU, which runs the
+ * callback later.  Never waits.
+ *
+ * Context: any, hardirq and NMI-free atomic context included.
+ *
+ * Return: 0 if accepted; -EAGAIN if the local ring is full, -ESHUTDOWN if
+ * the queue is being freed, -EINVAL if it is not a background queue.  On
+ * error nothing was pushed.
+ */
+int kbatch_post(struct kbatch_queue *queue, unsigned long value)
+{
+	struct kbatch_ring *ring;
+	unsigned long pos;
+	int ret;
+
+	if (WARN_ON_ONCE(queue->mode != KBATCH_BACKGROUND))
+		return -EINVAL;
+	if (!percpu_ref_tryget_live(&queue->ref))
+		return -ESHUTDOWN;
+	ret = push_value(queue, value, &ring, &pos);
+	percpu_ref_put(&queue->ref);
+	return ret < 0 ? ret : 0;
+}
+EXPORT_SYMBOL_GPL(kbatch_post);
+
+/**
+ * kbatch_reduce() - add a value to a batch that its leader folds
+ * @queue: a KBATCH_REDUCE queue
+ * @value: the task
+ *
+ * The value joins the open batch of the local CPU's ring and a follower
+ * returns at once; the caller that opens a batch runs the callback, which
+ * folds the batch, before returning.  Never waits for another caller.
+ *
+ * Context: any context the queue's callback may run in (it runs in the
+ * leader's): hardirq included if the callback never sleeps.
+ *
+ * Return: KBATCH_LED if this caller folded a batch (its own value
+ * included), KBATCH_FOLLOWED if the current leader will fold the value;
+ * -EAGAIN if the local ring is full, -ESHUTDOWN if the queue is being
+ * freed, -EINVAL if it is not a reducer queue.  On error nothing was
+ * pushed.
+ */
+int kbatch_reduce(struct kbatch_queue *queue, unsigned long value)
+{
+	struct kbatch_ring *ring;
+	unsigned long pos;
+	int ret;
+
+	if (WARN_ON_ONCE(queue->mode != KBATCH_REDUCE))
+		return -EINVAL;
+	if (!percpu_ref_tryget_live(&queue->ref))
+		return -ESHUTDOWN;
+	ret = push_value(queue, value, &ring, &pos);
+	if (ret == KBATCH_LED)
+		run_batch(queue, ring, pos);
+	percpu_ref_put(&queue->ref);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(kbatch_reduce);
+
+/* ---- allocation and teardown ---- */
+
+static void queue_release(struct percpu_ref *ref)
+{
+	struct kbatch_queue *queue = container_of(ref, struct kbatch_queue, ref);
+
+	complete(&queue->released);
+}
+
+static void queue_destroy(struct kbatch_queue *queue)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		kbatch_ring_free(queue->rings[cpu]);
+	kfree(queue->rings);
+	percpu_ref_exit(&queue->ref);
+	kfree(queue);
+}
+
+static int queue_alloc_rings(struct kbatch_queue *queue, unsigned long first)
+{
+	struct kbatch_ring *ring;
+	unsigned int cpu;
+
+	queue->rings = kcalloc(nr_cpu_ids, sizeof(*queue->rings), GFP_KERNEL);
+	if (!queue->rings)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		ring = kbatch_ring_alloc(queue, cpu, queue->size, first);
+		if (!ring)
+			return -ENOMEM;
+		INIT_WORK(&ring->work, ring_work);
+		queue->rings[cpu] = ring;
+	}
+	return 0;
+}
+
+/**
+ * kbatch_queue_alloc_at() - kbatch_queue_alloc() with a chosen first position
+ * @name: see kbatch_queue_alloc()
+ * @mode: see kbatch_queue_alloc()
+ * @ring_size: see kbatch_queue_alloc()
+ * @fn: see kbatch_queue_alloc()
+ * @data: see kbatch_queue_alloc()
+ * @first: position of every ring's first push; tests start near the wrap
+ *
+ * Context: may sleep.
+ *
+ * Return: see kbatch_queue_alloc().
+ */
+struct kbatch_queue *kbatch_queue_alloc_at(const char *name,
+					   enum kbatch_mode mode,
+					   unsigned int ring_size,
+					   kbatch_batch_fn fn, void *data,
+					   unsigned long first)
+{
+	struct kbatch_queue *queue;
+	int ret;
+
+	might_sleep();
+	if (!ring_size)
+		ring_size = KBATCH_RING_DEFAULT;
+	if (!fn || mode > KBATCH_REDUCE || !is_power_of_2(ring_size) ||
+	    ring_size < KBATCH_RING_MIN || ring_size > KBATCH_RING_MAX)
+		return ERR_PTR(-EINVAL);
+
+	queue = kzalloc(sizeof(*queue), GFP_KERNEL);
+	if (!queue)
+		return ERR_PTR(-ENOMEM);
+	queue->mode = mode;
+	queue->fn = fn;
+	queue->data = data;
+	queue->size = ring_size;
+	strscpy(queue->name, name ?: "queue", sizeof(queue->name));
+	init_completion(&queue->released);
+	ret = percpu_ref_init(&queue->ref, queue_release, 0, GFP_KERNEL);
+	if (ret) {
+		kfree(queue);
+		return ERR_PTR(ret);
+	}
+	ret = queue_alloc_rings(queue, first);
+	if (ret) {
+		queue_destroy(queue);
+		return ERR_PTR(ret);
+	}
+	kbatch_queue_debugfs_init(queue);
+	return queue;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_queue_alloc_at);
+
+/**
+ * kbatch_queue_alloc() - create a batch queue
+ * @name: a name for debugfs (/sys/kernel/debug/kbatch/queue-<name>-<n>)
+ * @mode: the front end the queue serves
+ * @ring_size: slots per CPU, a power of two from KBATCH_RING_MIN to
+ *	KBATCH_RING_MAX; 0 for KBATCH_RING_DEFAULT
+ * @fn: the batch callback
+ * @data: passed to @fn
+ *
+ * Allocates one ring per possible CPU on that CPU's node.
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: the queue, or ERR_PTR(-EINVAL) for a bad argument,
+ * ERR_PTR(-ENOMEM).
+ */
+struct kbatch_queue *kbatch_queue_alloc(const char *name, enum kbatch_mode mode,
+					unsigned int ring_size,
+					kbatch_batch_fn fn, void *data)
+{
+	return kbatch_queue_alloc_at(name, mode, ring_size, fn, data, 0);
+}
+EXPORT_SYMBOL_GPL(kbatch_queue_alloc);
+
+/* Wait, bounded, for every caller to leave; false if some never did. */
+static bool queue_wait_callers(struct kbatch_queue *queue)
+{
+	if (wait_for_completion_timeout(&queue->released, KBATCH_FREE_TIMEOUT))
+		return true;
+	WARN(1, "kbatch: queue %s: %ld callers still inside after %d s, leaking it\n",
+	     queue->name, atomic_long_read(&queue->ref.data->count),
+	     KBATCH_FREE_TIMEOUT / HZ);
+	return false;
+}
+
+/**
+ * kbatch_queue_free() - tear a queue down, losing no task
+ * @queue: the queue, or NULL
+ *
+ * May be called while other CPUs push, lead and wait: new calls fail with
+ * -ESHUTDOWN, callers waiting for room give up with -ESHUTDOWN, callers
+ * already inside finish (every pushed task is run and completed), every
+ * background batch still in a ring is run, then the memory is freed.  If
+ * callers are still inside after KBATCH_FREE_TIMEOUT (a batch callback
+ * that never returns), the queue is leaked with a warning rather than
+ * freed under them.
+ *
+ * Context: process context, may sleep.  Not from a batch callback of
+ * @queue.
+ */
+void kbatch_queue_free(struct kbatch_queue *queue)
+{
+	unsigned int cpu;
+
+	might_sleep();
+	if (IS_ERR_OR_NULL(queue))
+		return;
+	percpu_ref_kill(&queue->ref);
+	for_each_possible_cpu(cpu)
+		wake_up_all(&queue->rings[cpu]->room);
+	if (!queue_wait_callers(queue))
+		return;
+	for_each_possible_cpu(cpu) {
+		flush_work(&queue->rings[cpu]->work);
+		WARN_ON_ONCE(!kbatch_ring_empty(queue->rings[cpu]));
+	}
+	kbatch_queue_debugfs_exit(queue);
+	queue_destroy(queue);
+}
+EXPORT_SYMBOL_GPL(kbatch_queue_free);

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Statistics in debugfs: /sys/kernel/debug/kbatch/queue-<name>-<n>/stats
+ * prints, per possible CPU, the pushes accepted, the batches run, the
+ * largest batch and the pushes refused because the ring was full.
+ *
+ * The counters are read without synchronisation while CPUs update them: a
+ * line may mix values of slightly different moments, never torn ones.
+ */
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "kbatch_internal.h"
+
+static unsigned long stat_read(const unsigned long *counter)
+{
+	/* Read racily on purpose: see the top of this file. */
+	return data_race(*counter);
+}
+
+static int queue_stats_show(struct seq_file *m, void *unused)
+{
+	struct kbatch_queue *queue = m->private;
+	unsigned long pushes = 0, batches = 0, largest = 0, full = 0;
+	struct kbatch_ring *ring;
+	unsigned int cpu;
+
+	seq_printf(m, "%-6s %14s %14s %10s %10s\n",
+		   "cpu", "pushes", "batches", "largest", "full");
+	for_each_possible_cpu(cpu) {
+		ring = queue->rings[cpu];
+		seq_printf(m, "%-6u %14lu %14lu %10lu %10lu\n", cpu,
+			   stat_read(&ring->stat_pushes),
+			   stat_read(&ring->stat_batches),
+			   stat_read(&ring->stat_largest),
+			   stat_read(&ring->stat_full));
+		pushes += stat_read(&ring->stat_pushes);
+		batches += stat_read(&ring->stat_batches);
+		largest = max(largest, stat_read(&ring->stat_largest));
+		full += stat_read(&ring->stat_full);
+	}
+	seq_printf(m, "%-6s %14lu %14lu %10lu %10lu\n",
+		   "all", pushes, batches, largest, full);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(queue_stats);
+
+/**
+ * kbatch_queue_debugfs_init() - create the queue's debugfs folder
+ * @queue: the queue, fully set up
+ *
+ * Context: may sleep.
+ */
+void kbatch_queue_debugfs_init(struct kbatch_queue *queue)
+{
+	static atomic_t serial = ATOMIC_INIT(0);
+	char name[48];
+
+	snprintf(name, sizeof(name), "queue-%s-%d", queue->name,
+		 atomic_inc_return(&serial));
+	queue->debugfs = debugfs_create_dir(name, kbatch_debugfs_root);
+	debugfs_create_file("stats", 0444, queue->debugfs, queue,
+			    &queue_stats_fops);
+}
+
+/**
+ * kbatch_queue_debugfs_exit() - remove it; waits for readers to finish
+ * @queue: the queue
+ *
+ * Context: may sleep.
+ */
+void kbatch_queue_debugfs_exit(struct kbatch_queue *queue)
+{
+	debugfs_remove_recursive(queue->debugfs);
+}

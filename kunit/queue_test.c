@@ -1,0 +1,749 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the three front ends of a batch queue, driven by kthreads bound to
+ * CPUs: deferred bounding, multi-CPU stress, full rings, pushes from
+ * hardirq, and a reducer that frees with kmem_cache_free_bulk().
+ */
+#include <kunit/test.h>
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/err.h>
+#include <linux/hrtimer.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+
+#include "kbatch_internal.h"
+#include "kbatch_test.h"
+
+#define RESULT_MAGIC	0x5a5a5a5aUL
+
+/* Total pushes accepted on every ring of @queue. */
+static unsigned long queue_pushes(struct kbatch_queue *queue)
+{
+	unsigned long n = 0;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		n += READ_ONCE(queue->rings[cpu]->stat_pushes);
+	return n;
+}
+
+static unsigned long queue_stat_full(struct kbatch_queue *queue)
+{
+	unsigned long n = 0;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		n += READ_ONCE(queue->rings[cpu]->stat_full);
+	return n;
+}
+
+/* Wait up to five seconds for @queue to have accepted @n pushes. */
+static bool wait_for_pushes(struct kbatch_queue *queue, unsigned long n)
+{
+	unsigned long end = jiffies + 5 * HZ;
+
+	while (queue_pushes(queue) < n && time_before(jiffies, end))
+		usleep_range(500, 1000);
+	return queue_pushes(queue) == n;
+}
+
+/*
+ * A gate the first batch waits at before it bounds: "a resource" that a
+ * leader waits for while its batch keeps growing.
+ */
+struct gate {
+	struct completion entered;
+	struct completion open;
+	atomic_t batches;
+	unsigned int first_len;
+	unsigned long first_sum;
+};
+
+static void gate_init(struct gate *g)
+{
+	init_completion(&g->entered);
+	init_completion(&g->open);
+	atomic_set(&g->batches, 0);
+}
+
+/* Returns true for the first batch, after waiting at the gate. */
+static bool gate_pass(struct gate *g)
+{
+	if (atomic_inc_return(&g->batches) != 1)
+		return false;
+	complete(&g->entered);
+	wait_for_completion(&g->open);
+	return true;
+}
+
+/* ---- deferred bounding ---- */
+
+struct defer_caller {
+	struct kbatch_queue *queue;
+	unsigned long arg;
+	long result;
+	int ret;
+};
+
+static void defer_fn(struct kbatch_batch *batch, void *data)
+{
+	struct gate *g = data;
+	bool first = gate_pass(g);
+	unsigned int i, n = kbatch_bound(batch);
+
+	if (first)
+		g->first_len = n;
+	for (i = 0; i < n; i++)
+		kbatch_complete(batch, i, kbatch_batch_req(batch, i)->arg * 3);
+}
+
+static int defer_thread(void *data)
+{
+	struct defer_caller *c = data;
+	struct kbatch_req req = { .arg = c->arg };
+
+	c->ret = kbatch_submit(c->queue, &req);
+	c->result = req.result;
+	return 0;
+}
+
+/* While the leader waits for its resource, same-CPU pushes join it. */
+static void queue_deferred_bound_grows_batch(struct kunit *test)
+{
+	const int followers = 5;
+	unsigned int cpu = cpumask_first(cpu_online_mask);
+	struct defer_caller callers[6];
+	struct kbt_thread *t[6];
+	struct kbatch_queue *queue;
+	struct gate g;
+	int i;
+
+	gate_init(&g);
+	queue = kbatch_queue_alloc("defer", KBATCH_TASK, 64, defer_fn, &g);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	for (i = 0; i <= followers; i++)
+		callers[i] = (struct defer_caller){ .queue = queue, .arg = 10 + i };
+
+	t[0] = kbt_spawn(defer_thread, &callers[0], cpu);
+	KUNIT_ASSERT_NOT_NULL(test, t[0]);
+	wait_for_completion(&g.entered);
+	for (i = 1; i <= followers; i++)
+		t[i] = kbt_spawn(defer_thread, &callers[i], cpu);
+	KUNIT_EXPECT_TRUE(test, wait_for_pushes(queue, followers + 1));
+	complete(&g.open);
+	for (i = 0; i <= followers; i++)
+		KUNIT_EXPECT_EQ(test, kbt_join(t[i]), 0);
+
+	KUNIT_EXPECT_EQ(test, g.first_len, followers + 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&g.batches), 1);
+	KUNIT_EXPECT_EQ(test, callers[0].ret, KBATCH_LED);
+	for (i = 0; i <= followers; i++) {
+		if (i)
+			KUNIT_EXPECT_EQ(test, callers[i].ret, KBATCH_FOLLOWED);
+		KUNIT_EXPECT_EQ(test, callers[i].result, (long)(10 + i) * 3);
+	}
+	kbatch_queue_free(queue);
+}
+
+/* ---- multi-CPU stress, task and background mode ---- */
+
+struct stress {
+	struct kbatch_queue *queue;
+	atomic_long_t sum;
+	atomic_long_t count;
+	atomic_long_t accepted_sum;
+	atomic_long_t accepted;
+	atomic_t wrong;
+	atomic_t batches;
+	unsigned int per_thread;
+};
+
+struct stress_thread {
+	struct stress *s;
+	unsigned long id;
+};
+
+/* Every eighth batch sleeps before bounding: a leader waiting. */
+static void stress_maybe_sleep(struct stress *s)
+{
+	if (atomic_inc_return(&s->batches) % 8 == 0)
+		usleep_range(20, 60);
+}
+
+static void stress_task_fn(struct kbatch_batch *batch, void *data)
+{
+	struct stress *s = data;
+	struct kbatch_req *req;
+	unsigned int i, n;
+
+	stress_maybe_sleep(s);
+	n = kbatch_bound(batch);
+	for (i = 0; i < n; i++) {
+		req = kbatch_batch_req(batch, i);
+		atomic_long_add(req->arg, &s->sum);
+		atomic_long_inc(&s->count);
+		kbatch_complete(batch, i, req->arg ^ RESULT_MAGIC);
+	}
+}
+
+static void stress_bg_fn(struct kbatch_batch *batch, void *data)
+{
+	struct stress *s = data;
+	unsigned int i, n;
+
+	stress_maybe_sleep(s);
+	n = kbatch_bound(batch);
+	for (i = 0; i < n; i++) {
+		atomic_long_add(kbatch_batch_value(batch, i), &s->sum);
+		atomic_long_inc(&s->count);
+	}
+}
+
+static int stress_task_thread(void *data)
+{
+	struct stress_thread *st = data;
+	struct stress *s = st->s;
+	struct kbatch_req req;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < s->per_thread; i++) {
+		req.arg = (st->id << 20) | i;
+		ret = kbatch_submit(s->queue, &req);
+		if (ret < 0 || req.result != (long)(req.arg ^ RESULT_MAGIC))
+			atomic_inc(&s->wrong);
+		atomic_long_add(req.arg, &s->accepted_sum);
+		atomic_long_inc(&s->accepted);
+	}
+	return 0;
+}
+
+static int stress_bg_thread(void *data)
+{
+	struct stress_thread *st = data;
+	struct stress *s = st->s;
+	unsigned long v;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < s->per_thread; i++) {
+		v = (st->id << 20) | i;
+		ret = kbatch_post(s->queue, v);
+		if (ret == -EAGAIN) {
+			usleep_range(10, 20);
+			continue;
+		}
+		if (ret) {
+			atomic_inc(&s->wrong);
+			continue;
+		}
+		atomic_long_add(v, &s->accepted_sum);
+		atomic_long_inc(&s->accepted);
+	}
+	return 0;
+}
+
+#define STRESS_THREADS_PER_CPU	2
+
+static void run_stress(struct kunit *test, struct stress *s,
+		       int (*fn)(void *))
+{
+	unsigned int max = nr_cpu_ids * STRESS_THREADS_PER_CPU;
+	struct stress_thread *st = kunit_kcalloc(test, max, sizeof(*st), GFP_KERNEL);
+	struct kbt_thread **t = kunit_kcalloc(test, max, sizeof(*t), GFP_KERNEL);
+	unsigned int cpu, n = 0, i, k;
+
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+
+	for_each_online_cpu(cpu) {
+		for (k = 0; k < STRESS_THREADS_PER_CPU; k++) {
+			st[n] = (struct stress_thread){ .s = s, .id = n };
+			t[n] = kbt_spawn(fn, &st[n], cpu);
+			KUNIT_EXPECT_NOT_NULL(test, t[n]);
+			n++;
+		}
+	}
+	for (i = 0; i < n; i++)
+		kbt_join(t[i]);
+}
+
+static const unsigned int stress_sizes[] = { 64, 256, 1024, 4096 };
+
+static void size_desc(const unsigned int *size, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "ring %u", *size);
+}
+
+KUNIT_ARRAY_PARAM(stress_size, stress_sizes, size_desc);
+
+/*
+ * Run @thread_fn on every online CPU against a fresh queue of the
+ * parameter's ring size; then every accepted task was processed exactly
+ * once (count and sum) and no caller saw a wrong result.
+ */
+static struct stress *stress_run(struct kunit *test, enum kbatch_mode mode,
+				 kbatch_batch_fn fn, int (*thread_fn)(void *),
+				 unsigned int per_thread)
+{
+	unsigned int size = *(const unsigned int *)test->param_value;
+	struct stress *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	s->per_thread = per_thread;
+	s->queue = kbatch_queue_alloc("stress", mode, size, fn, s);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(s->queue));
+	run_stress(test, s, thread_fn);
+	kbatch_queue_free(s->queue);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->wrong), 0);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&s->accepted), 0l);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&s->count),
+			atomic_long_read(&s->accepted));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&s->sum),
+			atomic_long_read(&s->accepted_sum));
+	return s;
+}
+
+/* Every task is processed once and every caller gets its own result. */
+static void queue_stress_task_mode(struct kunit *test)
+{
+	struct stress *s = stress_run(test, KBATCH_TASK, stress_task_fn,
+				      stress_task_thread, 1000);
+
+	/* Task mode never refuses: every submit was accepted. */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&s->accepted),
+			(long)(num_online_cpus() * STRESS_THREADS_PER_CPU * s->per_thread));
+}
+
+/* Every accepted post is processed exactly once, even across a free. */
+static void queue_stress_background_mode(struct kunit *test)
+{
+	stress_run(test, KBATCH_BACKGROUND, stress_bg_fn, stress_bg_thread, 2000);
+}
+
+/* ---- full rings ---- */
+
+static void slow_task_fn(struct kbatch_batch *batch, void *data)
+{
+	unsigned int i, n;
+
+	/* Let the other threads of this CPU fill the ring meanwhile. */
+	usleep_range(20, 40);
+	n = kbatch_bound(batch);
+	for (i = 0; i < n; i++)
+		kbatch_complete(batch, i, kbatch_batch_req(batch, i)->arg ^ RESULT_MAGIC);
+}
+
+/*
+ * A two-slot ring and six callers on one CPU: callers keep finding it
+ * full and sleep for room while batches complete under them; a lost
+ * wake-up would hang a caller (and the test).
+ */
+static void queue_full_task_mode_waits(struct kunit *test)
+{
+	unsigned int cpu = cpumask_last(cpu_online_mask);
+	struct stress *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	struct stress_thread st[6];
+	struct kbt_thread *t[6];
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	s->per_thread = 200;
+	s->queue = kbatch_queue_alloc("full-task", KBATCH_TASK, 2,
+				      slow_task_fn, s);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(s->queue));
+	for (i = 0; i < 6; i++) {
+		st[i] = (struct stress_thread){ .s = s, .id = i };
+		t[i] = kbt_spawn(stress_task_thread, &st[i], cpu);
+	}
+	for (i = 0; i < 6; i++)
+		kbt_join(t[i]);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->wrong), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&s->accepted), 6l * 200);
+	KUNIT_EXPECT_GT(test, queue_stat_full(s->queue), 0ul);
+	kbatch_queue_free(s->queue);
+}
+
+struct collect {
+	struct gate g;
+	unsigned long values[8];
+	unsigned int len;
+};
+
+static void collect_fn(struct kbatch_batch *batch, void *data)
+{
+	struct collect *c = data;
+	bool first = gate_pass(&c->g);
+	unsigned int i, n = kbatch_bound(batch);
+
+	if (!first)
+		return;
+	c->len = n;
+	for (i = 0; i < n && i < ARRAY_SIZE(c->values); i++)
+		c->values[i] = kbatch_batch_value(batch, i);
+}
+
+/*
+ * Background mode, atomic context: with the worker held at the gate, posts
+ * fill the ring, then get -EAGAIN; nothing accepted is lost.
+ */
+static void queue_full_background_atomic(struct kunit *test)
+{
+	struct collect *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct kbatch_queue *queue;
+	unsigned long flags;
+	int ret[6], i;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	gate_init(&c->g);
+	queue = kbatch_queue_alloc("full-bg", KBATCH_BACKGROUND, 4, collect_fn, c);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+
+	local_irq_save(flags);
+	for (i = 0; i < 6; i++)
+		ret[i] = kbatch_post(queue, 100 + i);
+	local_irq_restore(flags);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, ret[i], 0);
+	KUNIT_EXPECT_EQ(test, ret[4], -EAGAIN);
+	KUNIT_EXPECT_EQ(test, ret[5], -EAGAIN);
+
+	wait_for_completion(&c->g.entered);
+	complete(&c->g.open);
+	kbatch_queue_free(queue);
+	KUNIT_EXPECT_EQ(test, c->len, 4u);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, c->values[i], 100ul + i);
+}
+
+struct reduce_leader {
+	struct kbatch_queue *queue;
+	int ret;
+};
+
+static int reduce_leader_thread(void *data)
+{
+	struct reduce_leader *l = data;
+
+	l->ret = kbatch_reduce(l->queue, 100);
+	return 0;
+}
+
+struct reduce_atomic {
+	struct kbatch_queue *queue;
+	int ret[6];
+};
+
+static int reduce_atomic_thread(void *data)
+{
+	struct reduce_atomic *a = data;
+	unsigned long flags;
+	int i;
+
+	local_irq_save(flags);
+	for (i = 0; i < 6; i++)
+		a->ret[i] = kbatch_reduce(a->queue, 101 + i);
+	local_irq_restore(flags);
+	return 0;
+}
+
+/*
+ * Reducer, atomic context: while the leader waits at the gate, followers
+ * with interrupts off return at once until the ring is full, then get
+ * -EAGAIN; the leader folds exactly what was accepted.
+ */
+static void queue_full_reducer_atomic(struct kunit *test)
+{
+	unsigned int cpu = cpumask_first(cpu_online_mask);
+	struct collect *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct reduce_leader l = { };
+	struct reduce_atomic a = { };
+	struct kbt_thread *tl, *ta;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	gate_init(&c->g);
+	l.queue = kbatch_queue_alloc("full-reduce", KBATCH_REDUCE, 4, collect_fn, c);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(l.queue));
+	a.queue = l.queue;
+
+	tl = kbt_spawn(reduce_leader_thread, &l, cpu);
+	wait_for_completion(&c->g.entered);
+	ta = kbt_spawn(reduce_atomic_thread, &a, cpu);
+	kbt_join(ta);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, a.ret[i], KBATCH_FOLLOWED);
+	for (i = 3; i < 6; i++)
+		KUNIT_EXPECT_EQ(test, a.ret[i], -EAGAIN);
+	complete(&c->g.open);
+	kbt_join(tl);
+	KUNIT_EXPECT_EQ(test, l.ret, KBATCH_LED);
+	KUNIT_EXPECT_EQ(test, c->len, 4u);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, c->values[i], 100ul + i);
+	kbatch_queue_free(l.queue);
+}
+
+/* ---- posts from hardirq ---- */
+
+struct irq_poster {
+	struct hrtimer timer;
+	struct stress s;
+	struct completion done;
+	unsigned int fired;
+	unsigned int not_hardirq;
+};
+
+static enum hrtimer_restart irq_post_fn(struct hrtimer *timer)
+{
+	struct irq_poster *p = container_of(timer, struct irq_poster, timer);
+	unsigned long v = ++p->fired;
+
+	if (!in_hardirq())
+		p->not_hardirq++;
+	if (!kbatch_post(p->s.queue, v)) {
+		atomic_long_add(v, &p->s.accepted_sum);
+		atomic_long_inc(&p->s.accepted);
+	}
+	if (p->fired == 300) {
+		complete(&p->done);
+		return HRTIMER_NORESTART;
+	}
+	hrtimer_forward_now(timer, ns_to_ktime(50 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+/* Background posts from an hrtimer in hardirq context all get processed. */
+static void queue_post_from_hardirq(struct kunit *test)
+{
+	struct irq_poster *p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	init_completion(&p->done);
+	p->s.queue = kbatch_queue_alloc("hardirq", KBATCH_BACKGROUND, 64,
+					stress_bg_fn, &p->s);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(p->s.queue));
+	hrtimer_init(&p->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	p->timer.function = irq_post_fn;
+	hrtimer_start(&p->timer, ns_to_ktime(50 * NSEC_PER_USEC),
+		      HRTIMER_MODE_REL_HARD);
+	wait_for_completion(&p->done);
+	hrtimer_cancel(&p->timer);
+	kbatch_queue_free(p->s.queue);
+
+	KUNIT_EXPECT_EQ(test, p->not_hardirq, 0u);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&p->s.accepted), 0l);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&p->s.count),
+			atomic_long_read(&p->s.accepted));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&p->s.sum),
+			atomic_long_read(&p->s.accepted_sum));
+}
+
+/* ---- reducer: batched frees with kmem_cache_free_bulk() ---- */
+
+struct bulk {
+	struct kmem_cache *cache;
+	struct mutex lock;	/* the resource a fold waits for */
+	struct gate g;
+	bool gated;
+	atomic_t bulk_calls;
+	atomic_t freed;
+	atomic_t freed_direct;
+	unsigned int largest;
+};
+
+#define BULK_CHUNK	16
+
+static void bulk_ctor(void *obj)
+{
+	memset(obj, 0, 64);
+}
+
+/* A cache of its own (a constructor keeps SLUB from merging it), so that
+ * kmem_cache_destroy() reports any object the test failed to free.
+ */
+static struct kmem_cache *bulk_cache_create(void)
+{
+	return kmem_cache_create("kbatch_test_bulk", 64, 0, 0, bulk_ctor);
+}
+
+/* The fold: free the whole batch in chunks, under the cache's "lock". */
+static void bulk_free_fn(struct kbatch_batch *batch, void *data)
+{
+	struct bulk *b = data;
+	void *objs[BULK_CHUNK];
+	unsigned int i, k, n;
+
+	if (b->gated)
+		gate_pass(&b->g);
+	mutex_lock(&b->lock);
+	n = kbatch_bound(batch);
+	for (i = 0; i < n; i += k) {
+		for (k = 0; k < BULK_CHUNK && i + k < n; k++)
+			objs[k] = (void *)kbatch_batch_value(batch, i + k);
+		kmem_cache_free_bulk(b->cache, k, objs);
+		atomic_inc(&b->bulk_calls);
+	}
+	atomic_add(n, &b->freed);
+	b->largest = max(b->largest, n);
+	mutex_unlock(&b->lock);
+}
+
+struct bulk_thread {
+	struct bulk *b;
+	struct kbatch_queue *queue;
+	unsigned int count;
+};
+
+static int bulk_thread(void *data)
+{
+	struct bulk_thread *bt = data;
+	unsigned int i;
+	void *obj;
+
+	for (i = 0; i < bt->count; i++) {
+		obj = kmem_cache_alloc(bt->b->cache, GFP_KERNEL);
+		if (!obj)
+			return -ENOMEM;
+		if (kbatch_reduce(bt->queue, (unsigned long)obj) < 0) {
+			kmem_cache_free(bt->b->cache, obj);
+			atomic_inc(&bt->b->freed_direct);
+		}
+	}
+	return 0;
+}
+
+/*
+ * While one leader waits, sixteen frees on its CPU become one batch and a
+ * single kmem_cache_free_bulk() call.
+ */
+static void queue_reducer_free_bulk_one_call(struct kunit *test)
+{
+	unsigned int cpu = cpumask_first(cpu_online_mask);
+	struct bulk *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	struct bulk_thread lead, follow;
+	struct kbt_thread *tl, *tf;
+	struct kbatch_queue *queue;
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	b->cache = bulk_cache_create();
+	KUNIT_ASSERT_NOT_NULL(test, b->cache);
+	mutex_init(&b->lock);
+	gate_init(&b->g);
+	b->gated = true;
+	queue = kbatch_queue_alloc("free-bulk", KBATCH_REDUCE, 64, bulk_free_fn, b);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+
+	lead = (struct bulk_thread){ .b = b, .queue = queue, .count = 1 };
+	follow = (struct bulk_thread){ .b = b, .queue = queue, .count = 15 };
+	tl = kbt_spawn(bulk_thread, &lead, cpu);
+	wait_for_completion(&b->g.entered);
+	tf = kbt_spawn(bulk_thread, &follow, cpu);
+	KUNIT_EXPECT_EQ(test, kbt_join(tf), 0);
+	complete(&b->g.open);
+	KUNIT_EXPECT_EQ(test, kbt_join(tl), 0);
+	kbatch_queue_free(queue);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&b->freed), 16);
+	KUNIT_EXPECT_EQ(test, atomic_read(&b->bulk_calls), 1);
+	KUNIT_EXPECT_EQ(test, b->largest, 16u);
+	kmem_cache_destroy(b->cache);
+}
+
+/* Frees from every CPU: each object freed once (KASAN and the cache's
+ * leak check at destroy watch the rest).
+ */
+static void queue_reducer_free_bulk_stress(struct kunit *test)
+{
+	struct bulk *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	struct bulk_thread *bt = kunit_kcalloc(test, nr_cpu_ids * 3, sizeof(*bt), GFP_KERNEL);
+	struct kbt_thread **t = kunit_kcalloc(test, nr_cpu_ids * 3, sizeof(*t), GFP_KERNEL);
+	struct kbatch_queue *queue;
+	unsigned int cpu, n = 0, i, k;
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_NOT_NULL(test, bt);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	b->cache = bulk_cache_create();
+	KUNIT_ASSERT_NOT_NULL(test, b->cache);
+	mutex_init(&b->lock);
+	queue = kbatch_queue_alloc("free-bulk", KBATCH_REDUCE, 256, bulk_free_fn, b);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	for_each_online_cpu(cpu) {
+		for (k = 0; k < 3; k++) {
+			bt[n] = (struct bulk_thread){ .b = b, .queue = queue,
+						      .count = 1000 };
+			t[n] = kbt_spawn(bulk_thread, &bt[n], cpu);
+			n++;
+		}
+	}
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, kbt_join(t[i]), 0);
+	kbatch_queue_free(queue);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&b->freed) + atomic_read(&b->freed_direct),
+			(int)(n * 1000));
+	kunit_info(test, "%d frees in %d bulk calls, largest batch %u\n",
+		   atomic_read(&b->freed), atomic_read(&b->bulk_calls), b->largest);
+	kmem_cache_destroy(b->cache);
+}
+
+/* ---- argument checks ---- */
+
+static void nop_fn(struct kbatch_batch *batch, void *data)
+{
+}
+
+static void queue_alloc_rejects_bad_args(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kbatch_queue_alloc("x", KBATCH_TASK, 3, nop_fn, NULL)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kbatch_queue_alloc("x", KBATCH_TASK, 1, nop_fn, NULL)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kbatch_queue_alloc("x", KBATCH_TASK,
+							 KBATCH_RING_MAX * 2, nop_fn, NULL)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kbatch_queue_alloc("x", KBATCH_TASK, 0, NULL, NULL)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kbatch_queue_alloc("x", 7, 0, nop_fn, NULL)),
+			-EINVAL);
+}
+
+/* A callback that never bounds nor completes still returns every caller. */
+static void queue_lazy_callback_cancels(struct kunit *test)
+{
+	struct kbatch_queue *queue;
+	struct kbatch_req req = { .arg = 1, .result = 77 };
+
+	queue = kbatch_queue_alloc("lazy", KBATCH_TASK, 0, nop_fn, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	KUNIT_EXPECT_EQ(test, kbatch_submit(queue, &req), KBATCH_LED);
+	KUNIT_EXPECT_EQ(test, req.result, (long)-ECANCELED);
+	kbatch_queue_free(queue);
+}
+
+static struct kunit_case queue_cases[] = {
+	KUNIT_CASE(queue_alloc_rejects_bad_args),
+	KUNIT_CASE(queue_lazy_callback_cancels),
+	KUNIT_CASE(queue_deferred_bound_grows_batch),
+	KUNIT_CASE_PARAM(queue_stress_task_mode, stress_size_gen_params),
+	KUNIT_CASE_PARAM(queue_stress_background_mode, stress_size_gen_params),
+	KUNIT_CASE(queue_full_task_mode_waits),
+	KUNIT_CASE(queue_full_background_atomic),
+	KUNIT_CASE(queue_full_reducer_atomic),
+	KUNIT_CASE(queue_post_from_hardirq),
+	KUNIT_CASE(queue_reducer_free_bulk_one_call),
+	KUNIT_CASE(queue_reducer_free_bulk_stress),
+	{}
+};
+
+static struct kunit_suite queue_suite = {
+	.name = "kbatch_queue",
+	.test_cases = queue_cases,
+};
+
+kunit_test_suite(queue_suite);
