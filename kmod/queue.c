@@ -291,6 +291,88 @@ int kbatch_submit(struct kbatch_queue *queue, struct kbatch_req *req)
 }
 EXPORT_SYMBOL_GPL(kbatch_submit);
 
+/*
+ * Push as many of @reqs as the local ring takes, with preemption off so
+ * that they land on one ring.  At most one of them can open a batch: once
+ * we lead, nobody else bounds this ring's batch.
+ */
+static unsigned int push_many(struct kbatch_queue *queue, struct kbatch_req *reqs,
+			      unsigned int n, struct kbatch_ring **ringp,
+			      unsigned long *lead)
+{
+	struct kbatch_ring *ring;
+	unsigned long pos;
+	unsigned int i;
+	int ret;
+
+	*lead = 0;
+	preempt_disable();
+	ring = local_ring(queue);
+	for (i = 0; i < n; i++) {
+		reqs[i].waiter = current;
+		reqs[i].done = 0;
+		ret = kbatch_ring_push(ring, (unsigned long)&reqs[i], &pos);
+		if (ret < 0)
+			break;
+		if (ret == KBATCH_LED)
+			*lead = pos | 1;
+	}
+	preempt_enable();
+	*ringp = ring;
+	return i;
+}
+
+/**
+ * kbatch_submit_many() - run an array of tasks and wait for every result
+ * @queue: a KBATCH_TASK queue
+ * @reqs: the requests, in memory that stays put until this returns
+ * @n: how many
+ *
+ * Pushes the requests on the local ring one after the other, so they join
+ * one batch (two, if another leader's batch was open when we started);
+ * leads the batch that one of them opened, if any; then waits for the
+ * rest.  When the ring fills, the pushed part is run and waited for before
+ * the next part is pushed.
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: the number of requests completed, @n unless the queue began to
+ * die or a fatal signal came while waiting for room, in which case the
+ * first so many are complete and the rest untouched; or a negative errno
+ * (-ESHUTDOWN, -EINTR, -EINVAL) if none was.
+ */
+int kbatch_submit_many(struct kbatch_queue *queue, struct kbatch_req *reqs,
+		       unsigned int n)
+{
+	struct kbatch_ring *ring;
+	unsigned int done = 0, pushed, i;
+	unsigned long lead;
+	int ret = 0;
+
+	might_sleep();
+	if (WARN_ON_ONCE(queue->mode != KBATCH_TASK))
+		return -EINVAL;
+	if (!percpu_ref_tryget_live(&queue->ref))
+		return -ESHUTDOWN;
+	while (done < n) {
+		pushed = push_many(queue, reqs + done, n - done, &ring, &lead);
+		if (!pushed) {
+			ret = wait_for_room(queue, ring);
+			if (ret)
+				break;
+			continue;
+		}
+		if (lead)
+			run_batch(queue, ring, lead & ~1UL);
+		for (i = 0; i < pushed; i++)
+			wait_done(&reqs[done + i]);
+		done += pushed;
+	}
+	percpu_ref_put(&queue->ref);
+	return done ? done : ret;
+}
+EXPORT_SYMBOL_GPL(kbatch_submit_many);
+
 /* ---- background mode and reducer ---- */
 
 /*

@@ -318,6 +318,79 @@ static void queue_stress_task_mode(struct kunit *test)
 			(long)(num_online_cpus() * STRESS_THREADS_PER_CPU * s->per_thread));
 }
 
+static int stress_many_thread(void *data)
+{
+	struct stress_thread *st = data;
+	struct stress *s = st->s;
+	struct kbatch_req reqs[16];
+	unsigned int i, k, n;
+	int ret;
+
+	for (i = 0; i < s->per_thread; i += n) {
+		n = min_t(unsigned int, ARRAY_SIZE(reqs), s->per_thread - i);
+		for (k = 0; k < n; k++)
+			reqs[k].arg = (st->id << 20) | (i + k);
+		ret = kbatch_submit_many(s->queue, reqs, n);
+		if (ret != n)
+			atomic_inc(&s->wrong);
+		for (k = 0; k < n; k++) {
+			if (reqs[k].result != (long)(reqs[k].arg ^ RESULT_MAGIC))
+				atomic_inc(&s->wrong);
+			atomic_long_add(reqs[k].arg, &s->accepted_sum);
+			atomic_long_inc(&s->accepted);
+		}
+	}
+	return 0;
+}
+
+/* Arrays of requests from every CPU: each gets its own result. */
+static void queue_stress_submit_many(struct kunit *test)
+{
+	stress_run(test, KBATCH_TASK, stress_task_fn, stress_many_thread, 1200);
+}
+
+/* One caller's array on an idle queue is one batch, in order. */
+static void queue_submit_many_one_batch(struct kunit *test)
+{
+	struct stress *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	struct kbatch_req *reqs = kunit_kcalloc(test, 32, sizeof(*reqs), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_NOT_NULL(test, reqs);
+	s->queue = kbatch_queue_alloc("many", KBATCH_TASK, 64, stress_task_fn, s);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(s->queue));
+	for (i = 0; i < 32; i++)
+		reqs[i].arg = 1000 + i;
+	KUNIT_EXPECT_EQ(test, kbatch_submit_many(s->queue, reqs, 32), 32);
+	for (i = 0; i < 32; i++)
+		KUNIT_EXPECT_EQ(test, reqs[i].result, (long)((1000 + i) ^ RESULT_MAGIC));
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->batches), 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&s->count), 32l);
+	kbatch_queue_free(s->queue);
+}
+
+/* More requests than slots: run in ring-sized parts, all completed. */
+static void queue_submit_many_larger_than_ring(struct kunit *test)
+{
+	struct stress *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	struct kbatch_req *reqs = kunit_kcalloc(test, 50, sizeof(*reqs), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_NOT_NULL(test, reqs);
+	s->queue = kbatch_queue_alloc("many-small", KBATCH_TASK, 8, stress_task_fn, s);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(s->queue));
+	for (i = 0; i < 50; i++)
+		reqs[i].arg = i;
+	KUNIT_EXPECT_EQ(test, kbatch_submit_many(s->queue, reqs, 50), 50);
+	for (i = 0; i < 50; i++)
+		KUNIT_EXPECT_EQ(test, reqs[i].result, (long)(i ^ RESULT_MAGIC));
+	KUNIT_EXPECT_GE(test, atomic_read(&s->batches), 7);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&s->count), 50l);
+	kbatch_queue_free(s->queue);
+}
+
 /* Every accepted post is processed exactly once, even across a free. */
 static void queue_stress_background_mode(struct kunit *test)
 {
@@ -732,6 +805,9 @@ static struct kunit_case queue_cases[] = {
 	KUNIT_CASE(queue_deferred_bound_grows_batch),
 	KUNIT_CASE_PARAM(queue_stress_task_mode, stress_size_gen_params),
 	KUNIT_CASE_PARAM(queue_stress_background_mode, stress_size_gen_params),
+	KUNIT_CASE_PARAM(queue_stress_submit_many, stress_size_gen_params),
+	KUNIT_CASE(queue_submit_many_one_batch),
+	KUNIT_CASE(queue_submit_many_larger_than_ring),
 	KUNIT_CASE(queue_full_task_mode_waits),
 	KUNIT_CASE(queue_full_background_atomic),
 	KUNIT_CASE(queue_full_reducer_atomic),

@@ -138,6 +138,8 @@ struct kbatch_queue *kbatch_queue_alloc(const char *name, enum kbatch_mode mode,
 void kbatch_queue_free(struct kbatch_queue *queue);
 
 int kbatch_submit(struct kbatch_queue *queue, struct kbatch_req *req);
+int kbatch_submit_many(struct kbatch_queue *queue, struct kbatch_req *reqs,
+		       unsigned int n);
 int kbatch_post(struct kbatch_queue *queue, unsigned long value);
 int kbatch_reduce(struct kbatch_queue *queue, unsigned long value);
 
