@@ -75,7 +75,7 @@ vm() {
 	local kernel=$1 obj=$2 plan=$3 log=$4 limit=$5
 	scripts/vm/mkinitramfs.sh "$top/build/initrd-$plan.gz" "$obj" \
 		"$top/build/utest" "$top/build/utest/tools/kbatch:bin/kbatch" && \
-	KBATCH_QUIET=${KBATCH_QUIET:-} scripts/vm/run-vm.sh "$kernel" \
+	scripts/vm/run-vm.sh "$kernel" \
 		"$top/build/initrd-$plan.gz" "$plan" "$limit" "$log"
 }
 
