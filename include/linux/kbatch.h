@@ -28,6 +28,14 @@
  * - KBATCH_REDUCE: kbatch_reduce().  The slot holds a value; the leader
  *   folds the batch in its own context, followers return at once.
  *
+ * No atomic-context task mode.  A task-mode follower waits for a leader
+ * that pushed on the same CPU; a follower that could not sleep would spin
+ * on that CPU while the leader may need it (preempted there, or
+ * interrupted by the follower itself), which deadlocks, and a bounded spin
+ * cannot give up either, since its request is still in the ring.  Callers
+ * that cannot sleep use kbatch_post() or kbatch_reduce(), which never wait
+ * for another caller.  kbatch_submit() says so with might_sleep().
+ *
  * Contexts sharing a ring: background and reducer pushes disable interrupts
  * for the few instructions of the push, so hardirq, softirq and process
  * context pushes on one CPU share its ring safely.  Task-mode pushes come
