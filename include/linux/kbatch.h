@@ -161,9 +161,31 @@ unsigned int kbatch_batch_cpu(struct kbatch_batch *batch);
  * when the active set goes from empty to non-empty.  A cycle takes the
  * active set as its snapshot and polls each marked item once, at most
  * @budget items per slice, with cond_resched() between slices.
+ *
+ * Contexts: kbatch_wake() from any context, hardirq included, lockless;
+ * kbatch_poller_add() from any context but NMI; kbatch_poller_cancel(),
+ * kbatch_poller_alloc() and kbatch_poller_free() may sleep.
+ *
+ * Capacity is fixed at kbatch_poller_alloc().  A slot freed by cancel or
+ * KBATCH_POLL_DONE is reused only after an RCU grace period and a cycle
+ * that drops its stale wake bits, so a wake meant for the old owner never
+ * reaches the new one; until then kbatch_poller_add() may fail with -ENOSPC.
+ *
+ * Lifetime: kbatch_poller_free() may run while other CPUs wake items (from
+ * hrtimers, say) and while a poll runs.  The poller is marked dying, and
+ * wakes after that are no-ops; an RCU grace period waits out every CPU
+ * inside kbatch_wake(); the running poll finishes and the worker is flushed;
+ * then the memory is freed.  Each wait is bounded and warns, with counts of
+ * what is still in flight, rather than hang.  Items still registered are
+ * dropped: their owners must not wake or cancel them after free returns.
  */
 struct kbatch_poller;
 struct kbatch_pollable;
+
+/* Most slots a poller may have (capacity of kbatch_poller_alloc()). */
+#define KBATCH_POLLER_MAX_CAPACITY	(1U << 24)
+/* Items polled per slice when kbatch_poller_alloc() is passed 0. */
+#define KBATCH_POLLER_DEFAULT_BUDGET	64
 
 /**
  * enum kbatch_poll_ret - what a poll callback answers
