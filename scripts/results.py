@@ -66,7 +66,7 @@ def judge_ktap(lines, tally, where):
         m = SUBTEST_RE.match(line)
         if m:
             depth = len(m.group(1)) // 4
-            del stack[depth:]
+            del stack[max(depth - 1, 0):]
             stack.append(m.group(2))
             if depth == 1:
                 suites[m.group(2)] = {"plan": None, "cases": 0, "done": False}
