@@ -47,8 +47,33 @@
 /* How long free and cancel wait for a poll before they warn and give up. */
 #define KBATCH_POLLER_TIMEOUT	(10 * HZ)
 
+/*
+ * struct kbatch_poller - one poller
+ * @lock: guards @slots, the three index lists, @running and
+ *	@running_task; irq-safe; never taken by kbatch_wake()
+ * @slots: per index, the owner's address or a list link (see above)
+ * @capacity: number of slots, fixed
+ * @budget: most items polled per slice
+ * @free_head: free indices
+ * @retired_head: indices given up by cancel or KBATCH_POLL_DONE
+ * @waiting_head: retired indices waiting for the grace period @waiting_gp
+ * @waiting_gp: cookie of start_poll_synchronize_rcu()
+ * @running: the item being polled, or NULL
+ * @running_task: the task that polls @running
+ * @dying: set by kbatch_poller_free(); wakes and adds do nothing after it
+ * @in_cycle: the snapshot holds items of an unfinished cycle (worker only)
+ * @flags: KBATCH_POLLER_MANUAL or 0
+ * @wake: the shared wake set, marked by kbatch_wake()
+ * @snap: the snapshot of the current cycle (worker only)
+ * @stats: counters; written by the worker, or under @lock for items
+ * @kicks: wakes that found @wake empty
+ * @idle_wq: where cancel waits for the poll of its item to end
+ * @work: the worker, in system_unbound_wq
+ * @debugfs: kbatch/poller-<name>
+ * @name: the poller's name
+ */
 struct kbatch_poller {
-	spinlock_t lock;
+	spinlock_t lock; /* see @lock above */
 	unsigned long *slots;
 	u32 capacity;
 	u32 budget;
@@ -280,10 +305,15 @@ static void kbatch_poller_reclaim(struct kbatch_poller *poller, u32 head)
 	spin_unlock_irq(&poller->lock);
 }
 
-/* Advance index recycling; return a list whose grace period is over. */
+/*
+ * Advance index recycling: move the retired list to the waiting list and
+ * start its grace period; return the waiting list if its grace period is
+ * over (the lists are moved only here, in the worker).
+ */
 static u32 kbatch_poller_age(struct kbatch_poller *poller)
 {
-	u32 reclaim = KBATCH_NIL;
+	u32 reclaim = KBATCH_NIL, moved = KBATCH_NIL;
+	unsigned long gp;
 
 	spin_lock_irq(&poller->lock);
 	if (poller->waiting_head != KBATCH_NIL &&
@@ -291,13 +321,20 @@ static u32 kbatch_poller_age(struct kbatch_poller *poller)
 		reclaim = poller->waiting_head;
 		poller->waiting_head = KBATCH_NIL;
 	}
-	if (poller->waiting_head == KBATCH_NIL &&
-	    poller->retired_head != KBATCH_NIL) {
-		poller->waiting_head = poller->retired_head;
+	if (poller->waiting_head == KBATCH_NIL) {
+		moved = poller->retired_head;
 		poller->retired_head = KBATCH_NIL;
-		poller->waiting_gp = start_poll_synchronize_rcu();
 	}
 	spin_unlock_irq(&poller->lock);
+
+	if (moved != KBATCH_NIL) {
+		/* Needs irqs on; the slots of @moved were retired before it. */
+		gp = start_poll_synchronize_rcu();
+		spin_lock_irq(&poller->lock);
+		poller->waiting_head = moved;
+		poller->waiting_gp = gp;
+		spin_unlock_irq(&poller->lock);
+	}
 	return reclaim;
 }
 
@@ -530,7 +567,7 @@ static bool kbatch_poller_wait_worker(struct kbatch_poller *poller)
 	while (work_busy(&poller->work)) {
 		if (time_after(jiffies, deadline))
 			return false;
-		msleep(1);
+		usleep_range(1000, 2000);
 	}
 	return true;
 }

@@ -21,6 +21,7 @@
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <kunit/visibility.h>
 
 #include "wakeset.h"
 
@@ -61,6 +62,7 @@ int kbatch_wakeset_init(struct kbatch_wakeset *ws, unsigned int nbits)
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(kbatch_wakeset_init);
 
 /**
  * kbatch_wakeset_destroy() - free a wake set's words
@@ -77,6 +79,7 @@ void kbatch_wakeset_destroy(struct kbatch_wakeset *ws)
 		ws->level[k] = NULL;
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(kbatch_wakeset_destroy);
 
 /**
  * kbatch_wakeset_set() - set one bit
@@ -108,6 +111,7 @@ bool kbatch_wakeset_set(struct kbatch_wakeset *ws, unsigned int bit)
 	}
 	return true;
 }
+EXPORT_SYMBOL_IF_KUNIT(kbatch_wakeset_set);
 
 /*
  * Take word @idx of level @k and everything below it into @snap; returns
@@ -161,6 +165,7 @@ unsigned int kbatch_wakeset_drain(struct kbatch_wakeset *ws,
 		kbatch_wakeset_drain_word(ws, snap, ws->depth - 1, 0, &count);
 	return count;
 }
+EXPORT_SYMBOL_IF_KUNIT(kbatch_wakeset_drain);
 
 /**
  * kbatch_wakesnap_init() - allocate an empty snapshot of @nbits bits
@@ -186,6 +191,7 @@ int kbatch_wakesnap_init(struct kbatch_wakesnap *snap, unsigned int nbits)
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(kbatch_wakesnap_init);
 
 /**
  * kbatch_wakesnap_destroy() - free a snapshot's words
@@ -202,6 +208,7 @@ void kbatch_wakesnap_destroy(struct kbatch_wakesnap *snap)
 		snap->level[k] = NULL;
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(kbatch_wakesnap_destroy);
 
 /* Pop the lowest bit under word @idx of level @k; -1 if there is none. */
 static long kbatch_wakesnap_pop_word(struct kbatch_wakesnap *snap,
@@ -239,6 +246,7 @@ long kbatch_wakesnap_pop(struct kbatch_wakesnap *snap)
 {
 	return kbatch_wakesnap_pop_word(snap, snap->depth - 1, 0);
 }
+EXPORT_SYMBOL_IF_KUNIT(kbatch_wakesnap_pop);
 
 /**
  * kbatch_wakesnap_clear() - clear one bit of a snapshot
@@ -251,6 +259,7 @@ void kbatch_wakesnap_clear(struct kbatch_wakesnap *snap, unsigned int bit)
 {
 	__clear_bit(bit % BITS_PER_LONG, &snap->level[0][bit / BITS_PER_LONG]);
 }
+EXPORT_SYMBOL_IF_KUNIT(kbatch_wakesnap_clear);
 
 /**
  * kbatch_wakesnap_empty() - whether a snapshot may hold bits
@@ -264,3 +273,4 @@ bool kbatch_wakesnap_empty(const struct kbatch_wakesnap *snap)
 {
 	return !snap->level[snap->depth - 1][0];
 }
+EXPORT_SYMBOL_IF_KUNIT(kbatch_wakesnap_empty);

@@ -58,6 +58,7 @@
 #ifndef _LINUX_KBATCH_H
 #define _LINUX_KBATCH_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 
 struct kbatch_queue;
@@ -183,7 +184,7 @@ struct kbatch_poller;
 struct kbatch_pollable;
 
 /* Most slots a poller may have (capacity of kbatch_poller_alloc()). */
-#define KBATCH_POLLER_MAX_CAPACITY	(1U << 24)
+#define KBATCH_POLLER_MAX_CAPACITY	BIT(24)
 /* Items polled per slice when kbatch_poller_alloc() is passed 0. */
 #define KBATCH_POLLER_DEFAULT_BUDGET	64
 
