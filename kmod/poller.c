@@ -71,6 +71,8 @@
  * @work: the worker, in system_unbound_wq
  * @debugfs: kbatch/poller-<name>
  * @name: the poller's name
+ * @dying_hook: KUnit only: called by kbatch_poller_free() once @dying is set
+ * @dying_arg: its argument
  */
 struct kbatch_poller {
 	spinlock_t lock; /* see @lock above */
@@ -94,6 +96,8 @@ struct kbatch_poller {
 	struct work_struct work;
 	struct dentry *debugfs;
 	char name[32];
+	void (*dying_hook)(void *arg);
+	void *dying_arg;
 };
 
 static unsigned long kbatch_slot_link(u32 next)
@@ -445,6 +449,26 @@ void kbatch_poller_inject_wake(struct kbatch_poller *poller, u32 index)
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_inject_wake);
 
+/**
+ * kbatch_poller_set_dying_hook() - call @fn when kbatch_poller_free() has
+ *	marked @poller dying, before its grace period
+ * @poller: the poller
+ * @fn: the hook; it runs in the caller of kbatch_poller_free()
+ * @arg: its argument
+ *
+ * Lets KUnit keep waking items right up to the moment wakes turn into
+ * no-ops.  Set it before kbatch_poller_free() is called.
+ *
+ * Context: any.
+ */
+void kbatch_poller_set_dying_hook(struct kbatch_poller *poller,
+				  void (*fn)(void *arg), void *arg)
+{
+	poller->dying_hook = fn;
+	poller->dying_arg = arg;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_set_dying_hook);
+
 static int kbatch_poller_stats_show(struct seq_file *m, void *unused)
 {
 	struct kbatch_poller *poller = m->private;
@@ -596,7 +620,12 @@ void kbatch_poller_free(struct kbatch_poller *poller)
 	spin_lock_irq(&poller->lock);
 	WRITE_ONCE(poller->dying, true);
 	spin_unlock_irq(&poller->lock);
-	/* No CPU is inside kbatch_wake() with this poller after it. */
+	if (poller->dying_hook)
+		poller->dying_hook(poller->dying_arg);
+	/*
+	 * Pairs with rcu_read_lock() in kbatch_wake(): after it, no CPU is
+	 * inside kbatch_wake() with this poller.
+	 */
 	synchronize_rcu();
 	if (!kbatch_poller_wait_worker(poller)) {
 		WARN(1, "kbatch: poller %s: worker still busy after %u ms (polling %p), %u items registered; leaking it\n",

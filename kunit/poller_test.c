@@ -372,10 +372,13 @@ static enum kbatch_poll_ret pt_poll_race(struct kbatch_pollable *pi)
 {
 	struct pt_titem *it = container_of(pi, struct pt_titem, pi);
 
+	/* Started, or still running, after cancel returned? */
 	if (READ_ONCE(it->cancelled))
 		atomic_inc(&it->race->after_cancel);
 	atomic_inc(&it->race->polls);
 	udelay(5);
+	if (READ_ONCE(it->cancelled))
+		atomic_inc(&it->race->after_cancel);
 	return KBATCH_POLL_PENDING;
 }
 
@@ -435,7 +438,19 @@ static void poller_hardirq_wake_vs_cancel(struct kunit *test)
 	kbatch_poller_free(poller);
 }
 
-/* Free while hrtimers wake items and polls run: nothing after it returns. */
+/* Runs inside kbatch_poller_free(), once wakes have become no-ops. */
+static void pt_race_dying(void *arg)
+{
+	struct pt_race *race = arg;
+
+	WRITE_ONCE(race->stop, true);
+}
+
+/*
+ * Free while hrtimers wake items and polls run.  The timers wake until the
+ * poller is marked dying; the wakes still in flight then race with the
+ * grace period, and no poll runs after free returns.
+ */
 static void poller_hardirq_wake_vs_free(struct kunit *test)
 {
 	unsigned int round;
@@ -449,11 +464,11 @@ static void poller_hardirq_wake_vs_free(struct kunit *test)
 		KUNIT_ASSERT_FALSE(test, IS_ERR(poller));
 		KUNIT_ASSERT_NOT_NULL(test, race);
 		it = pt_race_start(test, poller, race);
+		kbatch_poller_set_dying_hook(poller, pt_race_dying, race);
 		msleep(10 + 5 * round);
-		/* Timers stop re-arming; the wakes in flight race with free. */
-		WRITE_ONCE(race->stop, true);
 		kbatch_poller_free(poller);
 		polls = atomic_read(&race->polls);
+		KUNIT_EXPECT_TRUE(test, READ_ONCE(race->stop));
 		pt_race_stop(it, race);
 		msleep(20);
 		KUNIT_EXPECT_EQ(test, atomic_read(&race->polls), polls);
@@ -466,49 +481,83 @@ static enum kbatch_poll_ret pt_poll_nop(struct kbatch_pollable *pi)
 	return KBATCH_POLL_PENDING;
 }
 
-#define PT_SCALE_ROUNDS	5
+#define PT_SCALE_ROUNDS	7
 #define PT_SCALE_CYCLES	50
 #define PT_SCALE_WOKEN	10
 
-/* Best time of PT_SCALE_CYCLES cycles with PT_SCALE_WOKEN woken items. */
-static u64 pt_scale_run(struct kunit *test, unsigned int capacity)
-{
-	struct kbatch_pollable *items = vzalloc(array_size(capacity, sizeof(*items)));
-	struct kbatch_poller *poller = pt_manual(test, capacity, 0);
-	unsigned int i, r, c, stride = capacity / PT_SCALE_WOKEN;
-	struct kbatch_poller_stats s;
-	u64 best = U64_MAX, t;
+struct pt_scale {
+	struct kbatch_poller *poller;
+	struct kbatch_pollable *items;
+	unsigned int capacity;
+	u64 best;
+};
 
-	KUNIT_ASSERT_NOT_NULL(test, items);
+static void pt_scale_setup(struct kunit *test, struct pt_scale *sc,
+			   unsigned int capacity)
+{
+	unsigned int i;
+
+	sc->capacity = capacity;
+	sc->best = U64_MAX;
+	sc->items = vzalloc(array_size(capacity, sizeof(*sc->items)));
+	KUNIT_ASSERT_NOT_NULL(test, sc->items);
+	sc->poller = pt_manual(test, capacity, 0);
 	for (i = 0; i < capacity; i++)
-		KUNIT_ASSERT_EQ(test, kbatch_poller_add(poller, &items[i], pt_poll_nop), 0);
-	for (r = 0; r < PT_SCALE_ROUNDS; r++) {
-		t = ktime_get_ns();
-		for (c = 0; c < PT_SCALE_CYCLES; c++) {
-			for (i = 0; i < PT_SCALE_WOKEN; i++)
-				kbatch_wake(&items[i * stride + (c * 7 + r) % stride]);
-			kbatch_poller_run_cycle(poller);
-		}
-		best = min(best, ktime_get_ns() - t);
-	}
-	kbatch_poller_get_stats(poller, &s);
-	KUNIT_EXPECT_EQ(test, s.polls,
-			(u64)PT_SCALE_ROUNDS * PT_SCALE_CYCLES * PT_SCALE_WOKEN);
-	kbatch_poller_free(poller);
-	vfree(items);
-	return best / PT_SCALE_CYCLES;
+		KUNIT_ASSERT_EQ(test, kbatch_poller_add(sc->poller, &sc->items[i],
+							pt_poll_nop), 0);
 }
 
-/* A cycle's cost does not grow with the number of items. */
+/* One round: PT_SCALE_CYCLES cycles with PT_SCALE_WOKEN woken items. */
+static void pt_scale_round(struct pt_scale *sc, unsigned int r)
+{
+	unsigned int i, c, stride = sc->capacity / PT_SCALE_WOKEN;
+	u64 t = ktime_get_ns();
+
+	for (c = 0; c < PT_SCALE_CYCLES; c++) {
+		for (i = 0; i < PT_SCALE_WOKEN; i++)
+			kbatch_wake(&sc->items[i * stride + (c * 7 + r) % stride]);
+		kbatch_poller_run_cycle(sc->poller);
+	}
+	sc->best = min(sc->best, (ktime_get_ns() - t) / PT_SCALE_CYCLES);
+}
+
+static void pt_scale_teardown(struct kunit *test, struct pt_scale *sc)
+{
+	struct kbatch_poller_stats s;
+
+	kbatch_poller_get_stats(sc->poller, &s);
+	KUNIT_EXPECT_EQ(test, s.polls,
+			(u64)PT_SCALE_ROUNDS * PT_SCALE_CYCLES * PT_SCALE_WOKEN);
+	kbatch_poller_free(sc->poller);
+	vfree(sc->items);
+}
+
+/*
+ * A cycle's cost does not grow with the number of items.  Rounds of the two
+ * sizes alternate, and the best round of each counts.  The bound is 3x:
+ * on the debug kernel in the VM a cycle of 10 polls costs about 100-150 us
+ * and one linear scan of 1,000,000 bits about 300-370 us (wakeset_scale
+ * reports it), so a poller that scanned its capacity would measure 3.5x or
+ * more (12x with one atomic read per word); this one measures 1.0-1.4x.
+ */
 static void poller_scale(struct kunit *test)
 {
-	u64 small = pt_scale_run(test, 1000);
-	u64 large = pt_scale_run(test, 1000000);
-	u64 ratio = div64_u64(large * 100, max(small, 1ull));
+	struct pt_scale small, large;
+	unsigned int r;
+	u64 ratio;
 
+	pt_scale_setup(test, &small, 1000);
+	pt_scale_setup(test, &large, 1000000);
+	for (r = 0; r < PT_SCALE_ROUNDS; r++) {
+		pt_scale_round(&small, r);
+		pt_scale_round(&large, r);
+	}
+	ratio = div64_u64(large.best * 100, max(small.best, 1ull));
 	kunit_info(test, "cycle with %u woken: %llu ns at 1000 items, %llu ns at 1000000 items, ratio %llu.%02llu\n",
-		   PT_SCALE_WOKEN, small, large, ratio / 100, ratio % 100);
-	KUNIT_EXPECT_LT(test, ratio, 400ull);
+		   PT_SCALE_WOKEN, small.best, large.best, ratio / 100, ratio % 100);
+	KUNIT_EXPECT_LT(test, ratio, 300ull);
+	pt_scale_teardown(test, &small);
+	pt_scale_teardown(test, &large);
 }
 
 static struct kunit_case poller_cases[] = {

@@ -4,7 +4,9 @@
  * across a drain, and hands bits back in order however sparse they are.
  */
 #include <kunit/test.h>
+#include <linux/bitmap.h>
 #include <linux/kernel.h>
+#include <linux/ktime.h>
 
 #include "wakeset.h"
 
@@ -107,11 +109,70 @@ static void wakeset_small(struct kunit *test)
 	ws_teardown(c);
 }
 
+#define WS_ROUNDS	5
+#define WS_CYCLES	100
+#define WS_WOKEN	10
+
+/* Best time per cycle to set, drain and pop WS_WOKEN bits of @nbits. */
+static u64 ws_scale_run(struct kunit *test, unsigned int nbits)
+{
+	struct ws_ctx *c = ws_setup(test, nbits);
+	unsigned int i, r, cyc, stride = nbits / WS_WOKEN, found = 0;
+	u64 best = U64_MAX, t;
+
+	for (r = 0; r < WS_ROUNDS; r++) {
+		t = ktime_get_ns();
+		for (cyc = 0; cyc < WS_CYCLES; cyc++) {
+			for (i = 0; i < WS_WOKEN; i++)
+				kbatch_wakeset_set(&c->ws, i * stride +
+						   (cyc * 7 + r) % stride);
+			kbatch_wakeset_drain(&c->ws, &c->snap);
+			while (kbatch_wakesnap_pop(&c->snap) >= 0)
+				found++;
+		}
+		best = min(best, ktime_get_ns() - t);
+	}
+	KUNIT_EXPECT_EQ(test, found, WS_ROUNDS * WS_CYCLES * WS_WOKEN);
+	ws_teardown(c);
+	return best / WS_CYCLES;
+}
+
+/* What one linear scan of an empty bitmap of @nbits costs, for scale. */
+static u64 ws_linear_scan(struct kunit *test, unsigned int nbits)
+{
+	unsigned long *map = bitmap_zalloc(nbits, GFP_KERNEL);
+	unsigned int r, miss = 0;
+	u64 t;
+
+	KUNIT_ASSERT_NOT_NULL(test, map);
+	t = ktime_get_ns();
+	for (r = 0; r < 10; r++)
+		miss += find_first_bit(map, nbits) == nbits;
+	t = ktime_get_ns() - t;
+	bitmap_free(map);
+	KUNIT_EXPECT_EQ(test, miss, 10u);
+	return t / 10;
+}
+
+/* Finding a few set bits costs the same at 1,000 and 1,000,000 bits. */
+static void wakeset_scale(struct kunit *test)
+{
+	u64 small = ws_scale_run(test, 1000);
+	u64 large = ws_scale_run(test, WS_BITS);
+	u64 ratio = div64_u64(large * 100, max(small, 1ull));
+
+	kunit_info(test, "set+drain+pop of %u bits: %llu ns at 1000 bits, %llu ns at %u bits, ratio %llu.%02llu; one linear scan of %u bits: %llu ns\n",
+		   WS_WOKEN, small, large, WS_BITS, ratio / 100, ratio % 100,
+		   WS_BITS, ws_linear_scan(test, WS_BITS));
+	KUNIT_EXPECT_LT(test, ratio, 400ull);
+}
+
 static struct kunit_case wakeset_cases[] = {
 	KUNIT_CASE(wakeset_edge),
 	KUNIT_CASE(wakeset_drain_pop),
 	KUNIT_CASE(wakeset_clear),
 	KUNIT_CASE(wakeset_small),
+	KUNIT_CASE(wakeset_scale),
 	{}
 };
 
