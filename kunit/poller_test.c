@@ -320,6 +320,52 @@ static void poller_stale_wake_after_recycle(struct kunit *test)
 	kbatch_poller_free(poller);
 }
 
+/* Capacity is fixed at creation and bounds the items registered at once. */
+static void poller_capacity(struct kunit *test)
+{
+	struct kbatch_poller *poller = pt_manual(test, 2, 0);
+	struct pt_item *it = pt_items(test, poller, 2, pt_poll_count);
+	struct kbatch_pollable extra = {};
+
+	KUNIT_EXPECT_EQ(test, kbatch_poller_add(poller, &extra, pt_poll_count),
+			-ENOSPC);
+	KUNIT_EXPECT_NE(test, it[0].pi.index, it[1].pi.index);
+	kbatch_poller_free(poller);
+	poller = kbatch_poller_alloc("kunit", 0, 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(poller), -EINVAL);
+	poller = kbatch_poller_alloc("kunit", KBATCH_POLLER_MAX_CAPACITY + 1, 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(poller), -EINVAL);
+}
+
+static enum kbatch_poll_ret pt_poll_cancel_self(struct kbatch_pollable *pi)
+{
+	struct pt_item *it = pt_item(pi);
+
+	it->polls++;
+	kbatch_poller_cancel(pi);
+	complete(&it->done);
+	return KBATCH_POLL_PENDING;
+}
+
+/* An item may cancel itself from its own poll, on the real worker. */
+static void poller_cancel_from_own_poll(struct kunit *test)
+{
+	struct kbatch_poller *poller = kbatch_poller_alloc("kunit-self", 4, 0);
+	struct pt_item *it;
+	struct kbatch_poller_stats s;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(poller));
+	it = pt_items(test, poller, 1, pt_poll_cancel_self);
+	kbatch_wake(&it->pi);
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&it->done, 5 * HZ), 0ul);
+	kbatch_wake(&it->pi);
+	msleep(20);
+	kbatch_poller_get_stats(poller, &s);
+	KUNIT_EXPECT_EQ(test, s.items, 0u);
+	kbatch_poller_free(poller);
+	KUNIT_EXPECT_EQ(test, it->polls, 1u);
+}
+
 /* The poller's statistics are in debugfs, and go with it. */
 static void poller_debugfs(struct kunit *test)
 {
@@ -568,6 +614,8 @@ static struct kunit_case poller_cases[] = {
 	KUNIT_CASE(poller_interleaving),
 	KUNIT_CASE(poller_budget),
 	KUNIT_CASE(poller_stale_wake_after_recycle),
+	KUNIT_CASE(poller_capacity),
+	KUNIT_CASE(poller_cancel_from_own_poll),
 	KUNIT_CASE(poller_debugfs),
 	KUNIT_CASE(poller_hardirq_wake_vs_cancel),
 	KUNIT_CASE(poller_hardirq_wake_vs_free),
