@@ -48,7 +48,8 @@ struct kbatch_poller *kbatch_poller_alloc_flags(const char *name,
 						unsigned int budget,
 						unsigned int flags);
 bool kbatch_poller_run_slice(struct kbatch_poller *poller);
-unsigned int kbatch_poller_run_cycle(struct kbatch_poller *poller);
+unsigned int kbatch_poller_run_cycle(struct kbatch_poller *poller,
+				     unsigned int max_slices);
 void kbatch_poller_get_stats(struct kbatch_poller *poller,
 			     struct kbatch_poller_stats *stats);
 void kbatch_poller_inject_wake(struct kbatch_poller *poller, u32 index);

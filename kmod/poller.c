@@ -362,8 +362,9 @@ static void kbatch_poller_begin_cycle(struct kbatch_poller *poller)
  * @poller: the poller
  *
  * Starts a cycle if none is under way, then polls at most the budget of
- * items of its snapshot.  The worker's loop, and a hook for KUnit to run
- * cycles deterministically on a KBATCH_POLLER_MANUAL poller.
+ * items of its snapshot; none once the poller is dying.  The worker's
+ * loop, and a hook for KUnit to run cycles deterministically on a
+ * KBATCH_POLLER_MANUAL poller.
  *
  * Context: process context, may sleep; the poller's worker only.
  * Return: true if the cycle has items left for another slice.
@@ -376,7 +377,7 @@ bool kbatch_poller_run_slice(struct kbatch_poller *poller)
 	might_sleep();
 	if (!poller->in_cycle)
 		kbatch_poller_begin_cycle(poller);
-	for (n = 0; n < poller->budget; n++) {
+	for (n = 0; n < poller->budget && !READ_ONCE(poller->dying); n++) {
 		bit = kbatch_wakesnap_pop(&poller->snap);
 		if (bit < 0)
 			break;
@@ -390,16 +391,20 @@ EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_run_slice);
 /**
  * kbatch_poller_run_cycle() - run a whole cycle, slice by slice
  * @poller: a KBATCH_POLLER_MANUAL poller
+ * @max_slices: give up after this many slices
  *
  * Context: process context, may sleep; not concurrently with itself.
- * Return: the number of slices the cycle took.
+ * Return: the number of slices the cycle took, or 0 if it had not ended
+ * after @max_slices (a cycle that never ends is a bug the caller reports).
  */
-unsigned int kbatch_poller_run_cycle(struct kbatch_poller *poller)
+unsigned int kbatch_poller_run_cycle(struct kbatch_poller *poller,
+				     unsigned int max_slices)
 {
 	unsigned int slices = 1;
 
 	while (kbatch_poller_run_slice(poller)) {
-		slices++;
+		if (slices++ == max_slices)
+			return 0;
 		cond_resched();
 	}
 	return slices;

@@ -37,7 +37,7 @@ static struct pt_item *pt_item(struct kbatch_pollable *pi)
 	return container_of(pi, struct pt_item, pi);
 }
 
-static u64 pt_cycles(struct kbatch_poller *poller)
+static u64 pt_cycle_count(struct kbatch_poller *poller)
 {
 	struct kbatch_poller_stats s;
 
@@ -56,6 +56,15 @@ static struct kbatch_poller *pt_manual(struct kunit *test, unsigned int capacity
 	return poller;
 }
 
+/* Run one cycle by hand; a cycle that never ends fails the test. */
+static unsigned int pt_cycle(struct kunit *test, struct kbatch_poller *poller)
+{
+	unsigned int slices = kbatch_poller_run_cycle(poller, 1000);
+
+	KUNIT_ASSERT_NE_MSG(test, slices, 0u, "the cycle never ended");
+	return slices;
+}
+
 static struct pt_item *pt_items(struct kunit *test, struct kbatch_poller *poller,
 				unsigned int n, kbatch_poll_fn poll)
 {
@@ -71,12 +80,31 @@ static struct pt_item *pt_items(struct kunit *test, struct kbatch_poller *poller
 	return items;
 }
 
+/*
+ * A real-worker poller with one item, woken once; returns once the item
+ * has signalled @done (from its poll callback).
+ */
+static struct pt_item *pt_worker_item(struct kunit *test,
+				      struct kbatch_poller **pollerp,
+				      const char *name, kbatch_poll_fn poll)
+{
+	struct kbatch_poller *poller = kbatch_poller_alloc(name, 4, 0);
+	struct pt_item *it;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(poller));
+	*pollerp = poller;
+	it = pt_items(test, poller, 1, poll);
+	kbatch_wake(&it->pi);
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&it->done, 10 * HZ), 0ul);
+	return it;
+}
+
 static enum kbatch_poll_ret pt_poll_count(struct kbatch_pollable *pi)
 {
 	struct pt_item *it = pt_item(pi);
 
 	it->polls++;
-	it->polled_cycle = pt_cycles(it->poller);
+	it->polled_cycle = pt_cycle_count(it->poller);
 	return KBATCH_POLL_PENDING;
 }
 
@@ -100,7 +128,7 @@ static void poller_kicks_on_empty_edge(struct kunit *test)
 	kbatch_wake(&it[0].pi);
 	kbatch_poller_get_stats(poller, &s);
 	KUNIT_EXPECT_EQ(test, s.kicks, 1ull);
-	kbatch_poller_run_cycle(poller);
+	pt_cycle(test, poller);
 	KUNIT_EXPECT_EQ(test, it[0].polls, 1u);
 	KUNIT_EXPECT_EQ(test, it[1].polls, 1u);
 	KUNIT_EXPECT_EQ(test, it[2].polls, 1u);
@@ -121,7 +149,7 @@ static void poller_spinning_item(struct kunit *test)
 
 	kbatch_wake(&it->pi);
 	for (k = 1; k <= 50; k++) {
-		kbatch_poller_run_cycle(poller);
+		pt_cycle(test, poller);
 		KUNIT_ASSERT_EQ(test, it->polls, k);
 	}
 	kbatch_poller_get_stats(poller, &s);
@@ -133,7 +161,7 @@ static void poller_spinning_item(struct kunit *test)
 static enum kbatch_poll_ret pt_poll_spin_worker(struct kbatch_pollable *pi)
 {
 	struct pt_item *it = pt_item(pi);
-	u64 cycle = pt_cycles(it->poller);
+	u64 cycle = pt_cycle_count(it->poller);
 
 	if (it->polls && cycle != it->polled_cycle + 1)
 		it->bad++;
@@ -149,13 +177,10 @@ static enum kbatch_poll_ret pt_poll_spin_worker(struct kbatch_pollable *pi)
 /* The same on the real worker: each poll comes from the next cycle. */
 static void poller_spinning_item_worker(struct kunit *test)
 {
-	struct kbatch_poller *poller = kbatch_poller_alloc("kunit-spin", 4, 0);
-	struct pt_item *it;
+	struct kbatch_poller *poller;
+	struct pt_item *it = pt_worker_item(test, &poller, "kunit-spin",
+					    pt_poll_spin_worker);
 
-	KUNIT_ASSERT_FALSE(test, IS_ERR(poller));
-	it = pt_items(test, poller, 1, pt_poll_spin_worker);
-	kbatch_wake(&it->pi);
-	KUNIT_EXPECT_NE(test, wait_for_completion_timeout(&it->done, 10 * HZ), 0ul);
 	kbatch_poller_free(poller);
 	KUNIT_EXPECT_EQ(test, it->polls, 200u);
 	KUNIT_EXPECT_EQ(test, it->bad, 0ull);
@@ -171,7 +196,7 @@ static enum kbatch_poll_ret pt_poll_busy(struct kbatch_pollable *pi)
 	unsigned int i;
 
 	for (i = 0; i < it->nlate; i++) {
-		it->late[i].woken_cycle = pt_cycles(it->poller);
+		it->late[i].woken_cycle = pt_cycle_count(it->poller);
 		kbatch_wake(&it->late[i].pi);
 	}
 	it->nlate = 0;
@@ -191,11 +216,11 @@ static void poller_starvation(struct kunit *test)
 	for (i = 0; i < PT_BUSY; i++)
 		kbatch_wake(&busy[i].pi);
 	for (i = 0; i < PT_ONCE / 2; i++) {
-		once[i].woken_cycle = pt_cycles(poller);
+		once[i].woken_cycle = pt_cycle_count(poller);
 		kbatch_wake(&once[i].pi);
 	}
 	for (cycles = 1; cycles <= 4; cycles++)
-		kbatch_poller_run_cycle(poller);
+		pt_cycle(test, poller);
 
 	for (i = 0; i < PT_ONCE; i++) {
 		KUNIT_ASSERT_EQ_MSG(test, once[i].polls, 1u, "item %u", i);
@@ -237,13 +262,13 @@ static void poller_interleaving(struct kunit *test)
 		kbatch_wake(&it[i].pi);
 	}
 	for (i = 0; i < 6; i++)
-		kbatch_poller_run_cycle(poller);
+		pt_cycle(test, poller);
 	KUNIT_ASSERT_EQ(test, len, ARRAY_SIZE(want));
 	for (i = 0; i < ARRAY_SIZE(want); i++)
 		KUNIT_EXPECT_EQ_MSG(test, log[i], want[i], "position %u", i);
 
 	kbatch_wake(&it[0].pi);
-	kbatch_poller_run_cycle(poller);
+	pt_cycle(test, poller);
 	KUNIT_EXPECT_EQ(test, it[0].polls, 4u);
 	kbatch_poller_free(poller);
 }
@@ -271,7 +296,7 @@ static void poller_budget(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, it[i].polls, 1u);
 
 	/* They all woke themselves: the next cycle polls each once more. */
-	KUNIT_EXPECT_EQ(test, kbatch_poller_run_cycle(poller), 13u);
+	KUNIT_EXPECT_EQ(test, pt_cycle(test, poller), 13u);
 	for (i = 0; i < 100; i++)
 		KUNIT_ASSERT_EQ(test, it[i].polls, 2u);
 	kbatch_poller_get_stats(poller, &s);
@@ -294,7 +319,7 @@ static void poller_stale_wake_after_recycle(struct kunit *test)
 	/* Not recycled at once. */
 	KUNIT_EXPECT_EQ(test, kbatch_poller_add(poller, &b->pi, pt_poll_count),
 			-ENOSPC);
-	kbatch_poller_run_cycle(poller);
+	pt_cycle(test, poller);
 	/* A wake of a that passed its check just before the cancel. */
 	kbatch_poller_inject_wake(poller, 1);
 	synchronize_rcu();
@@ -305,16 +330,16 @@ static void poller_stale_wake_after_recycle(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, kbatch_poller_add(poller, &b->pi, pt_poll_count), 0);
 	KUNIT_EXPECT_EQ(test, b->pi.index, 1u);
 	kbatch_poller_run_slice(poller);
-	kbatch_poller_run_cycle(poller);
+	pt_cycle(test, poller);
 	KUNIT_EXPECT_EQ(test, b->polls, 0u);
 	KUNIT_EXPECT_EQ(test, a->polls, 0u);
 
 	/* A late wake of a is dropped; b's own wakes reach it. */
 	kbatch_wake(&a->pi);
-	kbatch_poller_run_cycle(poller);
+	pt_cycle(test, poller);
 	KUNIT_EXPECT_EQ(test, b->polls, 0u);
 	kbatch_wake(&b->pi);
-	kbatch_poller_run_cycle(poller);
+	pt_cycle(test, poller);
 	KUNIT_EXPECT_EQ(test, b->polls, 1u);
 	KUNIT_EXPECT_EQ(test, a->polls, 0u);
 	kbatch_poller_free(poller);
@@ -350,20 +375,42 @@ static enum kbatch_poll_ret pt_poll_cancel_self(struct kbatch_pollable *pi)
 /* An item may cancel itself from its own poll, on the real worker. */
 static void poller_cancel_from_own_poll(struct kunit *test)
 {
-	struct kbatch_poller *poller = kbatch_poller_alloc("kunit-self", 4, 0);
-	struct pt_item *it;
+	struct kbatch_poller *poller;
+	struct pt_item *it = pt_worker_item(test, &poller, "kunit-self",
+					    pt_poll_cancel_self);
 	struct kbatch_poller_stats s;
 
-	KUNIT_ASSERT_FALSE(test, IS_ERR(poller));
-	it = pt_items(test, poller, 1, pt_poll_cancel_self);
-	kbatch_wake(&it->pi);
-	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&it->done, 5 * HZ), 0ul);
 	kbatch_wake(&it->pi);
 	msleep(20);
 	kbatch_poller_get_stats(poller, &s);
 	KUNIT_EXPECT_EQ(test, s.items, 0u);
 	kbatch_poller_free(poller);
 	KUNIT_EXPECT_EQ(test, it->polls, 1u);
+}
+
+static enum kbatch_poll_ret pt_poll_slow(struct kbatch_pollable *pi)
+{
+	struct pt_item *it = pt_item(pi);
+
+	complete(&it->done);
+	msleep(50);
+	WRITE_ONCE(it->polls, it->polls + 1);
+	return KBATCH_POLL_PENDING;
+}
+
+/* Cancel during the item's poll returns only once that poll has ended. */
+static void poller_cancel_waits_for_poll(struct kunit *test)
+{
+	struct kbatch_poller *poller;
+	struct pt_item *it = pt_worker_item(test, &poller, "kunit-slow",
+					    pt_poll_slow);
+
+	kbatch_poller_cancel(&it->pi);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(it->polls), 1u);
+	kbatch_wake(&it->pi);
+	msleep(20);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(it->polls), 1u);
+	kbatch_poller_free(poller);
 }
 
 /* The poller's statistics are in debugfs, and go with it. */
@@ -554,7 +601,8 @@ static void pt_scale_setup(struct kunit *test, struct pt_scale *sc,
 }
 
 /* One round: PT_SCALE_CYCLES cycles with PT_SCALE_WOKEN woken items. */
-static void pt_scale_round(struct pt_scale *sc, unsigned int r)
+static void pt_scale_round(struct kunit *test, struct pt_scale *sc,
+			   unsigned int r)
 {
 	unsigned int i, c, stride = sc->capacity / PT_SCALE_WOKEN;
 	u64 t = ktime_get_ns();
@@ -562,7 +610,7 @@ static void pt_scale_round(struct pt_scale *sc, unsigned int r)
 	for (c = 0; c < PT_SCALE_CYCLES; c++) {
 		for (i = 0; i < PT_SCALE_WOKEN; i++)
 			kbatch_wake(&sc->items[i * stride + (c * 7 + r) % stride]);
-		kbatch_poller_run_cycle(sc->poller);
+		pt_cycle(test, sc->poller);
 	}
 	sc->best = min(sc->best, (ktime_get_ns() - t) / PT_SCALE_CYCLES);
 }
@@ -595,8 +643,8 @@ static void poller_scale(struct kunit *test)
 	pt_scale_setup(test, &small, 1000);
 	pt_scale_setup(test, &large, 1000000);
 	for (r = 0; r < PT_SCALE_ROUNDS; r++) {
-		pt_scale_round(&small, r);
-		pt_scale_round(&large, r);
+		pt_scale_round(test, &small, r);
+		pt_scale_round(test, &large, r);
 	}
 	ratio = div64_u64(large.best * 100, max(small.best, 1ull));
 	kunit_info(test, "cycle with %u woken: %llu ns at 1000 items, %llu ns at 1000000 items, ratio %llu.%02llu\n",
@@ -616,6 +664,7 @@ static struct kunit_case poller_cases[] = {
 	KUNIT_CASE(poller_stale_wake_after_recycle),
 	KUNIT_CASE(poller_capacity),
 	KUNIT_CASE(poller_cancel_from_own_poll),
+	KUNIT_CASE(poller_cancel_waits_for_poll),
 	KUNIT_CASE(poller_debugfs),
 	KUNIT_CASE(poller_hardirq_wake_vs_cancel),
 	KUNIT_CASE(poller_hardirq_wake_vs_free),
