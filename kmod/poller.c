@@ -142,7 +142,8 @@ void kbatch_wake(struct kbatch_pollable *item)
 	struct kbatch_poller *poller;
 	u32 index;
 
-	/* The read-side section that kbatch_poller_free() and index
+	/*
+	 * The read-side section that kbatch_poller_free() and index
 	 * recycling wait out with a grace period.
 	 */
 	rcu_read_lock();
@@ -281,8 +282,9 @@ static void kbatch_poller_poll_index(struct kbatch_poller *poller, u32 index)
 	WRITE_ONCE(poller->running, NULL);
 	spin_unlock_irq(&poller->lock);
 	WRITE_ONCE(poller->stats.polls, poller->stats.polls + 1);
-	/* Full barrier: pairs with the one in prepare_to_wait_event() of
-	 * kbatch_poller_wait_poll(), so a canceller either sees running
+	/*
+	 * Full barrier: pairs with the one in prepare_to_wait_event() of
+	 * kbatch_poller_wait_poll(), so a canceller either sees @running
 	 * cleared or is seen here and woken.
 	 */
 	if (wq_has_sleeper(&poller->idle_wq))
