@@ -133,6 +133,8 @@ void kbatch_hotplug_exit(void);
 /* ---- stats.c: debugfs ---- */
 void kbatch_queue_debugfs_init(struct kbatch_queue *queue);
 void kbatch_queue_debugfs_exit(struct kbatch_queue *queue);
+struct seq_file;
+int kbatch_queue_stats_show(struct seq_file *m, void *unused);
 
 /* ---- chardev.c: /dev/kbatch ---- */
 int kbatch_chardev_init(void);
