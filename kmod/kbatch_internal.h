@@ -162,11 +162,13 @@ void kbatch_builtin_ops_exit(void);
 
 /**
  * struct kbatch_op_batch - a run of entries of one op, as its handler sees it
+ * @op: the op of every entry in the run
  * @batch: the queue batch the run belongs to
  * @first: index of the run's first entry in @batch
  * @len: entries in the run
  */
 struct kbatch_op_batch {
+	struct kbatch_op *op;
 	struct kbatch_batch *batch;
 	unsigned int first;
 	unsigned int len;

@@ -257,3 +257,4 @@ int kbatch_op_lookup(struct kbatch_lookup *lk)
 	mutex_unlock(&ops_mutex);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(kbatch_op_lookup);

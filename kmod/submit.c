@@ -60,6 +60,23 @@ unsigned int kbatch_op_batch_len(const struct kbatch_op_batch *b)
 EXPORT_SYMBOL_GPL(kbatch_op_batch_len);
 
 /**
+ * kbatch_op_batch_op() - the op whose entries a handler was given
+ * @b: the batch passed to the handler
+ *
+ * For a handler shared by several ops, or to get back to the provider's
+ * object that embeds the op (container_of()).
+ *
+ * Context: inside an op's handler.
+ *
+ * Return: the op.
+ */
+struct kbatch_op *kbatch_op_batch_op(const struct kbatch_op_batch *b)
+{
+	return b->op;
+}
+EXPORT_SYMBOL_GPL(kbatch_op_batch_op);
+
+/**
  * kbatch_op_arg() - an argument of an entry
  * @b: the batch passed to the handler
  * @i: the entry, below kbatch_op_batch_len(); entries are in submission
@@ -121,7 +138,9 @@ static void ob_set_all(struct kbatch_op_batch *b, s64 result)
 static void run_op(struct kbatch_batch *batch, struct kbatch_op *op,
 		   unsigned int first, unsigned int len)
 {
-	struct kbatch_op_batch b = { .batch = batch, .first = first, .len = len };
+	struct kbatch_op_batch b = {
+		.op = op, .batch = batch, .first = first, .len = len,
+	};
 	unsigned int i;
 
 	if (!op)

@@ -269,6 +269,7 @@ int kbatch_register_op(struct kbatch_op *op);
 void kbatch_unregister_op(struct kbatch_op *op);
 
 unsigned int kbatch_op_batch_len(const struct kbatch_op_batch *b);
+struct kbatch_op *kbatch_op_batch_op(const struct kbatch_op_batch *b);
 u64 kbatch_op_arg(const struct kbatch_op_batch *b, unsigned int i,
 		  unsigned int n);
 void kbatch_op_set_result(struct kbatch_op_batch *b, unsigned int i, s64 result);
