@@ -52,6 +52,10 @@ int kbatch_async_submit(struct kbatch_file *file, struct kbatch_sub *sub)
 	refcount_inc(&file->ref);
 	sub->file = file;
 	INIT_WORK(&sub->work, async_work);
+	/*
+	 * queue_work() is a full barrier before the work can run: the worker
+	 * sees @sub as we filled it (pairs with the workqueue's own locking).
+	 */
 	queue_work(async_wq, &sub->work);
 	return 0;
 }

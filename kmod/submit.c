@@ -153,7 +153,11 @@ static void run_op(struct kbatch_batch *batch, struct kbatch_op *op,
 		kbatch_batch_req(batch, i)->arg = 0;
 	if (op)
 		kbatch_op_put(op, len);
-	/* Results are in the submits' cqes; the request's own is unused. */
+	/*
+	 * Results are in the submits' cqes; the request's own is unused.  The
+	 * release in kbatch_complete() orders the handler's writes to them
+	 * before the submitter's acquire of the request's done flag.
+	 */
 	for (i = first; i < first + len; i++)
 		kbatch_complete(batch, i, 0);
 }

@@ -115,8 +115,8 @@ static void mixed_batch_runs(struct kunit *test)
 	sub = make_sub(test, pattern, op_a, op_b);
 	KUNIT_EXPECT_EQ(test, kbatch_sub_run(sub), strlen(pattern));
 	for (i = 0; i < strlen(pattern); i++) {
-		s64 want = pattern[i] == 'a' ? 1000 + i :
-			   pattern[i] == 'b' ? 2000 + i : -EOPNOTSUPP;
+		s64 want = pattern[i] == 'a' ? 1000 + (s64)i :
+			   pattern[i] == 'b' ? 2000 + (s64)i : -EOPNOTSUPP;
 
 		KUNIT_EXPECT_EQ(test, sub->cqes[i].user_data, 100ull + i);
 		KUNIT_EXPECT_EQ(test, sub->cqes[i].result, want);
