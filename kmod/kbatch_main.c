@@ -25,9 +25,12 @@ static int __init kbatch_init(void)
 		ret = -ENOMEM;
 		goto err_debugfs;
 	}
-	ret = kbatch_builtin_ops_init();
+	ret = kbatch_hotplug_init();
 	if (ret)
 		goto err_wq;
+	ret = kbatch_builtin_ops_init();
+	if (ret)
+		goto err_hotplug;
 	ret = kbatch_submit_init();
 	if (ret)
 		goto err_ops;
@@ -45,6 +48,8 @@ err_submit:
 	kbatch_submit_exit();
 err_ops:
 	kbatch_builtin_ops_exit();
+err_hotplug:
+	kbatch_hotplug_exit();
 err_wq:
 	destroy_workqueue(kbatch_wq);
 err_debugfs:
@@ -58,6 +63,7 @@ static void __exit kbatch_exit(void)
 	kbatch_async_exit();
 	kbatch_submit_exit();
 	kbatch_builtin_ops_exit();
+	kbatch_hotplug_exit();
 	destroy_workqueue(kbatch_wq);
 	debugfs_remove_recursive(kbatch_debugfs_root);
 }

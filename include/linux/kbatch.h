@@ -28,6 +28,14 @@
  * - KBATCH_REDUCE: kbatch_reduce().  The slot holds a value; the leader
  *   folds the batch in its own context, followers return at once.
  *
+ * No atomic-context task mode.  A task-mode follower waits for a leader
+ * that pushed on the same CPU; a follower that could not sleep would spin
+ * on that CPU while the leader may need it (preempted there, or
+ * interrupted by the follower itself), which deadlocks, and a bounded spin
+ * cannot give up either, since its request is still in the ring.  Callers
+ * that cannot sleep use kbatch_post() or kbatch_reduce(), which never wait
+ * for another caller.  kbatch_submit() says so with might_sleep().
+ *
  * Contexts sharing a ring: background and reducer pushes disable interrupts
  * for the few instructions of the push, so hardirq, softirq and process
  * context pushes on one CPU share its ring safely.  Task-mode pushes come
@@ -39,12 +47,23 @@
  * kbatch_reduce() never wait: they return -EAGAIN and change nothing.
  * Nothing already accepted is ever dropped.
  *
- * Lifetime: kbatch_queue_free() may run while other CPUs push, lead and
- * wait.  It marks the queue dying (new calls fail with -ESHUTDOWN), waits
- * for every caller still inside kbatch_submit(), kbatch_post() or
+ * Lifetime: kbatch_queue_shutdown() may run while other CPUs push, lead
+ * and wait.  It marks the queue dying (new calls fail with -ESHUTDOWN),
+ * waits for every caller still inside kbatch_submit(), kbatch_post() or
  * kbatch_reduce() to leave (a percpu_ref: its kill is the grace period that
- * waits out CPUs in the middle of a push), runs every batch still in a ring
- * (background), and only then frees the rings.
+ * waits out CPUs in the middle of a push), and runs every batch still in a
+ * ring (background); every task pushed is run and, in task mode,
+ * completed.  After it, calls on the queue return -ESHUTDOWN until
+ * kbatch_queue_free() (which shuts down first if need be) frees it; the
+ * owner must stop calling before that.  Every wait is bounded: a batch
+ * callback that never returns gets a warning and a leaked queue, not a
+ * hang.
+ *
+ * CPU hotplug: rings exist for every possible CPU; a push always uses the
+ * ring of the CPU it runs on, so nothing lands on an offline CPU's ring.
+ * When a CPU goes offline its pending background batches are run at once;
+ * task-mode and reducer batches are run by their leaders wherever the
+ * scheduler moves them.
  *
  * DEFERRED-WORK POLLER
  *
@@ -137,6 +156,7 @@ typedef void (*kbatch_batch_fn)(struct kbatch_batch *batch, void *data);
 struct kbatch_queue *kbatch_queue_alloc(const char *name, enum kbatch_mode mode,
 					unsigned int ring_size,
 					kbatch_batch_fn fn, void *data);
+bool kbatch_queue_shutdown(struct kbatch_queue *queue);
 void kbatch_queue_free(struct kbatch_queue *queue);
 
 int kbatch_submit(struct kbatch_queue *queue, struct kbatch_req *req);
