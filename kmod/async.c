@@ -22,13 +22,21 @@ static void async_work(struct work_struct *work)
 {
 	struct kbatch_sub *sub = container_of(work, struct kbatch_sub, work);
 	struct kbatch_file *file = sub->file;
-	unsigned int done, i;
+	unsigned int done, i, n;
 
 	done = kbatch_sub_run(sub);
-	/* Accepted entries are never dropped: those that could not run say so. */
-	for (i = done; i < sub->nr; i++)
-		sub->cqes[i].result = -ECANCELED;
-	kbatch_file_post(file, sub->cqes, sub->nr);
+	/*
+	 * Accepted entries are never dropped: those that could not run say
+	 * so.  Deferred entries are posted later by whoever took them over.
+	 */
+	for (i = 0, n = 0; i < sub->nr; i++) {
+		if (i >= done)
+			sub->cqes[i].result = -ECANCELED;
+		else if (sub->reqs[i].result == KBATCH_REQ_DEFERRED)
+			continue;
+		sub->cqes[n++] = sub->cqes[i];
+	}
+	kbatch_file_post(file, sub->cqes, n);
 	kbatch_sub_free(sub);
 	kbatch_file_put(file);
 }

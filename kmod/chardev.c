@@ -48,7 +48,7 @@ void kbatch_fill_info(struct kbatch_info *info)
 	memset(info, 0, sizeof(*info));
 	info->abi_version = KBATCH_ABI_VERSION;
 	info->features = KBATCH_FEAT_SUBMIT | KBATCH_FEAT_ASYNC |
-			 KBATCH_FEAT_LOOKUP;
+			 KBATCH_FEAT_LOOKUP | KBATCH_FEAT_TIMER;
 	info->possible_cpus = num_possible_cpus();
 	info->online_cpus = num_online_cpus();
 	info->max_entries = KBATCH_MAX_ENTRIES;

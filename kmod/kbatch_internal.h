@@ -205,6 +205,10 @@ int kbatch_register_op_at(struct kbatch_op *op, u32 opcode);
 int kbatch_builtin_ops_init(void);
 void kbatch_builtin_ops_exit(void);
 
+/* ---- timer_op.c: TIMER, driven by the fair poller ---- */
+int kbatch_timer_op_init(void);
+void kbatch_timer_op_exit(void);
+
 /* ---- submit.c: one submit's entries, run through the submit queue ---- */
 
 /**
@@ -242,6 +246,11 @@ struct kbatch_sub {
 	struct kbatch_req reqs[];
 };
 
+/* kbatch_req.result of an entry whose completion was taken over. */
+#define KBATCH_REQ_DEFERRED	1
+
+struct kbatch_file *kbatch_op_defer(struct kbatch_op_batch *b, unsigned int i,
+				    struct kbatch_cqe *cqe);
 struct kbatch_sub *kbatch_sub_alloc(unsigned int nr);
 void kbatch_sub_free(struct kbatch_sub *sub);
 int kbatch_sub_prepare(struct kbatch_sub *sub, bool async);

@@ -31,9 +31,12 @@ static int __init kbatch_init(void)
 	ret = kbatch_builtin_ops_init();
 	if (ret)
 		goto err_hotplug;
-	ret = kbatch_submit_init();
+	ret = kbatch_timer_op_init();
 	if (ret)
 		goto err_ops;
+	ret = kbatch_submit_init();
+	if (ret)
+		goto err_timer;
 	ret = kbatch_async_init();
 	if (ret)
 		goto err_submit;
@@ -46,6 +49,8 @@ err_async:
 	kbatch_async_exit();
 err_submit:
 	kbatch_submit_exit();
+err_timer:
+	kbatch_timer_op_exit();
 err_ops:
 	kbatch_builtin_ops_exit();
 err_hotplug:
@@ -62,6 +67,7 @@ static void __exit kbatch_exit(void)
 	kbatch_chardev_exit();
 	kbatch_async_exit();
 	kbatch_submit_exit();
+	kbatch_timer_op_exit();
 	kbatch_builtin_ops_exit();
 	kbatch_hotplug_exit();
 	destroy_workqueue(kbatch_wq);

@@ -124,6 +124,40 @@ void kbatch_op_set_result(struct kbatch_op_batch *b, unsigned int i, s64 result)
 }
 EXPORT_SYMBOL_GPL(kbatch_op_set_result);
 
+/**
+ * kbatch_op_defer() - take over an entry's completion (built-in async ops)
+ * @b: the batch passed to the handler
+ * @i: the entry, of an asynchronous submit
+ * @cqe: gets the entry's completion, to be posted later with its result
+ *
+ * The submit's worker will not post this entry's completion: the caller
+ * posts it with kbatch_file_post() when the op is done (its room in the
+ * file's completion queue stays reserved until then) and drops the file
+ * reference with kbatch_file_put().
+ *
+ * Context: inside an op's handler.
+ *
+ * Return: the file, with a reference for the caller; NULL (nothing
+ * deferred) for an entry of a synchronous submit.
+ */
+struct kbatch_file *kbatch_op_defer(struct kbatch_op_batch *b, unsigned int i,
+				    struct kbatch_cqe *cqe)
+{
+	struct kbatch_req *req = ob_req(b, i);
+	struct kbatch_sub *sub;
+	unsigned int e;
+
+	if (!req)
+		return NULL;
+	sub = req_sub(req, &e);
+	if (WARN_ON_ONCE(!sub->file))
+		return NULL;
+	req->result = KBATCH_REQ_DEFERRED;
+	*cqe = sub->cqes[e];
+	refcount_inc(&sub->file->ref);
+	return sub->file;
+}
+
 static void ob_set_all(struct kbatch_op_batch *b, s64 result)
 {
 	unsigned int i;
@@ -154,12 +188,13 @@ static void run_op(struct kbatch_batch *batch, struct kbatch_op *op,
 	if (op)
 		kbatch_op_put(op, len);
 	/*
-	 * Results are in the submits' cqes; the request's own is unused.  The
-	 * release in kbatch_complete() orders the handler's writes to them
-	 * before the submitter's acquire of the request's done flag.
+	 * Results are in the submits' cqes; the request's own result only
+	 * says whether the entry was deferred (kbatch_op_defer()).  The
+	 * release in kbatch_complete() orders the handler's writes before the
+	 * submitter's acquire of the request's done flag.
 	 */
 	for (i = first; i < first + len; i++)
-		kbatch_complete(batch, i, 0);
+		kbatch_complete(batch, i, kbatch_batch_req(batch, i)->result);
 }
 
 static void submit_batch(struct kbatch_batch *batch, void *data)

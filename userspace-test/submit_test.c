@@ -66,6 +66,22 @@ static unsigned int mixed_batch(struct kbatch_sqe *sqe, long long *want)
 	return n;
 }
 
+/* Fill the completion queue of @fd with async entries of @opcode. */
+static int fill_cq(int fd, const struct kbatch_info *info, __u32 opcode,
+		   __u64 arg)
+{
+	struct kbatch_sqe *sqe = calloc(info->max_entries, sizeof(*sqe));
+	int ret = sqe ? 0 : -ENOMEM;
+
+	for (unsigned int i = 0; !ret && i < info->max_entries; i++)
+		sqe[i] = kb_sqe(opcode, arg, 0, i);
+	for (unsigned int n = 0; !ret && n < info->cq_entries;
+	     n += info->max_entries)
+		ret = kb_async(fd, sqe, info->max_entries);
+	free(sqe);
+	return ret;
+}
+
 FIXTURE(dev) {
 	int fd;
 	struct kbatch_info info;
@@ -85,7 +101,8 @@ FIXTURE_TEARDOWN(dev)
 
 TEST_F(dev, info_reports_features_and_limits)
 {
-	__u32 need = KBATCH_FEAT_SUBMIT | KBATCH_FEAT_ASYNC | KBATCH_FEAT_LOOKUP;
+	__u32 need = KBATCH_FEAT_SUBMIT | KBATCH_FEAT_ASYNC |
+		     KBATCH_FEAT_LOOKUP | KBATCH_FEAT_TIMER;
 
 	EXPECT_EQ(need, self->info.features & need);
 	EXPECT_GE(self->info.max_entries, 1u);
@@ -145,6 +162,91 @@ TEST_F(dev, timer_is_async_only)
 	struct kbatch_cqe cqe;
 
 	EXPECT_EQ(-EINVAL, kb_sync(self->fd, &sqe, &cqe, 1));
+	EXPECT_EQ(KBATCH_OP_TIMER, kb_lookup(self->fd, "timer", NULL));
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
+}
+
+#define MS	1000000ull
+
+/*
+ * Timers of one submit complete in order of their delays, not before it,
+ * after the submit's other entries; poll() says so exactly when one is due.
+ */
+TEST_F(dev, timers_complete_after_their_delay)
+{
+	struct kbatch_sqe sqe[4] = {
+		kb_sqe(KBATCH_OP_TIMER, 900 * MS, 0, 3),
+		kb_sqe(KBATCH_OP_TIMER, 300 * MS, 0, 1),
+		kb_sqe(KBATCH_OP_ECHO, 5, 0, 0),
+		kb_sqe(KBATCH_OP_TIMER, 600 * MS, 0, 2),
+	};
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+	long long start = now_ms(), at;
+	struct kbatch_cqe cqe;
+
+	ASSERT_EQ(0, kb_async(self->fd, sqe, 4));
+	ASSERT_EQ(0, kb_read_all(self->fd, &cqe, 1));
+	EXPECT_EQ(0ull, cqe.user_data);
+	EXPECT_EQ(5, cqe.result);
+	/* Nothing else is ready until the first timer is due. */
+	if (now_ms() - start < 200)
+		EXPECT_EQ(0, poll(&pfd, 1, 0));
+	for (unsigned int i = 1; i <= 3; i++) {
+		EXPECT_EQ(1, poll(&pfd, 1, 10000));
+		at = now_ms() - start;
+		ASSERT_EQ(0, kb_read_all(self->fd, &cqe, 1));
+		EXPECT_EQ(i, cqe.user_data);
+		EXPECT_EQ(0, cqe.result);
+		EXPECT_GE(at, 300 * i) TH_LOG("timer %u after %lld ms", i, at);
+	}
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+}
+
+/* Many timers at once: each completes exactly once. */
+TEST_F(dev, many_timers)
+{
+	unsigned int n = self->info.max_entries;
+	struct kbatch_sqe *sqe = calloc(n, sizeof(*sqe));
+	struct kbatch_cqe *cqe = calloc(n, sizeof(*cqe));
+	unsigned char *seen = calloc(n, 1);
+
+	ASSERT_NE(NULL, sqe);
+	ASSERT_NE(NULL, cqe);
+	ASSERT_NE(NULL, seen);
+	for (unsigned int i = 0; i < n; i++)
+		sqe[i] = kb_sqe(KBATCH_OP_TIMER, (i % 50) * MS, 0, i);
+	ASSERT_EQ(0, kb_async(self->fd, sqe, n));
+	ASSERT_EQ(0, kb_read_all(self->fd, cqe, n));
+	for (unsigned int i = 0; i < n; i++) {
+		ASSERT_LT(cqe[i].user_data, n);
+		EXPECT_EQ(0, seen[cqe[i].user_data]++);
+		EXPECT_EQ(0, cqe[i].result);
+	}
+	free(sqe);
+	free(cqe);
+	free(seen);
+}
+
+/* Timers hold their room in the completion queue until they complete. */
+TEST_F(dev, pending_timers_count_against_the_queue)
+{
+	struct kbatch_sqe sqe = kb_sqe(KBATCH_OP_NOP, 0, 0, 0);
+	struct kbatch_cqe cqe;
+
+	ASSERT_EQ(0, fill_cq(self->fd, &self->info, KBATCH_OP_TIMER,
+			     5000 * MS));
+	EXPECT_EQ(-EBUSY, kb_async(self->fd, &sqe, 1));
+	fcntl(self->fd, F_SETFL, O_NONBLOCK);
+	EXPECT_EQ(-1, read(self->fd, &cqe, sizeof(cqe)));
+	EXPECT_EQ(EAGAIN, errno);
+	/* Closed with every timer pending: they complete into nothing. */
 }
 
 TEST_F(dev, lookup_builtins_and_errors)
@@ -442,17 +544,12 @@ TEST_F(dev, async_overflow_is_ebusy)
 /* Sync submits do not use the completion queue: they work when it is full. */
 TEST_F(dev, sync_works_with_full_queue)
 {
-	unsigned int max = self->info.max_entries, cq = self->info.cq_entries;
-	struct kbatch_sqe *sqe = calloc(max, sizeof(*sqe));
+	struct kbatch_sqe sqe = kb_sqe(KBATCH_OP_ECHO, 77, 0, 1);
 	struct kbatch_cqe cqe;
 
-	ASSERT_NE(NULL, sqe);
-	for (unsigned int taken = 0; taken < cq; taken += max)
-		ASSERT_EQ(0, kb_async(self->fd, sqe, max));
-	sqe[0] = kb_sqe(KBATCH_OP_ECHO, 77, 0, 1);
-	EXPECT_EQ(0, kb_sync(self->fd, sqe, &cqe, 1));
+	ASSERT_EQ(0, fill_cq(self->fd, &self->info, KBATCH_OP_NOP, 0));
+	EXPECT_EQ(0, kb_sync(self->fd, &sqe, &cqe, 1));
 	EXPECT_EQ(77, cqe.result);
-	free(sqe);
 }
 
 /* Closing with async ops in flight: they complete into nothing. */
@@ -462,7 +559,8 @@ TEST(close_with_async_in_flight)
 	int fd;
 
 	for (int i = 0; i < 256; i++)
-		sqe[i] = kb_sqe(i % 3, i, 0, i);
+		sqe[i] = kb_sqe(i % 4, i % 4 == KBATCH_OP_TIMER ? 1000 * i : i,
+				0, i);
 	for (int round = 0; round < 50; round++) {
 		fd = open("/dev/kbatch", O_RDWR);
 		ASSERT_GE(fd, 0);

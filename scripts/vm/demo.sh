@@ -13,6 +13,8 @@ run kbatch lookup nop echo sum kv.put kv.get kv.del kv.clear
 # Built-in ops: a run of SUMs is one batch; each learns the batch's sum.
 run kbatch submit nop echo:42 sum:1 sum:2 sum:3 sum:4 echo:7 200
 run kbatch submit -a echo:1 echo:2 sum:10 sum:20
+# TIMER (async only) completes through the fair poller, after the rest.
+run kbatch submit -a timer:200000000 echo:1 timer:100000000
 # kbatch_kv: one mutex round trip per batch of puts, gets or dels.
 run kbatch submit kv.put:1:100 kv.put:2:200 kv.put:3:300 \
 	kv.get:1 kv.get:2 kv.get:3 kv.get:4

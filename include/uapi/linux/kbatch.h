@@ -45,7 +45,9 @@
  * returns 0 with @done below @nr (the submitter got a fatal signal) ran
  * exactly the first @done entries and none of the rest.  It is set to 0
  * before anything else happens, so an unwritable header is -EFAULT with
- * nothing run.
+ * nothing run.  (Should writing @done back fail after the entries were
+ * taken, because the header was unmapped meanwhile, the ioctl returns
+ * -EFAULT; asynchronous entries taken still complete into the file.)
  */
 #ifndef _UAPI_LINUX_KBATCH_H
 #define _UAPI_LINUX_KBATCH_H
@@ -97,7 +99,9 @@ struct kbatch_info {
  *	of SUM entries it was run with (a batch; see include/linux/kbatch.h),
  *	the same for each of them, modulo 2^64.
  * KBATCH_OP_TIMER: asynchronous only (-EINVAL synchronously); result 0,
- *	args[0] nanoseconds after it was run.
+ *	args[0] nanoseconds after it was run, or -EBUSY at once if too many
+ *	timers are in flight.  Its completion is posted by kbatch's fair
+ *	poller, so it comes after the other completions of its submit.
  */
 #define KBATCH_OP_NOP		0
 #define KBATCH_OP_ECHO		1
