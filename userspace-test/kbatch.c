@@ -116,7 +116,7 @@ static int cmd_submit(int fd, int argc, char **argv)
 		const struct kbatch_sqe *s = &sqe[cqe[i].user_data];
 		long long res = cqe[i].result;
 
-		printf("  [%llu] opcode %-3u arg %-6llu -> %lld%s%s\n",
+		printf("  [%llu] opcode %-3u arg %-10llu -> %lld%s%s\n",
 		       (unsigned long long)cqe[i].user_data, s->opcode,
 		       (unsigned long long)s->args[0], res,
 		       res < 0 && res > -4096 ? " " : "",

@@ -9,7 +9,7 @@ run() {
 
 echo "@kb demo-begin"
 run kbatch info
-run kbatch lookup nop echo sum kv.put kv.get kv.del kv.clear
+run kbatch lookup nop echo sum timer kv.put kv.get kv.del kv.clear
 # Built-in ops: a run of SUMs is one batch; each learns the batch's sum.
 run kbatch submit nop echo:42 sum:1 sum:2 sum:3 sum:4 echo:7 200
 run kbatch submit -a echo:1 echo:2 sum:10 sum:20
