@@ -14,7 +14,7 @@ kernel=$1 initrd=$2 plan=$3 limit=$4 log=$5 extra=${6:-}
 mkdir -p "$(dirname "$log")"
 
 timeout -k 10 "$limit" qemu-system-x86_64 \
-	-machine pc -cpu max -smp 4 -m 2G -accel tcg,thread=multi \
+	-machine pc -cpu max,la57=off -smp 4 -m 2G -accel tcg,thread=multi \
 	-display none -monitor none -serial stdio -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 loglevel=7 panic=-1 kbplan=$plan $extra" \
