@@ -65,6 +65,8 @@ check "modules W=1, $variant kernel" "$logs/build-$variant.txt" \
 	build_modules "$variant" "$kout"
 check "modules W=1 C=1 (sparse), Debian headers" "$logs/build-deb.txt" \
 	build_modules deb "$debkdir" C=1
+check "bench module W=1, both kernels" "$logs/build-bench.txt" \
+	scripts/bench.sh --build "$kout" "$debkdir"
 check "user-space tests" "$logs/build-utest.txt" \
 	make -C userspace-test KSELFTEST="$src/tools/testing/selftests" \
 	OUT="$top/build/utest"

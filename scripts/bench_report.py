@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the console log of `make bench` into CSV, ratios, tables and plots.
+
+Usage: bench_report.py LOG OUTDIR
+
+Reads the "@kb bench TABLE,IMPL,CPUS,BATCH,MEDIAN,MIN,MAX,EXTRA" lines of
+kbatch_bench.ko and the "@kb bench-sample TABLE,IMPL,CPUS,BATCH,NS" lines
+of scripts/vm/bench.sh (aggregated here: median, min, max), writes
+OUTDIR/<table>.csv, OUTDIR/ratios.csv, OUTDIR/summary.md and, with gnuplot,
+OUTDIR/queue-batch<B>.png (ns per task against producer CPUs), and prints
+summary.md: the tables in Markdown and each goal, met or missed.
+"""
+import collections
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+LINE_RE = re.compile(r"@kb bench (\w+),([\w+-]+),(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)")
+SAMPLE_RE = re.compile(r"@kb bench-sample (\w+),([\w+-]+),(\d+),(\d+),(-?\d+)")
+PLAN_RE = re.compile(r"@kb plan bench cpus (\d+) kernel (\S+)")
+
+QUEUE_IMPLS = ["kbatch-task", "work-completion", "kbatch-background",
+               "kbatch-reduce", "llist", "kfifo", "ptr_ring", "work"]
+# (name, kbatch implementation, baseline, goal: ratio must be <= this)
+RATIOS = [
+    ("background / llist", "kbatch-background", "llist", 1.0),
+    ("background / work", "kbatch-background", "work", 0.33),
+    ("task / work+completion", "kbatch-task", "work-completion", 0.5),
+    ("reduce / llist", "kbatch-reduce", "llist", None),
+    ("background / kfifo", "kbatch-background", "kfifo", None),
+    ("background / ptr_ring", "kbatch-background", "ptr_ring", None),
+]
+FREE_GOAL_MS = 50.0
+
+
+def parse(log):
+    rows = collections.OrderedDict()
+    samples = collections.defaultdict(list)
+    header = None
+    with open(log, errors="replace") as f:
+        for line in f:
+            m = PLAN_RE.search(line)
+            if m:
+                header = (int(m.group(1)), m.group(2))
+            m = LINE_RE.search(line)
+            if m:
+                t, impl = m.group(1), m.group(2)
+                nums = [int(x) for x in m.groups()[2:]]
+                rows[(t, impl, nums[0], nums[1])] = nums[2:]
+            m = SAMPLE_RE.search(line)
+            if m:
+                key = (m.group(1), m.group(2), int(m.group(3)), int(m.group(4)))
+                samples[key].append(int(m.group(5)))
+    for key, vals in samples.items():
+        vals.sort()
+        rows[key] = [vals[len(vals) // 2], vals[0], vals[-1], len(vals)]
+    return header, rows
+
+
+def write_csv(path, head, lines):
+    with open(path, "w") as f:
+        f.write(",".join(head) + "\n")
+        for line in lines:
+            f.write(",".join(str(x) for x in line) + "\n")
+
+
+def queue_tables(rows, out, md):
+    q = {(k[1], k[2], k[3]): v for k, v in rows.items() if k[0] == "queue"}
+    if not q:
+        md.append("Table 1 (queue): no results.\n")
+        return {}
+    write_csv(os.path.join(out, "queue.csv"),
+              ["impl", "cpus", "batch", "ns_per_task_median", "min", "max",
+               "avg_tasks_taken"],
+              [[i, c, b] + v for (i, c, b), v in sorted(q.items())])
+    cpus = sorted({c for _, c, _ in q})
+    batches = sorted({b for _, _, b in q})
+    md.append("### 1. Queue: ns per task (median, min-max of the runs)\n")
+    for b in batches:
+        md.append(f"Batch size {b}:\n")
+        md.append("| implementation | " +
+                  " | ".join(f"{c} CPU{'s' if c > 1 else ''}" for c in cpus) +
+                  " | tasks taken per consumer call |")
+        md.append("|---|" + "---:|" * (len(cpus) + 1))
+        for impl in QUEUE_IMPLS:
+            cells = []
+            for c in cpus:
+                v = q.get((impl, c, b))
+                cells.append(f"{v[0]} ({v[1]}-{v[2]})" if v else "-")
+            taken = q.get((impl, cpus[-1], b))
+            md.append(f"| {impl} | " + " | ".join(cells) +
+                      f" | {taken[3] if taken else '-'} |")
+        md.append("")
+    return q
+
+
+def ratio_tables(q, out, md):
+    cpus = sorted({c for _, c, _ in q})
+    batches = sorted({b for _, _, b in q})
+    lines, goals = [], []
+    md.append("### 1b. Ratios (kbatch / baseline, median over median; "
+              "below 1 means kbatch is faster)\n")
+    md.append("| ratio | goal | " + " | ".join(
+        f"{c} CPU, B={b}" for b in batches for c in cpus) + " |")
+    md.append("|---|---|" + "---:|" * (len(cpus) * len(batches)))
+    for name, a, base, goal in RATIOS:
+        cells, met, total = [], 0, 0
+        for b in batches:
+            for c in cpus:
+                va, vb = q.get((a, c, b)), q.get((base, c, b))
+                if not va or not vb or not vb[0]:
+                    cells.append("-")
+                    continue
+                r = va[0] / vb[0]
+                lines.append([a, base, c, b, f"{r:.3f}"])
+                ok = goal is None or r <= goal
+                total += 1
+                met += ok
+                cells.append(f"{r:.2f}" + ("" if ok else " ✗"))
+        g = f"≤ {goal}" if goal is not None else "-"
+        md.append(f"| {name} | {g} | " + " | ".join(cells) + " |")
+        if goal is not None:
+            goals.append((f"{name} ≤ {goal}x", met, total))
+    md.append("")
+    write_csv(os.path.join(out, "ratios.csv"),
+              ["kbatch", "baseline", "cpus", "batch", "ratio"], lines)
+    return goals
+
+
+def teardown_table(rows, out, md):
+    t = {k[1]: (k[2], v) for k, v in rows.items() if k[0] == "teardown"}
+    if not t:
+        md.append("Table 4 (teardown): no results.\n")
+        return None
+    write_csv(os.path.join(out, "teardown.csv"),
+              ["what", "cpus", "median_us", "min_us", "max_us", "extra"],
+              [[w, c, v[0] / 1000, v[1] / 1000, v[2] / 1000, v[3]]
+               for w, (c, v) in t.items()])
+    md.append("### 4. Teardown (ms: median, min-max)\n")
+    md.append("| what | ms | notes |")
+    md.append("|---|---:|---|")
+    notes = {
+        "free-idle": "kbatch_queue_free() of a background queue never used",
+        "free-loaded": "every CPU's ring full (pending tasks in the last "
+                       "column of teardown.csv), all run by the free",
+        "rmmod-kbatch": "`rmmod kbatch` of the idle module, timed from user "
+                        "space (/proc/timer_list)",
+    }
+    for w, (c, v) in t.items():
+        md.append(f"| {w} | {v[0] / 1e6:.2f} ({v[1] / 1e6:.2f}-"
+                  f"{v[2] / 1e6:.2f}) | {notes.get(w, '')} |")
+    md.append("")
+    loaded = t.get("free-loaded")
+    return loaded[1][0] / 1e6 if loaded else None
+
+
+def plot(q, out):
+    if not q or not shutil.which("gnuplot"):
+        return []
+    pngs = []
+    cpus = sorted({c for _, c, _ in q})
+    impls = [i for i in QUEUE_IMPLS if any(k[0] == i for k in q)]
+    for b in sorted({b for _, _, b in q}):
+        dat = os.path.join(out, f"queue-batch{b}.dat")
+        with open(dat, "w") as f:
+            f.write("cpus " + " ".join(impls) + "\n")
+            for c in cpus:
+                f.write(f"{c} " + " ".join(
+                    str(q.get((i, c, b), ["NaN"])[0]) for i in impls) + "\n")
+        png = os.path.join(out, f"queue-batch{b}.png")
+        script = f"""
+set terminal pngcairo size 900,600 noenhanced
+set output '{png}'
+set title 'ns per task against producer CPUs, batch size {b}'
+set xlabel 'producer CPUs'
+set ylabel 'ns per task (median; log scale)'
+set logscale y
+set xtics ({", ".join(str(c) for c in cpus)})
+set key outside right
+plot for [i=2:{len(impls) + 1}] '{dat}' using 1:i with linespoints title columnhead(i)
+"""
+        r = subprocess.run(["gnuplot"], input=script, text=True,
+                           capture_output=True)
+        if r.returncode == 0:
+            pngs.append(png)
+        else:
+            print(f"gnuplot: {r.stderr.strip()}", file=sys.stderr)
+    return pngs
+
+
+def main():
+    log, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    header, rows = parse(log)
+    md = []
+    if header:
+        md.append(f"VM: {header[0]} CPUs, kernel {header[1]}, QEMU software "
+                  "emulation (TCG).  Every figure: median of the timed runs "
+                  "after a warm-up, with min and max.\n")
+    q = queue_tables(rows, out, md)
+    goals = ratio_tables(q, out, md) if q else []
+    free_ms = teardown_table(rows, out, md)
+    md.append("### Goals\n")
+    for name, met, total in goals:
+        verdict = "met" if total and met == total else "missed"
+        md.append(f"- {name}: {verdict} ({met} of {total} configurations)")
+    if free_ms is not None:
+        verdict = "met" if free_ms < FREE_GOAL_MS else "missed"
+        md.append(f"- free a loaded queue < {FREE_GOAL_MS:.0f} ms: {verdict} "
+                  f"({free_ms:.2f} ms)")
+    pngs = plot(q, out)
+    if pngs:
+        md.append("\nPlots: " + ", ".join(os.path.relpath(p) for p in pngs))
+    text = "\n".join(md) + "\n"
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write(text)
+    print(text)
+    if not rows:
+        print("kbatch: no benchmark results in the log", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
