@@ -94,6 +94,8 @@ void kbatch_ring_free(struct kbatch_ring *ring);
  *	kbatch_reduce(); killed by kbatch_queue_free()
  * @released: completed when @ref drops to zero after the kill
  * @size: slots per ring
+ * @shut: kbatch_queue_shutdown() has finished
+ * @node: on the list of every queue, for CPU hotplug
  * @debugfs: the queue's debugfs folder
  * @name: for debugfs and warnings
  */
@@ -105,6 +107,8 @@ struct kbatch_queue {
 	struct percpu_ref ref;
 	struct completion released;
 	unsigned int size;
+	bool shut;
+	struct list_head node;
 	struct dentry *debugfs;
 	char name[32];
 };
@@ -115,8 +119,14 @@ struct kbatch_queue *kbatch_queue_alloc_at(const char *name,
 					   kbatch_batch_fn fn, void *data,
 					   unsigned long first);
 
-/* How long kbatch_queue_free() waits for callers before it warns. */
+void kbatch_queues_cpu_offline(unsigned int cpu);
+
+/* How long kbatch_queue_shutdown() waits for callers before it warns. */
 #define KBATCH_FREE_TIMEOUT	(20 * HZ)
+
+/* ---- hotplug.c: CPU hotplug ---- */
+int kbatch_hotplug_init(void);
+void kbatch_hotplug_exit(void);
 
 /* ---- stats.c: debugfs ---- */
 void kbatch_queue_debugfs_init(struct kbatch_queue *queue);

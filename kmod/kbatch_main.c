@@ -25,11 +25,16 @@ static int __init kbatch_init(void)
 		ret = -ENOMEM;
 		goto err_debugfs;
 	}
-	ret = kbatch_chardev_init();
+	ret = kbatch_hotplug_init();
 	if (ret)
 		goto err_wq;
+	ret = kbatch_chardev_init();
+	if (ret)
+		goto err_hotplug;
 	return 0;
 
+err_hotplug:
+	kbatch_hotplug_exit();
 err_wq:
 	destroy_workqueue(kbatch_wq);
 err_debugfs:
@@ -40,6 +45,7 @@ err_debugfs:
 static void __exit kbatch_exit(void)
 {
 	kbatch_chardev_exit();
+	kbatch_hotplug_exit();
 	destroy_workqueue(kbatch_wq);
 	debugfs_remove_recursive(kbatch_debugfs_root);
 }

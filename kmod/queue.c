@@ -4,19 +4,26 @@
  * background, reducer) and the batch a callback sees.  The ring itself is
  * in ring.c.
  *
- * Lifetime rule.  A queue may be touched by a CPU only between a
+ * Lifetime rule.  A queue's rings may be touched by a CPU only between a
  * successful percpu_ref_tryget_live() of queue->ref and the matching put;
  * every front end holds that reference for the whole call, the leader's
- * batch included.  kbatch_queue_free() kills the reference (new calls get
- * -ESHUTDOWN; the kill's RCU grace period waits out CPUs that were in the
- * middle of a push), wakes callers waiting for room so they give up, waits
- * for the count to drop to zero, flushes the background work items (which
- * run every batch still in a ring), and only then frees the rings.
+ * batch included.  kbatch_queue_shutdown() kills the reference (new calls
+ * get -ESHUTDOWN; the kill's RCU grace period waits out CPUs that were in
+ * the middle of a push), wakes callers waiting for room so they give up,
+ * waits for the count to drop to zero, and flushes the background work
+ * items (which run every batch still in a ring).  The struct itself stays
+ * valid until kbatch_queue_free(), so a call racing with the shutdown gets
+ * -ESHUTDOWN rather than a freed queue; its owner must stop calling before
+ * it frees.
+ *
+ * Every queue is on kbatch_queues, so that a CPU going offline can run
+ * what its rings hold (kbatch_queues_cpu_offline()).
  */
 #include <linux/atomic.h>
 #include <linux/err.h>
 #include <linux/export.h>
 #include <linux/log2.h>
+#include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -25,6 +32,9 @@
 #include <kunit/visibility.h>
 
 #include "kbatch_internal.h"
+
+static LIST_HEAD(kbatch_queues);
+static DEFINE_MUTEX(kbatch_queues_lock);	/* the list above */
 
 static struct kbatch_ring *local_ring(struct kbatch_queue *queue)
 {
@@ -562,6 +572,9 @@ struct kbatch_queue *kbatch_queue_alloc_at(const char *name,
 		return ERR_PTR(ret);
 	}
 	kbatch_queue_debugfs_init(queue);
+	mutex_lock(&kbatch_queues_lock);
+	list_add_tail(&queue->node, &kbatch_queues);
+	mutex_unlock(&kbatch_queues_lock);
 	return queue;
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_queue_alloc_at);
@@ -602,37 +615,96 @@ static bool queue_wait_callers(struct kbatch_queue *queue)
 }
 
 /**
- * kbatch_queue_free() - tear a queue down, losing no task
- * @queue: the queue, or NULL
+ * kbatch_queue_shutdown() - stop a queue, losing no task
+ * @queue: the queue
  *
  * May be called while other CPUs push, lead and wait: new calls fail with
  * -ESHUTDOWN, callers waiting for room give up with -ESHUTDOWN, callers
- * already inside finish (every pushed task is run and completed), every
- * background batch still in a ring is run, then the memory is freed.  If
- * callers are still inside after KBATCH_FREE_TIMEOUT (a batch callback
- * that never returns), the queue is leaked with a warning rather than
- * freed under them.
+ * already inside finish (every pushed task is run and completed), and
+ * every background batch still in a ring is run.  When it returns no CPU
+ * touches the rings, but @queue itself stays valid: calls still made on
+ * it return -ESHUTDOWN, until kbatch_queue_free().  Calling it again does
+ * nothing.
+ *
+ * Context: process context, may sleep.  Not from a batch callback of
+ * @queue, and not concurrently with itself.
+ *
+ * Return: true once every caller has left; false if some were still
+ * inside after KBATCH_FREE_TIMEOUT (a batch callback that never returns),
+ * with a warning.
+ */
+bool kbatch_queue_shutdown(struct kbatch_queue *queue)
+{
+	unsigned int cpu;
+
+	might_sleep();
+	if (queue->shut)
+		return true;
+	if (!percpu_ref_is_dying(&queue->ref))
+		percpu_ref_kill(&queue->ref);
+	for_each_possible_cpu(cpu)
+		wake_up_all(&queue->rings[cpu]->room);
+	if (!queue_wait_callers(queue))
+		return false;
+	for_each_possible_cpu(cpu) {
+		flush_work(&queue->rings[cpu]->work);
+		WARN_ON_ONCE(!kbatch_ring_empty(queue->rings[cpu]));
+	}
+	queue->shut = true;
+	return true;
+}
+EXPORT_SYMBOL_GPL(kbatch_queue_shutdown);
+
+/**
+ * kbatch_queue_free() - shut a queue down and free it
+ * @queue: the queue, or NULL
+ *
+ * kbatch_queue_shutdown(), then the memory is freed.  The caller must make
+ * sure nobody calls into @queue once this has returned.  If the shutdown
+ * timed out, the queue is leaked (with the shutdown's warning) rather
+ * than freed under the callers still inside.
  *
  * Context: process context, may sleep.  Not from a batch callback of
  * @queue.
  */
 void kbatch_queue_free(struct kbatch_queue *queue)
 {
-	unsigned int cpu;
-
 	might_sleep();
 	if (IS_ERR_OR_NULL(queue))
 		return;
-	percpu_ref_kill(&queue->ref);
-	for_each_possible_cpu(cpu)
-		wake_up_all(&queue->rings[cpu]->room);
-	if (!queue_wait_callers(queue))
+	if (!kbatch_queue_shutdown(queue))
 		return;
-	for_each_possible_cpu(cpu) {
-		flush_work(&queue->rings[cpu]->work);
-		WARN_ON_ONCE(!kbatch_ring_empty(queue->rings[cpu]));
-	}
+	mutex_lock(&kbatch_queues_lock);
+	list_del(&queue->node);
+	mutex_unlock(&kbatch_queues_lock);
 	kbatch_queue_debugfs_exit(queue);
 	queue_destroy(queue);
 }
 EXPORT_SYMBOL_GPL(kbatch_queue_free);
+
+/**
+ * kbatch_queues_cpu_offline() - run what a departing CPU's rings hold
+ * @cpu: the CPU going offline
+ *
+ * Called from kbatch's CPU hotplug teardown, on @cpu, after it stopped
+ * running ordinary tasks.  Background batches pending on @cpu are run now
+ * (flushed), so its rings are empty when it goes; a post from an interrupt
+ * that still arrives on @cpu after this queues work the workqueue runs on
+ * another CPU.  Task-mode and reducer batches belong to leader tasks,
+ * which the scheduler moves to another CPU, where they bound and run their
+ * batch as usual.  No push lands on @cpu's rings once it is offline: a
+ * push always goes to the ring of the CPU running it.
+ *
+ * Context: process context, may sleep (the cpuhp thread).
+ */
+void kbatch_queues_cpu_offline(unsigned int cpu)
+{
+	struct kbatch_queue *queue;
+
+	mutex_lock(&kbatch_queues_lock);
+	list_for_each_entry(queue, &kbatch_queues, node) {
+		if (queue->mode == KBATCH_BACKGROUND)
+			flush_work(&queue->rings[cpu]->work);
+	}
+	mutex_unlock(&kbatch_queues_lock);
+}

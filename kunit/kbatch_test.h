@@ -30,12 +30,11 @@ static inline int kbt_main(void *arg)
 }
 
 /*
- * Start @fn(@data) in a kthread bound to @cpu; NULL on failure.  @fn runs
- * to its end even if kbt_join() is called first (kthread_stop() alone
- * would skip a thread that has not started yet).
+ * Start @fn(@data) in a kthread, bound to @cpu unless it is -1; NULL on
+ * failure.  @fn runs to its end even if kbt_join() is called first
+ * (kthread_stop() alone would skip a thread that has not started yet).
  */
-static inline struct kbt_thread *kbt_spawn(int (*fn)(void *), void *data,
-					   unsigned int cpu)
+static inline struct kbt_thread *kbt_start(int (*fn)(void *), void *data, int cpu)
 {
 	struct kbt_thread *t = kzalloc(sizeof(*t), GFP_KERNEL);
 
@@ -44,14 +43,29 @@ static inline struct kbt_thread *kbt_spawn(int (*fn)(void *), void *data,
 	t->fn = fn;
 	t->data = data;
 	init_completion(&t->done);
-	t->task = kthread_create_on_cpu(kbt_main, t, cpu, "kbatch_test/%u");
+	t->task = kthread_create(kbt_main, t, "kbatch_test/%d", cpu);
 	if (IS_ERR(t->task)) {
 		kfree(t);
 		return NULL;
 	}
+	if (cpu >= 0)
+		kthread_bind(t->task, cpu);
 	get_task_struct(t->task);
 	wake_up_process(t->task);
 	return t;
+}
+
+/* Start @fn(@data) in a kthread bound to @cpu. */
+static inline struct kbt_thread *kbt_spawn(int (*fn)(void *), void *data,
+					   unsigned int cpu)
+{
+	return kbt_start(fn, data, cpu);
+}
+
+/* Start @fn(@data) in a kthread that may run on any CPU. */
+static inline struct kbt_thread *kbt_spawn_unbound(int (*fn)(void *), void *data)
+{
+	return kbt_start(fn, data, -1);
 }
 
 /* Wait for @fn to return and the thread to exit; @fn's return value. */

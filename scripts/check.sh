@@ -76,8 +76,8 @@ say done
 vm() {
 	local kernel=$1 obj=$2 plan=$3 log=$4 limit=$5
 	scripts/vm/mkinitramfs.sh "$top/build/initrd-$plan.gz" "$obj" \
-		"$top/build/utest" && \
-	KBATCH_QUIET=${KBATCH_QUIET:-} scripts/vm/run-vm.sh "$kernel" \
+		"$top/build/utest" "$top/build/utest/tools/kbatch:bin/kbatch" && \
+	scripts/vm/run-vm.sh "$kernel" \
 		"$top/build/initrd-$plan.gz" "$plan" "$limit" "$log"
 }
 

@@ -22,7 +22,7 @@ scripts/vm/mkinitramfs.sh "$top/build/initrd-run.gz" "$obj" /nonexistent \
 	"$top/build/utest/tools/kbatch:bin/kbatch" \
 	"$top/scripts/vm/demo.sh:bin/demo.sh"
 log=$top/build/logs/run.log
-KBATCH_QUIET=1 scripts/vm/run-vm.sh "$kout/arch/x86/boot/bzImage" \
+scripts/vm/run-vm.sh "$kout/arch/x86/boot/bzImage" \
 	"$top/build/initrd-run.gz" run 600 "$log"
 sed -n '/@kb demo-begin/,/@kb demo-end/p' "$log" | grep -v '^@kb demo' |
 	sed 's/^\[ *[0-9.]*\] //'

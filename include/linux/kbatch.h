@@ -39,12 +39,23 @@
  * kbatch_reduce() never wait: they return -EAGAIN and change nothing.
  * Nothing already accepted is ever dropped.
  *
- * Lifetime: kbatch_queue_free() may run while other CPUs push, lead and
- * wait.  It marks the queue dying (new calls fail with -ESHUTDOWN), waits
- * for every caller still inside kbatch_submit(), kbatch_post() or
+ * Lifetime: kbatch_queue_shutdown() may run while other CPUs push, lead
+ * and wait.  It marks the queue dying (new calls fail with -ESHUTDOWN),
+ * waits for every caller still inside kbatch_submit(), kbatch_post() or
  * kbatch_reduce() to leave (a percpu_ref: its kill is the grace period that
- * waits out CPUs in the middle of a push), runs every batch still in a ring
- * (background), and only then frees the rings.
+ * waits out CPUs in the middle of a push), and runs every batch still in a
+ * ring (background); every task pushed is run and, in task mode,
+ * completed.  After it, calls on the queue return -ESHUTDOWN until
+ * kbatch_queue_free() (which shuts down first if need be) frees it; the
+ * owner must stop calling before that.  Every wait is bounded: a batch
+ * callback that never returns gets a warning and a leaked queue, not a
+ * hang.
+ *
+ * CPU hotplug: rings exist for every possible CPU; a push always uses the
+ * ring of the CPU it runs on, so nothing lands on an offline CPU's ring.
+ * When a CPU goes offline its pending background batches are run at once;
+ * task-mode and reducer batches are run by their leaders wherever the
+ * scheduler moves them.
  *
  * DEFERRED-WORK POLLER
  *
@@ -135,6 +146,7 @@ typedef void (*kbatch_batch_fn)(struct kbatch_batch *batch, void *data);
 struct kbatch_queue *kbatch_queue_alloc(const char *name, enum kbatch_mode mode,
 					unsigned int ring_size,
 					kbatch_batch_fn fn, void *data);
+bool kbatch_queue_shutdown(struct kbatch_queue *queue);
 void kbatch_queue_free(struct kbatch_queue *queue);
 
 int kbatch_submit(struct kbatch_queue *queue, struct kbatch_req *req);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Boot KERNEL with INITRD in QEMU (software emulation, 4 CPUs), run PLAN
-# (see scripts/vm/init), and copy the serial console to LOG and stdout.
+# (see scripts/vm/init), and copy the serial console to LOG (and to stdout
+# with KBATCH_VERBOSE=1).
 # The VM is killed after TIMEOUT seconds; results.py then finds no
 # "@kb done" and fails the run.
 #
@@ -17,5 +18,5 @@ timeout -k 10 "$limit" qemu-system-x86_64 \
 	-display none -monitor none -serial stdio -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 loglevel=7 panic=-1 kbplan=$plan $extra" \
-	</dev/null 2>&1 | tee "$log" | { [ -n "${KBATCH_QUIET:-}" ] && cat >/dev/null || cat; }
+	</dev/null 2>&1 | tee "$log" | { [ -n "${KBATCH_VERBOSE:-}" ] && cat || cat >/dev/null; }
 exit 0
