@@ -26,6 +26,7 @@ void kb_report(const char *table, const char *impl, unsigned int cpus,
 	       unsigned int batch, u64 *samples, unsigned int n, u64 extra);
 
 int kb_queue_bench(void);
+int kb_prim_bench(void);
 int kb_teardown_bench(void);
 
 #endif /* _KBATCH_BENCH_H */

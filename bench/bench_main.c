@@ -8,7 +8,8 @@
  *
  *	@kb bench <table>,<impl>,<cpus>,<batch>,<median>,<min>,<max>,<extra>
  *
- * Tables: "queue" (ns per task, queue_bench.c) and "teardown" (ns per
+ * Tables: "queue" (ns per task, queue_bench.c), "prim" (ns per building
+ * block of a push, prim_bench.c) and "teardown" (ns per
  * kbatch_queue_free(), teardown_bench.c).  Every figure is the median, min
  * and max of kb_runs timed runs that follow kb_warmup untimed ones.
  */
@@ -201,6 +202,8 @@ static ssize_t kb_run_write(struct file *file, const char __user *ubuf,
 	kb_runs = clamp(kb_runs, 1U, (unsigned int)KB_MAX_RUNS);
 	if (!strcmp(buf, "queue"))
 		ret = kb_queue_bench();
+	else if (!strcmp(buf, "prim"))
+		ret = kb_prim_bench();
 	else if (!strcmp(buf, "teardown"))
 		ret = kb_teardown_bench();
 	else

@@ -12,9 +12,9 @@
 #      log (build/logs/bench.log) into CSV, ratios and gnuplot PNGs under
 #      build/results/, and prints the tables.
 #
-# Environment: KB_TASKS (tasks per producer per run, default 4096),
+# Environment: KB_TASKS (tasks per producer per run, default 16384),
 # KB_RUNS (timed runs per figure, default 5), KB_TABLES (default
-# queue,teardown).
+# queue,prim,teardown).
 #
 # `scripts/bench.sh --build KDIR...` only builds the modules, W=1, against
 # each kernel tree given (scripts/check.sh uses it so the bench cannot rot).
@@ -56,7 +56,7 @@ scripts/vm/mkinitramfs.sh "$top/build/initrd-bench.gz" "$obj" /nonexistent \
 log=$top/build/logs/bench.log
 echo "kbatch: benchmarks in QEMU (Debian $debkver), about 10 minutes;" \
 	"console in $log" >&2
-KBATCH_QUIET=1 scripts/vm/run-vm.sh "/boot/vmlinuz-$debkver" \
+scripts/vm/run-vm.sh "/boot/vmlinuz-$debkver" \
 	"$top/build/initrd-bench.gz" bench "${KB_LIMIT:-1500}" "$log" \
-	"kbatch_bench.tasks=${KB_TASKS:-4096} kbatch_bench.runs=${KB_RUNS:-5} kbtables=${KB_TABLES:-queue,teardown}"
+	"kbatch_bench.tasks=${KB_TASKS:-16384} kbatch_bench.runs=${KB_RUNS:-5} kbtables=${KB_TABLES:-queue,prim,teardown}"
 scripts/bench_report.py "$log" "$top/build/results"

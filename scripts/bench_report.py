@@ -130,6 +130,36 @@ def ratio_tables(q, out, md):
     return goals
 
 
+def split_table(rows, out, md):
+    sp = {k[1]: (k[3], v) for k, v in rows.items() if k[0] == "split"}
+    prim = {k[1]: v for k, v in rows.items() if k[0] == "prim"}
+    if sp:
+        write_csv(os.path.join(out, "split.csv"),
+                  ["impl", "batch", "push_ns_median", "min", "max",
+                   "total_ns_median"],
+                  [[i, b] + v for i, (b, v) in sp.items()])
+        md.append("### 1c. Where the time goes: 1 CPU, largest batch "
+                  "(ns per task)\n")
+        md.append("| implementation | push (producer) | rest (consumer, "
+                  "hand-over) | total |")
+        md.append("|---|---:|---:|---:|")
+        for impl, (b, v) in sp.items():
+            md.append(f"| {impl} | {v[0]} ({v[1]}-{v[2]}) | {v[3] - v[0]} "
+                      f"| {v[3]} |")
+        md.append("")
+    if prim:
+        write_csv(os.path.join(out, "prim.csv"),
+                  ["op", "ns_median", "min", "max"],
+                  [[o] + v[:3] for o, v in prim.items()])
+        md.append("### 1d. Building blocks in this VM (ns per operation, "
+                  "loop included)\n")
+        md.append("| operation | ns |")
+        md.append("|---|---:|")
+        for op, v in prim.items():
+            md.append(f"| {op} | {v[0]} ({v[1]}-{v[2]}) |")
+        md.append("")
+
+
 def teardown_table(rows, out, md):
     t = {k[1]: (k[2], v) for k, v in rows.items() if k[0] == "teardown"}
     if not t:
@@ -202,6 +232,7 @@ def main():
                   "after a warm-up, with min and max.\n")
     q = queue_tables(rows, out, md)
     goals = ratio_tables(q, out, md) if q else []
+    split_table(rows, out, md)
     free_ms = teardown_table(rows, out, md)
     md.append("### Goals\n")
     for name, met, total in goals:
