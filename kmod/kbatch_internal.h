@@ -6,12 +6,14 @@
 #ifndef _KBATCH_INTERNAL_H
 #define _KBATCH_INTERNAL_H
 
+#include <linux/bits.h>
 #include <linux/cache.h>
 #include <linux/completion.h>
 #include <linux/dcache.h>
 #include <linux/list.h>
 #include <linux/percpu-refcount.h>
 #include <linux/spinlock.h>
+#include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/kbatch.h>
@@ -143,5 +145,40 @@ void kbatch_fill_info(struct kbatch_info *info);
 extern struct dentry *kbatch_debugfs_root;
 /* Per-CPU workqueue that runs background-mode batches. */
 extern struct workqueue_struct *kbatch_wq;
+
+/* ---- poller.c: the poller's statistics and its hooks for KUnit ---- */
+struct kbatch_poller;
+
+/**
+ * struct kbatch_poller_stats - what a poller has done
+ * @cycles: cycles started
+ * @polls: poll callbacks run
+ * @largest: most items in one cycle's snapshot
+ * @kicks: times a wake found the wake set empty and kicked the worker
+ * @items: items registered now
+ */
+struct kbatch_poller_stats {
+	u64 cycles;
+	u64 polls;
+	u64 largest;
+	u64 kicks;
+	u32 items;
+};
+
+/* No worker: kicks are only counted; cycles run by kbatch_poller_run_slice(). */
+#define KBATCH_POLLER_MANUAL	BIT(0)
+
+struct kbatch_poller *kbatch_poller_alloc_flags(const char *name,
+						unsigned int capacity,
+						unsigned int budget,
+						unsigned int flags);
+bool kbatch_poller_run_slice(struct kbatch_poller *poller);
+unsigned int kbatch_poller_run_cycle(struct kbatch_poller *poller,
+				     unsigned int max_slices);
+void kbatch_poller_get_stats(struct kbatch_poller *poller,
+			     struct kbatch_poller_stats *stats);
+void kbatch_poller_inject_wake(struct kbatch_poller *poller, u32 index);
+void kbatch_poller_set_dying_hook(struct kbatch_poller *poller,
+				  void (*fn)(void *arg), void *arg);
 
 #endif /* _KBATCH_INTERNAL_H */

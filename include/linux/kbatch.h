@@ -28,6 +28,14 @@
  * - KBATCH_REDUCE: kbatch_reduce().  The slot holds a value; the leader
  *   folds the batch in its own context, followers return at once.
  *
+ * No atomic-context task mode.  A task-mode follower waits for a leader
+ * that pushed on the same CPU; a follower that could not sleep would spin
+ * on that CPU while the leader may need it (preempted there, or
+ * interrupted by the follower itself), which deadlocks, and a bounded spin
+ * cannot give up either, since its request is still in the ring.  Callers
+ * that cannot sleep use kbatch_post() or kbatch_reduce(), which never wait
+ * for another caller.  kbatch_submit() says so with might_sleep().
+ *
  * Contexts sharing a ring: background and reducer pushes disable interrupts
  * for the few instructions of the push, so hardirq, softirq and process
  * context pushes on one CPU share its ring safely.  Task-mode pushes come
@@ -69,6 +77,7 @@
 #ifndef _LINUX_KBATCH_H
 #define _LINUX_KBATCH_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 
 struct kbatch_queue;
@@ -169,15 +178,40 @@ unsigned int kbatch_batch_cpu(struct kbatch_batch *batch);
  * DEFERRED-WORK POLLER
  *
  * Items live in a table of indices fixed at kbatch_poller_alloc(); two
- * hierarchical wake bitsets (active and alternate) mark woken items, so
- * finding them costs time in proportion to the woken items, not to the
- * capacity.  kbatch_wake() sets the item's bit and kicks the poller only
- * when the active set goes from empty to non-empty.  A cycle takes the
- * active set as its snapshot and polls each marked item once, at most
- * @budget items per slice, with cond_resched() between slices.
+ * hierarchical wake bitsets (a summary bit per word, levels up to a single
+ * word) mark woken items, so finding them costs time in proportion to the
+ * woken items, not to the capacity.  kbatch_wake() sets the item's bit in
+ * the active set and kicks the poller only when that set goes from empty to
+ * non-empty.  A cycle takes its snapshot by moving the active set into the
+ * alternate one, one xchg per non-empty word, then polls each marked item
+ * once, at most @budget items per slice, with cond_resched() between
+ * slices; an unfinished snapshot is resumed where it stopped.  The poller
+ * runs in system_unbound_wq.
+ *
+ * Contexts: kbatch_wake() from any context, hardirq included, lockless;
+ * kbatch_poller_add() from any context but NMI; kbatch_poller_cancel(),
+ * kbatch_poller_alloc() and kbatch_poller_free() may sleep.
+ *
+ * Capacity is fixed at kbatch_poller_alloc().  A slot freed by cancel or
+ * KBATCH_POLL_DONE is reused only after an RCU grace period and a cycle
+ * that drops its stale wake bits, so a wake meant for the old owner never
+ * reaches the new one; until then kbatch_poller_add() may fail with -ENOSPC.
+ *
+ * Lifetime: kbatch_poller_free() may run while other CPUs wake items (from
+ * hrtimers, say) and while a poll runs.  The poller is marked dying, and
+ * wakes after that are no-ops; an RCU grace period waits out every CPU
+ * inside kbatch_wake(); the running poll finishes and the worker is flushed;
+ * then the memory is freed.  Each wait is bounded and warns, with counts of
+ * what is still in flight, rather than hang.  Items still registered are
+ * dropped: their owners must not wake or cancel them after free returns.
  */
 struct kbatch_poller;
 struct kbatch_pollable;
+
+/* Most slots a poller may have (capacity of kbatch_poller_alloc()). */
+#define KBATCH_POLLER_MAX_CAPACITY	BIT(24)
+/* Items polled per slice when kbatch_poller_alloc() is passed 0. */
+#define KBATCH_POLLER_DEFAULT_BUDGET	64
 
 /**
  * enum kbatch_poll_ret - what a poll callback answers
@@ -196,13 +230,19 @@ enum kbatch_poll_ret {
  *
  * Runs in the poller's worker, process context; it may sleep, but a long
  * sleep delays every other item.  It may call kbatch_wake() on its own item
- * (served in the next cycle) or on any other.
+ * (served in the next cycle) or on any other, and kbatch_poller_add() or
+ * kbatch_poller_cancel() on any item (cancelling its own item does not
+ * wait); never kbatch_poller_free() of its own poller.
  */
 typedef enum kbatch_poll_ret (*kbatch_poll_fn)(struct kbatch_pollable *item);
 
 /**
  * struct kbatch_pollable - a deferred work item; embed it in your object
  * @poll: the poll callback, set by kbatch_poller_add()
+ *
+ * Zero it before its first kbatch_poller_add(): waking or cancelling a
+ * zeroed item does nothing.  After cancel (or KBATCH_POLL_DONE) it may be
+ * added again, to the same poller or another.
  */
 struct kbatch_pollable {
 	kbatch_poll_fn poll;

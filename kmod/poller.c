@@ -1,0 +1,646 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fair deferred-work poller.
+ *
+ * Items live in a table of @capacity slots.  A slot holds its item's
+ * address, or, while it is on one of the index lists (free, retired,
+ * waiting), the next index of its list shifted left by one with bit 0 set.
+ * kbatch_wake() checks that the item still owns its slot and sets the
+ * slot's bit in the shared wake set (wakeset.c); the call that makes the set
+ * non-empty kicks the worker.  A cycle drains the wake set into the private
+ * snapshot, one xchg per word, then polls the snapshot's items in order, at
+ * most @budget per slice; a wake during the cycle lands in the wake set, so
+ * it is served by the next cycle.
+ *
+ * Index recycling.  Cancel and KBATCH_POLL_DONE put the index on the
+ * retired list.  A cycle moves the retired list to the waiting list and
+ * starts an RCU grace period; a later cycle that finds that grace period
+ * over drains the wake set and then clears those indices from its snapshot
+ * before putting them on the free list.  By then every kbatch_wake() that
+ * saw the old owner has finished (the grace period) and its bit has been
+ * drained and dropped, so no stale wake can reach the next owner.
+ *
+ * Locking: @lock (irq-safe, never taken by kbatch_wake()) guards the slots,
+ * the lists and @running.  The worker is the only user of the snapshot.
+ */
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/err.h>
+#include <linux/jiffies.h>
+#include <linux/kbatch.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <kunit/visibility.h>
+
+#include "kbatch_internal.h"
+#include "wakeset.h"
+
+/* The end of an index list. */
+#define KBATCH_NIL		KBATCH_POLLER_MAX_CAPACITY
+/* How long free and cancel wait for a poll before they warn and give up. */
+#define KBATCH_POLLER_TIMEOUT	(10 * HZ)
+
+/*
+ * struct kbatch_poller - one poller
+ * @lock: guards @slots, the three index lists, @running and
+ *	@running_task; irq-safe; never taken by kbatch_wake()
+ * @slots: per index, the owner's address or a list link (see above)
+ * @capacity: number of slots, fixed
+ * @budget: most items polled per slice
+ * @free_head: free indices
+ * @retired_head: indices given up by cancel or KBATCH_POLL_DONE
+ * @waiting_head: retired indices waiting for the grace period @waiting_gp
+ * @waiting_gp: cookie of start_poll_synchronize_rcu()
+ * @running: the item being polled, or NULL
+ * @running_task: the task that polls @running
+ * @dying: set by kbatch_poller_free(); wakes and adds do nothing after it
+ * @in_cycle: the snapshot holds items of an unfinished cycle (worker only)
+ * @flags: KBATCH_POLLER_MANUAL or 0
+ * @wake: the shared wake set, marked by kbatch_wake()
+ * @snap: the snapshot of the current cycle (worker only)
+ * @stats: counters; written by the worker, or under @lock for items
+ * @kicks: wakes that found @wake empty
+ * @idle_wq: where cancel waits for the poll of its item to end
+ * @work: the worker, in system_unbound_wq
+ * @debugfs: kbatch/poller-<name>
+ * @name: the poller's name
+ * @dying_hook: KUnit only: called by kbatch_poller_free() once @dying is set
+ * @dying_arg: its argument
+ */
+struct kbatch_poller {
+	spinlock_t lock; /* see @lock above */
+	unsigned long *slots;
+	u32 capacity;
+	u32 budget;
+	u32 free_head;
+	u32 retired_head;
+	u32 waiting_head;
+	unsigned long waiting_gp;
+	struct kbatch_pollable *running;
+	struct task_struct *running_task;
+	bool dying;
+	bool in_cycle;
+	unsigned int flags;
+	struct kbatch_wakeset wake;
+	struct kbatch_wakesnap snap;
+	struct kbatch_poller_stats stats;
+	atomic_long_t kicks;
+	wait_queue_head_t idle_wq;
+	struct work_struct work;
+	struct dentry *debugfs;
+	char name[32];
+	void (*dying_hook)(void *arg);
+	void *dying_arg;
+};
+
+static unsigned long kbatch_slot_link(u32 next)
+{
+	return ((unsigned long)next << 1) | 1;
+}
+
+static u32 kbatch_slot_next(unsigned long slot)
+{
+	return slot >> 1;
+}
+
+/* The item that owns @slot, or NULL if the slot is on an index list. */
+static struct kbatch_pollable *kbatch_slot_item(unsigned long slot)
+{
+	return (slot & 1) ? NULL : (struct kbatch_pollable *)slot;
+}
+
+static void kbatch_poller_kick(struct kbatch_poller *poller)
+{
+	atomic_long_inc(&poller->kicks);
+	if (!(poller->flags & KBATCH_POLLER_MANUAL))
+		queue_work(system_unbound_wq, &poller->work);
+}
+
+/**
+ * kbatch_wake() - mark an item for the poller's next cycle
+ * @item: a registered item
+ *
+ * Sets the item's bit in the wake set and kicks the poller only if the set
+ * was empty.  Lockless: never spins on a lock the poller holds.  Waking an
+ * item many times before its cycle polls it once.  A wake racing with
+ * kbatch_poller_cancel() or KBATCH_POLL_DONE may be dropped or served; it
+ * never reaches the item after cancel returns.  After kbatch_poller_free()
+ * has begun, wakes do nothing; after it has returned, the item must not be
+ * woken.
+ *
+ * Context: any context, hardirq included.
+ */
+void kbatch_wake(struct kbatch_pollable *item)
+{
+	struct kbatch_poller *poller;
+	u32 index;
+
+	/*
+	 * The read-side section that kbatch_poller_free() and index
+	 * recycling wait out with a grace period.
+	 */
+	rcu_read_lock();
+	/* Acquire: pairs with the release in kbatch_poller_add(). */
+	poller = smp_load_acquire(&item->poller);
+	if (poller && !READ_ONCE(poller->dying)) {
+		index = READ_ONCE(item->index);
+		if (READ_ONCE(poller->slots[index]) == (unsigned long)item &&
+		    kbatch_wakeset_set(&poller->wake, index))
+			kbatch_poller_kick(poller);
+	}
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_GPL(kbatch_wake);
+
+/* Put slot @index on the retired list; the poller's lock is held. */
+static void kbatch_poller_retire(struct kbatch_poller *poller, u32 index)
+{
+	lockdep_assert_held(&poller->lock);
+	WRITE_ONCE(poller->slots[index], kbatch_slot_link(poller->retired_head));
+	poller->retired_head = index;
+	WRITE_ONCE(poller->stats.items, poller->stats.items - 1);
+}
+
+/**
+ * kbatch_poller_add() - register an item with a poller
+ * @poller: the poller
+ * @item: the item, embedded in the caller's object and not registered
+ * @poll: its poll callback
+ *
+ * The item is polled only after it is woken.  Its slot comes from the
+ * capacity fixed at kbatch_poller_alloc(); a slot freed by cancel or
+ * KBATCH_POLL_DONE becomes free again after an RCU grace period, at the
+ * start of a later cycle.
+ *
+ * Context: any context but NMI; never sleeps.
+ * Return: 0; -ENOSPC if no slot is free; -ESHUTDOWN if the poller is being
+ * freed.
+ */
+int kbatch_poller_add(struct kbatch_poller *poller, struct kbatch_pollable *item,
+		      kbatch_poll_fn poll)
+{
+	unsigned long flags;
+	int ret = 0;
+	u32 index;
+
+	spin_lock_irqsave(&poller->lock, flags);
+	index = poller->free_head;
+	if (poller->dying) {
+		ret = -ESHUTDOWN;
+	} else if (index == KBATCH_NIL) {
+		ret = -ENOSPC;
+		/* Let a cycle recycle what is retired. */
+		if (poller->retired_head != KBATCH_NIL ||
+		    poller->waiting_head != KBATCH_NIL)
+			kbatch_poller_kick(poller);
+	} else {
+		poller->free_head = kbatch_slot_next(poller->slots[index]);
+		item->poll = poll;
+		WRITE_ONCE(item->index, index);
+		WRITE_ONCE(poller->slots[index], (unsigned long)item);
+		WRITE_ONCE(poller->stats.items, poller->stats.items + 1);
+		/* Release: pairs with the acquire in kbatch_wake(). */
+		smp_store_release(&item->poller, poller);
+	}
+	spin_unlock_irqrestore(&poller->lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(kbatch_poller_add);
+
+/* Wait, bounded, until @item is no longer being polled. */
+static void kbatch_poller_wait_poll(struct kbatch_poller *poller,
+				    struct kbatch_pollable *item)
+{
+	if (wait_event_timeout(poller->idle_wq, READ_ONCE(poller->running) != item,
+			       KBATCH_POLLER_TIMEOUT))
+		return;
+	WARN(1, "kbatch: poller %s: cancel gave up after %u ms: item %p still polled, %u items registered\n",
+	     poller->name, jiffies_to_msecs(KBATCH_POLLER_TIMEOUT), item,
+	     READ_ONCE(poller->stats.items));
+}
+
+/**
+ * kbatch_poller_cancel() - unregister an item, synchronously
+ * @item: an item registered with kbatch_poller_add(); cancelling an item
+ *	that is done or already cancelled does nothing
+ *
+ * When it returns, the item's poll callback is not running and will never
+ * run again, and the caller may free the item.  Called from the item's own
+ * poll callback it does not wait (returning KBATCH_POLL_DONE is simpler).
+ * It must return before kbatch_poller_free() is called.
+ *
+ * Context: process context, may sleep.
+ */
+void kbatch_poller_cancel(struct kbatch_pollable *item)
+{
+	struct kbatch_poller *poller = item->poller;
+	unsigned long flags;
+	bool busy;
+
+	might_sleep();
+	if (!poller)
+		return;
+	spin_lock_irqsave(&poller->lock, flags);
+	if (poller->slots[item->index] == (unsigned long)item)
+		kbatch_poller_retire(poller, item->index);
+	busy = poller->running == item && poller->running_task != current;
+	spin_unlock_irqrestore(&poller->lock, flags);
+	if (busy)
+		kbatch_poller_wait_poll(poller, item);
+}
+EXPORT_SYMBOL_GPL(kbatch_poller_cancel);
+
+/* Poll the item in slot @index, if the slot still has one. */
+static void kbatch_poller_poll_index(struct kbatch_poller *poller, u32 index)
+{
+	struct kbatch_pollable *item;
+	enum kbatch_poll_ret ret;
+
+	spin_lock_irq(&poller->lock);
+	item = kbatch_slot_item(poller->slots[index]);
+	if (item) {
+		WRITE_ONCE(poller->running, item);
+		poller->running_task = current;
+	}
+	spin_unlock_irq(&poller->lock);
+	if (!item)
+		return;
+
+	ret = item->poll(item);
+
+	spin_lock_irq(&poller->lock);
+	if (ret == KBATCH_POLL_DONE &&
+	    poller->slots[index] == (unsigned long)item)
+		kbatch_poller_retire(poller, index);
+	WRITE_ONCE(poller->running, NULL);
+	spin_unlock_irq(&poller->lock);
+	WRITE_ONCE(poller->stats.polls, poller->stats.polls + 1);
+	/*
+	 * Full barrier: pairs with the one in prepare_to_wait_event() of
+	 * kbatch_poller_wait_poll(), so a canceller either sees @running
+	 * cleared or is seen here and woken.
+	 */
+	if (wq_has_sleeper(&poller->idle_wq))
+		wake_up_all(&poller->idle_wq);
+}
+
+/*
+ * Put the indices of list @head on the free list, after clearing their
+ * stale bits from the snapshot just drained.
+ */
+static void kbatch_poller_reclaim(struct kbatch_poller *poller, u32 head)
+{
+	u32 index = head, tail;
+
+	do {
+		kbatch_wakesnap_clear(&poller->snap, index);
+		tail = index;
+		index = kbatch_slot_next(poller->slots[index]);
+	} while (index != KBATCH_NIL);
+
+	spin_lock_irq(&poller->lock);
+	WRITE_ONCE(poller->slots[tail], kbatch_slot_link(poller->free_head));
+	poller->free_head = head;
+	spin_unlock_irq(&poller->lock);
+}
+
+/*
+ * Advance index recycling: move the retired list to the waiting list and
+ * start its grace period; return the waiting list if its grace period is
+ * over (the lists are moved only here, in the worker).
+ */
+static u32 kbatch_poller_age(struct kbatch_poller *poller)
+{
+	u32 reclaim = KBATCH_NIL, moved = KBATCH_NIL;
+	unsigned long gp;
+
+	spin_lock_irq(&poller->lock);
+	if (poller->waiting_head != KBATCH_NIL &&
+	    poll_state_synchronize_rcu(poller->waiting_gp)) {
+		reclaim = poller->waiting_head;
+		poller->waiting_head = KBATCH_NIL;
+	}
+	if (poller->waiting_head == KBATCH_NIL) {
+		moved = poller->retired_head;
+		poller->retired_head = KBATCH_NIL;
+	}
+	spin_unlock_irq(&poller->lock);
+
+	if (moved != KBATCH_NIL) {
+		/* Needs irqs on; the slots of @moved were retired before it. */
+		gp = start_poll_synchronize_rcu();
+		spin_lock_irq(&poller->lock);
+		poller->waiting_head = moved;
+		poller->waiting_gp = gp;
+		spin_unlock_irq(&poller->lock);
+	}
+	return reclaim;
+}
+
+/* Start a cycle: take the snapshot of every item woken so far. */
+static void kbatch_poller_begin_cycle(struct kbatch_poller *poller)
+{
+	u32 reclaim = kbatch_poller_age(poller);
+	unsigned int n;
+
+	n = kbatch_wakeset_drain(&poller->wake, &poller->snap);
+	if (reclaim != KBATCH_NIL)
+		kbatch_poller_reclaim(poller, reclaim);
+	WRITE_ONCE(poller->stats.cycles, poller->stats.cycles + 1);
+	if (n > poller->stats.largest)
+		WRITE_ONCE(poller->stats.largest, n);
+	poller->in_cycle = true;
+}
+
+/**
+ * kbatch_poller_run_slice() - run one slice of the current cycle
+ * @poller: the poller
+ *
+ * Starts a cycle if none is under way, then polls at most the budget of
+ * items of its snapshot; none once the poller is dying.  The worker's
+ * loop, and a hook for KUnit to run cycles deterministically on a
+ * KBATCH_POLLER_MANUAL poller.
+ *
+ * Context: process context, may sleep; the poller's worker only.
+ * Return: true if the cycle has items left for another slice.
+ */
+bool kbatch_poller_run_slice(struct kbatch_poller *poller)
+{
+	unsigned int n;
+	long bit;
+
+	might_sleep();
+	if (!poller->in_cycle)
+		kbatch_poller_begin_cycle(poller);
+	for (n = 0; n < poller->budget && !READ_ONCE(poller->dying); n++) {
+		bit = kbatch_wakesnap_pop(&poller->snap);
+		if (bit < 0)
+			break;
+		kbatch_poller_poll_index(poller, bit);
+	}
+	poller->in_cycle = !kbatch_wakesnap_empty(&poller->snap);
+	return poller->in_cycle;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_run_slice);
+
+/**
+ * kbatch_poller_run_cycle() - run a whole cycle, slice by slice
+ * @poller: a KBATCH_POLLER_MANUAL poller
+ * @max_slices: give up after this many slices
+ *
+ * Context: process context, may sleep; not concurrently with itself.
+ * Return: the number of slices the cycle took, or 0 if it had not ended
+ * after @max_slices (a cycle that never ends is a bug the caller reports).
+ */
+unsigned int kbatch_poller_run_cycle(struct kbatch_poller *poller,
+				     unsigned int max_slices)
+{
+	unsigned int slices = 1;
+
+	while (kbatch_poller_run_slice(poller)) {
+		if (slices++ == max_slices)
+			return 0;
+		cond_resched();
+	}
+	return slices;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_run_cycle);
+
+static void kbatch_poller_work(struct work_struct *work)
+{
+	struct kbatch_poller *poller = container_of(work, struct kbatch_poller, work);
+
+	while (!READ_ONCE(poller->dying) && kbatch_poller_run_slice(poller))
+		cond_resched();
+}
+
+/**
+ * kbatch_poller_get_stats() - read a poller's statistics
+ * @poller: the poller
+ * @stats: filled in; each field is read once, the set is not atomic
+ *
+ * Context: any.
+ */
+void kbatch_poller_get_stats(struct kbatch_poller *poller,
+			     struct kbatch_poller_stats *stats)
+{
+	stats->cycles = READ_ONCE(poller->stats.cycles);
+	stats->polls = READ_ONCE(poller->stats.polls);
+	stats->largest = READ_ONCE(poller->stats.largest);
+	stats->items = READ_ONCE(poller->stats.items);
+	stats->kicks = atomic_long_read(&poller->kicks);
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_get_stats);
+
+/**
+ * kbatch_poller_inject_wake() - set a slot's wake bit, owner or not
+ * @poller: the poller
+ * @index: the slot
+ *
+ * Plays a stale kbatch_wake() that passed its ownership check just before
+ * the item was cancelled.  For KUnit.
+ *
+ * Context: any.
+ */
+void kbatch_poller_inject_wake(struct kbatch_poller *poller, u32 index)
+{
+	if (kbatch_wakeset_set(&poller->wake, index))
+		kbatch_poller_kick(poller);
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_inject_wake);
+
+/**
+ * kbatch_poller_set_dying_hook() - call @fn when kbatch_poller_free() has
+ *	marked @poller dying, before its grace period
+ * @poller: the poller
+ * @fn: the hook; it runs in the caller of kbatch_poller_free()
+ * @arg: its argument
+ *
+ * Lets KUnit keep waking items right up to the moment wakes turn into
+ * no-ops.  Set it before kbatch_poller_free() is called.
+ *
+ * Context: any.
+ */
+void kbatch_poller_set_dying_hook(struct kbatch_poller *poller,
+				  void (*fn)(void *arg), void *arg)
+{
+	poller->dying_hook = fn;
+	poller->dying_arg = arg;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_set_dying_hook);
+
+static int kbatch_poller_stats_show(struct seq_file *m, void *unused)
+{
+	struct kbatch_poller *poller = m->private;
+	struct kbatch_poller_stats s;
+
+	kbatch_poller_get_stats(poller, &s);
+	seq_printf(m, "capacity: %u\nbudget: %u\nitems: %u\n",
+		   poller->capacity, poller->budget, s.items);
+	seq_printf(m, "cycles: %llu\npolls: %llu\nlargest_cycle: %llu\nkicks: %llu\n",
+		   s.cycles, s.polls, s.largest, s.kicks);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kbatch_poller_stats);
+
+/* /sys/kernel/debug/kbatch/poller-<name>/stats */
+static void kbatch_poller_debugfs_init(struct kbatch_poller *poller)
+{
+	char dname[48];
+
+	snprintf(dname, sizeof(dname), "poller-%s", poller->name);
+	poller->debugfs = debugfs_create_dir(dname, kbatch_debugfs_root);
+	debugfs_create_file("stats", 0444, poller->debugfs, poller,
+			    &kbatch_poller_stats_fops);
+}
+
+static void kbatch_poller_destroy(struct kbatch_poller *poller)
+{
+	kbatch_wakesnap_destroy(&poller->snap);
+	kbatch_wakeset_destroy(&poller->wake);
+	kvfree(poller->slots);
+	kfree(poller);
+}
+
+static int kbatch_poller_init_slots(struct kbatch_poller *poller)
+{
+	u32 i;
+
+	poller->slots = kvcalloc(poller->capacity, sizeof(*poller->slots),
+				 GFP_KERNEL);
+	if (!poller->slots)
+		return -ENOMEM;
+	for (i = 0; i < poller->capacity; i++)
+		poller->slots[i] = kbatch_slot_link(i + 1 < poller->capacity ?
+						    i + 1 : KBATCH_NIL);
+	poller->free_head = 0;
+	poller->retired_head = KBATCH_NIL;
+	poller->waiting_head = KBATCH_NIL;
+	return 0;
+}
+
+/**
+ * kbatch_poller_alloc_flags() - kbatch_poller_alloc() with flags
+ * @name: as for kbatch_poller_alloc()
+ * @capacity: as for kbatch_poller_alloc()
+ * @budget: as for kbatch_poller_alloc()
+ * @flags: 0, or KBATCH_POLLER_MANUAL: no worker; kicks are only counted and
+ *	cycles run by kbatch_poller_run_slice() (for KUnit)
+ *
+ * Context: process context, may sleep.
+ * Return: the poller, or an ERR_PTR().
+ */
+struct kbatch_poller *kbatch_poller_alloc_flags(const char *name,
+						unsigned int capacity,
+						unsigned int budget,
+						unsigned int flags)
+{
+	struct kbatch_poller *poller;
+
+	might_sleep();
+	if (!capacity || capacity > KBATCH_POLLER_MAX_CAPACITY)
+		return ERR_PTR(-EINVAL);
+	poller = kzalloc(sizeof(*poller), GFP_KERNEL);
+	if (!poller)
+		return ERR_PTR(-ENOMEM);
+	strscpy(poller->name, name, sizeof(poller->name));
+	poller->capacity = capacity;
+	poller->budget = budget ?: KBATCH_POLLER_DEFAULT_BUDGET;
+	poller->flags = flags;
+	spin_lock_init(&poller->lock);
+	init_waitqueue_head(&poller->idle_wq);
+	INIT_WORK(&poller->work, kbatch_poller_work);
+	if (kbatch_poller_init_slots(poller) ||
+	    kbatch_wakeset_init(&poller->wake, capacity) ||
+	    kbatch_wakesnap_init(&poller->snap, capacity)) {
+		kbatch_poller_destroy(poller);
+		return ERR_PTR(-ENOMEM);
+	}
+	kbatch_poller_debugfs_init(poller);
+	return poller;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_alloc_flags);
+
+/**
+ * kbatch_poller_alloc() - create a poller and its worker
+ * @name: names the poller in debugfs (kbatch/poller-<name>/stats)
+ * @capacity: the most items it holds at once, 1 to
+ *	KBATCH_POLLER_MAX_CAPACITY; fixed for its life.  Memory is about
+ *	8 bytes per slot plus two bits per slot for the wake sets.
+ * @budget: the most items polled per slice; 0 for
+ *	KBATCH_POLLER_DEFAULT_BUDGET
+ *
+ * The poller runs its cycles in system_unbound_wq when it is kicked.
+ *
+ * Context: process context, may sleep.
+ * Return: the poller, ERR_PTR(-EINVAL) for a bad capacity, or
+ * ERR_PTR(-ENOMEM).
+ */
+struct kbatch_poller *kbatch_poller_alloc(const char *name, unsigned int capacity,
+					  unsigned int budget)
+{
+	return kbatch_poller_alloc_flags(name, capacity, budget, 0);
+}
+EXPORT_SYMBOL_GPL(kbatch_poller_alloc);
+
+/* Wait, bounded, until the worker is neither queued nor running. */
+static bool kbatch_poller_wait_worker(struct kbatch_poller *poller)
+{
+	unsigned long deadline = jiffies + KBATCH_POLLER_TIMEOUT;
+
+	while (work_busy(&poller->work)) {
+		if (time_after(jiffies, deadline))
+			return false;
+		usleep_range(1000, 2000);
+	}
+	return true;
+}
+
+/**
+ * kbatch_poller_free() - stop a poller and free it
+ * @poller: the poller, or NULL
+ *
+ * May run while other CPUs wake its items and while a poll runs.  The
+ * poller is marked dying, so wakes and adds after that do nothing; an RCU
+ * grace period waits out every CPU inside kbatch_wake(); the poll that is
+ * running finishes and the worker is flushed; then the memory is freed.
+ * If the worker is still busy after 10 s, it warns and leaks the poller
+ * rather than hang or free memory in use.  Items still registered are
+ * dropped without being polled again; their owners must not wake or cancel
+ * them once this has returned.
+ *
+ * Context: process context, may sleep; not from a poll callback.
+ */
+void kbatch_poller_free(struct kbatch_poller *poller)
+{
+	might_sleep();
+	if (!poller)
+		return;
+	debugfs_remove_recursive(poller->debugfs);
+	spin_lock_irq(&poller->lock);
+	WRITE_ONCE(poller->dying, true);
+	spin_unlock_irq(&poller->lock);
+	if (poller->dying_hook)
+		poller->dying_hook(poller->dying_arg);
+	/*
+	 * Pairs with rcu_read_lock() in kbatch_wake(): after it, no CPU is
+	 * inside kbatch_wake() with this poller.
+	 */
+	synchronize_rcu();
+	if (!kbatch_poller_wait_worker(poller)) {
+		WARN(1, "kbatch: poller %s: worker still busy after %u ms (polling %p), %u items registered; leaking it\n",
+		     poller->name, jiffies_to_msecs(KBATCH_POLLER_TIMEOUT),
+		     READ_ONCE(poller->running), READ_ONCE(poller->stats.items));
+		return;
+	}
+	cancel_work_sync(&poller->work);
+	kbatch_poller_destroy(poller);
+}
+EXPORT_SYMBOL_GPL(kbatch_poller_free);

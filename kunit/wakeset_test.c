@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the hierarchical wake set reports its empty edge, keeps every bit
+ * across a drain, and hands bits back in order however sparse they are.
+ */
+#include <kunit/test.h>
+#include <linux/bitmap.h>
+#include <linux/kernel.h>
+#include <linux/ktime.h>
+
+#include "wakeset.h"
+
+#define WS_BITS	1000000
+
+static const unsigned int ws_bits[] = { 0, 63, 64, 4095, 4096, 262143, 999999 };
+
+struct ws_ctx {
+	struct kbatch_wakeset ws;
+	struct kbatch_wakesnap snap;
+};
+
+static struct ws_ctx *ws_setup(struct kunit *test, unsigned int nbits)
+{
+	struct ws_ctx *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_EQ(test, kbatch_wakeset_init(&c->ws, nbits), 0);
+	KUNIT_ASSERT_EQ(test, kbatch_wakesnap_init(&c->snap, nbits), 0);
+	return c;
+}
+
+static void ws_teardown(struct ws_ctx *c)
+{
+	kbatch_wakesnap_destroy(&c->snap);
+	kbatch_wakeset_destroy(&c->ws);
+}
+
+/* Only the set that makes the set non-empty reports the edge. */
+static void wakeset_edge(struct kunit *test)
+{
+	struct ws_ctx *c = ws_setup(test, WS_BITS);
+	unsigned int i;
+
+	KUNIT_EXPECT_EQ(test, c->ws.depth, 4u);
+	for (i = 0; i < ARRAY_SIZE(ws_bits); i++)
+		KUNIT_EXPECT_EQ(test, kbatch_wakeset_set(&c->ws, ws_bits[i]), i == 0);
+	KUNIT_EXPECT_FALSE(test, kbatch_wakeset_set(&c->ws, ws_bits[0]));
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_drain(&c->ws, &c->snap),
+			ARRAY_SIZE(ws_bits));
+	/* Drained: the next set is an edge again. */
+	KUNIT_EXPECT_TRUE(test, kbatch_wakeset_set(&c->ws, 12345));
+	ws_teardown(c);
+}
+
+/* Every bit set comes back once, in increasing order. */
+static void wakeset_drain_pop(struct kunit *test)
+{
+	struct ws_ctx *c = ws_setup(test, WS_BITS);
+	unsigned int i;
+
+	for (i = ARRAY_SIZE(ws_bits); i-- > 0;)
+		kbatch_wakeset_set(&c->ws, ws_bits[i]);
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_drain(&c->ws, &c->snap),
+			ARRAY_SIZE(ws_bits));
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_drain(&c->ws, &c->snap), 0u);
+	for (i = 0; i < ARRAY_SIZE(ws_bits); i++)
+		KUNIT_EXPECT_EQ(test, kbatch_wakesnap_pop(&c->snap), (long)ws_bits[i]);
+	KUNIT_EXPECT_EQ(test, kbatch_wakesnap_pop(&c->snap), -1L);
+	KUNIT_EXPECT_TRUE(test, kbatch_wakesnap_empty(&c->snap));
+	ws_teardown(c);
+}
+
+/* A cleared bit is never popped, and its stale parents are settled. */
+static void wakeset_clear(struct kunit *test)
+{
+	struct ws_ctx *c = ws_setup(test, WS_BITS);
+
+	kbatch_wakeset_set(&c->ws, 4096);
+	kbatch_wakeset_set(&c->ws, 999999);
+	kbatch_wakeset_drain(&c->ws, &c->snap);
+	kbatch_wakesnap_clear(&c->snap, 4096);
+	KUNIT_EXPECT_EQ(test, kbatch_wakesnap_pop(&c->snap), 999999L);
+	kbatch_wakeset_set(&c->ws, 77);
+	kbatch_wakeset_drain(&c->ws, &c->snap);
+	kbatch_wakesnap_clear(&c->snap, 77);
+	KUNIT_EXPECT_FALSE(test, kbatch_wakesnap_empty(&c->snap));
+	KUNIT_EXPECT_EQ(test, kbatch_wakesnap_pop(&c->snap), -1L);
+	KUNIT_EXPECT_TRUE(test, kbatch_wakesnap_empty(&c->snap));
+	ws_teardown(c);
+}
+
+/* Small sets: one level, and the last bit of a partial word. */
+static void wakeset_small(struct kunit *test)
+{
+	struct ws_ctx *c = ws_setup(test, 1);
+
+	KUNIT_EXPECT_EQ(test, c->ws.depth, 1u);
+	KUNIT_EXPECT_TRUE(test, kbatch_wakeset_set(&c->ws, 0));
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_drain(&c->ws, &c->snap), 1u);
+	KUNIT_EXPECT_EQ(test, kbatch_wakesnap_pop(&c->snap), 0L);
+	KUNIT_EXPECT_EQ(test, kbatch_wakesnap_pop(&c->snap), -1L);
+	ws_teardown(c);
+
+	c = ws_setup(test, 65);
+	KUNIT_EXPECT_EQ(test, c->ws.depth, 2u);
+	kbatch_wakeset_set(&c->ws, 64);
+	kbatch_wakeset_drain(&c->ws, &c->snap);
+	KUNIT_EXPECT_EQ(test, kbatch_wakesnap_pop(&c->snap), 64L);
+	ws_teardown(c);
+}
+
+#define WS_ROUNDS	5
+#define WS_CYCLES	100
+#define WS_WOKEN	10
+
+/* Best time per cycle to set, drain and pop WS_WOKEN bits of @nbits. */
+static u64 ws_scale_run(struct kunit *test, unsigned int nbits)
+{
+	struct ws_ctx *c = ws_setup(test, nbits);
+	unsigned int i, r, cyc, stride = nbits / WS_WOKEN, found = 0;
+	u64 best = U64_MAX, t;
+
+	for (r = 0; r < WS_ROUNDS; r++) {
+		t = ktime_get_ns();
+		for (cyc = 0; cyc < WS_CYCLES; cyc++) {
+			for (i = 0; i < WS_WOKEN; i++)
+				kbatch_wakeset_set(&c->ws, i * stride +
+						   (cyc * 7 + r) % stride);
+			kbatch_wakeset_drain(&c->ws, &c->snap);
+			while (kbatch_wakesnap_pop(&c->snap) >= 0)
+				found++;
+		}
+		best = min(best, ktime_get_ns() - t);
+	}
+	KUNIT_EXPECT_EQ(test, found, WS_ROUNDS * WS_CYCLES * WS_WOKEN);
+	ws_teardown(c);
+	return best / WS_CYCLES;
+}
+
+/* What one linear scan of an empty bitmap of @nbits costs, for scale. */
+static u64 ws_linear_scan(struct kunit *test, unsigned int nbits)
+{
+	unsigned long *map = bitmap_zalloc(nbits, GFP_KERNEL);
+	unsigned int r, miss = 0;
+	u64 t;
+
+	KUNIT_ASSERT_NOT_NULL(test, map);
+	t = ktime_get_ns();
+	for (r = 0; r < 10; r++)
+		miss += find_first_bit(map, nbits) == nbits;
+	t = ktime_get_ns() - t;
+	bitmap_free(map);
+	KUNIT_EXPECT_EQ(test, miss, 10u);
+	return t / 10;
+}
+
+/* Finding a few set bits costs the same at 1,000 and 1,000,000 bits. */
+static void wakeset_scale(struct kunit *test)
+{
+	u64 small = ws_scale_run(test, 1000);
+	u64 large = ws_scale_run(test, WS_BITS);
+	u64 ratio = div64_u64(large * 100, max(small, 1ull));
+
+	kunit_info(test, "set+drain+pop of %u bits: %llu ns at 1000 bits, %llu ns at %u bits, ratio %llu.%02llu; one linear scan of %u bits: %llu ns\n",
+		   WS_WOKEN, small, large, WS_BITS, ratio / 100, ratio % 100,
+		   WS_BITS, ws_linear_scan(test, WS_BITS));
+	KUNIT_EXPECT_LT(test, ratio, 400ull);
+}
+
+static struct kunit_case wakeset_cases[] = {
+	KUNIT_CASE(wakeset_edge),
+	KUNIT_CASE(wakeset_drain_pop),
+	KUNIT_CASE(wakeset_clear),
+	KUNIT_CASE(wakeset_small),
+	KUNIT_CASE(wakeset_scale),
+	{}
+};
+
+static struct kunit_suite wakeset_suite = {
+	.name = "kbatch_wakeset",
+	.test_cases = wakeset_cases,
+};
+
+kunit_test_suite(wakeset_suite);
