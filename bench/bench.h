@@ -27,6 +27,7 @@ void kb_report(const char *table, const char *impl, unsigned int cpus,
 
 int kb_queue_bench(void);
 int kb_prim_bench(void);
+int kb_poller_bench(void);
 int kb_teardown_bench(void);
 
 #endif /* _KBATCH_BENCH_H */

@@ -9,8 +9,9 @@
  *	@kb bench <table>,<impl>,<cpus>,<batch>,<median>,<min>,<max>,<extra>
  *
  * Tables: "queue" (ns per task, queue_bench.c), "prim" (ns per building
- * block of a push, prim_bench.c) and "teardown" (ns per
- * kbatch_queue_free(), teardown_bench.c).  Every figure is the median, min
+ * block of a push, prim_bench.c), "poller" (poll cost, latency and
+ * fairness, poller_bench.c) and "teardown" (ns per kbatch_queue_free(),
+ * teardown_bench.c).  Every figure is the median, min
  * and max of kb_runs timed runs that follow kb_warmup untimed ones.
  */
 #include <linux/atomic.h>
@@ -204,6 +205,8 @@ static ssize_t kb_run_write(struct file *file, const char __user *ubuf,
 		ret = kb_queue_bench();
 	else if (!strcmp(buf, "prim"))
 		ret = kb_prim_bench();
+	else if (!strcmp(buf, "poller"))
+		ret = kb_poller_bench();
 	else if (!strcmp(buf, "teardown"))
 		ret = kb_teardown_bench();
 	else

@@ -14,7 +14,7 @@
 #
 # Environment: KB_TASKS (tasks per producer per run, default 16384),
 # KB_RUNS (timed runs per figure, default 7), KB_TABLES (default
-# queue,prim,teardown).
+# queue,prim,poller,teardown).
 #
 # `scripts/bench.sh --build KDIR...` only builds the modules, W=1, against
 # each kernel tree given (scripts/check.sh uses it so the bench cannot rot).
@@ -58,5 +58,5 @@ echo "kbatch: benchmarks in QEMU (Debian $debkver), about 10 minutes;" \
 	"console in $log" >&2
 scripts/vm/run-vm.sh "/boot/vmlinuz-$debkver" \
 	"$top/build/initrd-bench.gz" bench "${KB_LIMIT:-1500}" "$log" \
-	"kbatch_bench.tasks=${KB_TASKS:-16384} kbatch_bench.runs=${KB_RUNS:-7} kbtables=${KB_TABLES:-queue,prim,teardown}"
+	"kbatch_bench.tasks=${KB_TASKS:-16384} kbatch_bench.runs=${KB_RUNS:-7} kbtables=${KB_TABLES:-queue,prim,poller,teardown}"
 scripts/bench_report.py "$log" "$top/build/results"

@@ -18,8 +18,8 @@ import shutil
 import subprocess
 import sys
 
-LINE_RE = re.compile(r"@kb bench (\w+),([\w+-]+),(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)")
-SAMPLE_RE = re.compile(r"@kb bench-sample (\w+),([\w+-]+),(\d+),(\d+),(-?\d+)")
+LINE_RE = re.compile(r"@kb bench ([\w-]+),([\w+-]+),(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)")
+SAMPLE_RE = re.compile(r"@kb bench-sample ([\w-]+),([\w+-]+),(\d+),(\d+),(-?\d+)")
 PLAN_RE = re.compile(r"@kb plan bench cpus (\d+) kernel (\S+)")
 
 QUEUE_IMPLS = ["kbatch-task", "work-completion", "kbatch-background",
@@ -178,6 +178,72 @@ def split_table(rows, out, md):
         md.append("")
 
 
+POLLERS = ["kbatch", "list", "work"]
+POLLER_FLAT_GOAL = 1.5
+
+
+def poller_tables(rows, out, md):
+    """Table 2; returns kbatch's largest cost per poll over its smallest."""
+    p = {(k[0], k[1], k[3]): v for k, v in rows.items()
+         if k[0].startswith("poller-")}
+    if not p:
+        md.append("Table 2 (poller): no results.\n")
+        return None
+    write_csv(os.path.join(out, "poller.csv"),
+              ["figure", "impl", "items", "median", "min", "max",
+               "quiet_items"],
+              [[f, i, n] + v for (f, i, n), v in sorted(p.items())])
+    items = sorted({n for _, _, n in p})
+    head = "| poller | " + " | ".join(f"{n:,} items" for n in items) + " |"
+    rule = "|---|" + "---:|" * len(items)
+    titles = {
+        "poller-cost": "ns per polled item (wake + poll)",
+        "poller-latency": "wake-to-poll latency of one item, idle poller "
+                          "(µs)",
+        "poller-fairness": "spinner's polls per poll of a quiet item "
+                           "(spinner's polls in brackets)",
+    }
+    md.append("### 2. Poller (median, min-max of the runs)\n")
+    for fig, title in titles.items():
+        md.append(f"{title}:\n")
+        md.append(head)
+        md.append(rule)
+        for impl in POLLERS:
+            cells = []
+            for n in items:
+                v = p.get((fig, impl, n))
+                if not v:
+                    cells.append("-")
+                elif fig == "poller-latency":
+                    cells.append(f"{v[0] / 1000:.1f} ({v[1] / 1000:.1f}-"
+                                 f"{v[2] / 1000:.1f})")
+                elif fig == "poller-fairness":
+                    cells.append(f"{v[0] / max(v[3], 1):.6f} ({v[0]})")
+                else:
+                    cells.append(f"{v[0]} ({v[1]}-{v[2]})")
+            md.append(f"| {impl} | " + " | ".join(cells) + " |")
+        md.append("")
+    cost = {(i, n): v[0] for (f, i, n), v in p.items() if f == "poller-cost"}
+    md.append("Ratios of cost per poll (kbatch / baseline): " + "; ".join(
+        f"{n:,} items: " + ", ".join(
+            f"/{b} {cost[('kbatch', n)] / cost[(b, n)]:.2f}"
+            for b in POLLERS[1:] if cost.get((b, n)) and cost.get(("kbatch", n)))
+        for n in items) + "\n")
+    mine = [cost[("kbatch", n)] for n in items if cost.get(("kbatch", n))]
+    return max(mine) / min(mine) if mine and min(mine) else None
+
+
+def plot_poller(rows, out):
+    cost = {(k[1], k[3]): v[0] for k, v in rows.items() if k[0] == "poller-cost"}
+    if not cost:
+        return []
+    return gnuplot_lines(
+        os.path.join(out, "poller-cost"), sorted({n for _, n in cost}),
+        {i: {n: v for (j, n), v in cost.items() if j == i} for i in POLLERS},
+        "cost per polled item against registered items", "items",
+        "ns per polled item (median)", "set logscale x\nset yrange [0:*]")
+
+
 def teardown_table(rows, out, md):
     t = {k[1]: (k[2], v) for k, v in rows.items() if k[0] == "teardown"}
     if not t:
@@ -205,37 +271,46 @@ def teardown_table(rows, out, md):
     return loaded[1][0] / 1e6 if loaded else None
 
 
-def plot(q, out):
-    if not q or not shutil.which("gnuplot"):
+def gnuplot_lines(base, xs, series, title, xlabel, ylabel, settings):
+    """Plot each series ({x: y}) against xs into base.png; [] on failure."""
+    if not shutil.which("gnuplot"):
         return []
+    names = list(series)
+    with open(base + ".dat", "w") as f:
+        f.write("x " + " ".join(names) + "\n")
+        for x in xs:
+            f.write(f"{x} " + " ".join(str(series[n].get(x, "NaN"))
+                                       for n in names) + "\n")
+    script = f"""
+set terminal pngcairo size 900,600 noenhanced
+set output '{base}.png'
+set title '{title}'
+set xlabel '{xlabel}'
+set ylabel '{ylabel}'
+{settings}
+set key outside right
+plot for [i=2:{len(names) + 1}] '{base}.dat' using 1:i with linespoints title columnhead(i)
+"""
+    r = subprocess.run(["gnuplot"], input=script, text=True,
+                       capture_output=True)
+    if r.returncode:
+        print(f"gnuplot: {r.stderr.strip()}", file=sys.stderr)
+        return []
+    return [base + ".png"]
+
+
+def plot(q, out):
     pngs = []
     cpus = sorted({c for _, c, _ in q})
-    impls = [i for i in QUEUE_IMPLS if any(k[0] == i for k in q)]
     for b in sorted({b for _, _, b in q}):
-        dat = os.path.join(out, f"queue-batch{b}.dat")
-        with open(dat, "w") as f:
-            f.write("cpus " + " ".join(impls) + "\n")
-            for c in cpus:
-                f.write(f"{c} " + " ".join(
-                    str(q.get((i, c, b), ["NaN"])[0]) for i in impls) + "\n")
-        png = os.path.join(out, f"queue-batch{b}.png")
-        script = f"""
-set terminal pngcairo size 900,600 noenhanced
-set output '{png}'
-set title 'ns per task against producer CPUs, batch size {b}'
-set xlabel 'producer CPUs'
-set ylabel 'ns per task (median; log scale)'
-set logscale y
-set xtics ({", ".join(str(c) for c in cpus)})
-set key outside right
-plot for [i=2:{len(impls) + 1}] '{dat}' using 1:i with linespoints title columnhead(i)
-"""
-        r = subprocess.run(["gnuplot"], input=script, text=True,
-                           capture_output=True)
-        if r.returncode == 0:
-            pngs.append(png)
-        else:
-            print(f"gnuplot: {r.stderr.strip()}", file=sys.stderr)
+        series = {i: {c: v[0] for (j, c, bb), v in q.items()
+                      if j == i and bb == b}
+                  for i in QUEUE_IMPLS if any(k[0] == i for k in q)}
+        pngs += gnuplot_lines(
+            os.path.join(out, f"queue-batch{b}"), cpus, series,
+            f"ns per task against producer CPUs, batch size {b}",
+            "producer CPUs", "ns per task (median; log scale)",
+            "set logscale y\nset xtics (" + ", ".join(map(str, cpus)) + ")")
     return pngs
 
 
@@ -251,16 +326,22 @@ def main():
     q = queue_tables(rows, out, md)
     goals = ratio_tables(q, out, md) if q else []
     split_table(rows, out, md)
+    flat = poller_tables(rows, out, md)
     free_ms = teardown_table(rows, out, md)
     md.append("### Goals\n")
     for name, met, total in goals:
         verdict = "met" if total and met == total else "missed"
         md.append(f"- {name}: {verdict} ({met} of {total} configurations)")
+    if flat is not None:
+        verdict = "met" if flat <= POLLER_FLAT_GOAL else "missed"
+        md.append(f"- poller cost per poll flat (largest / smallest over the "
+                  f"item counts ≤ {POLLER_FLAT_GOAL}x): {verdict} "
+                  f"({flat:.2f}x)")
     if free_ms is not None:
         verdict = "met" if free_ms < FREE_GOAL_MS else "missed"
         md.append(f"- free a loaded queue < {FREE_GOAL_MS:.0f} ms: {verdict} "
                   f"({free_ms:.2f} ms)")
-    pngs = plot(q, out)
+    pngs = plot(q, out) + plot_poller(rows, out)
     if pngs:
         md.append("\nPlots: " + ", ".join(os.path.relpath(p) for p in pngs))
     text = "\n".join(md) + "\n"
