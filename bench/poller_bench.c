@@ -10,12 +10,15 @@
  *	one spinlocked list, kicking the worker (system_unbound_wq) when the
  *	list was empty.  The worker takes the head under the lock, clears its
  *	bit, polls it, with cond_resched() every 64 polls (the budget).
- *   work: one work_struct per item, queue_work(system_wq) per wake (the
- *	PENDING bit merges wakes of a queued item); the work polls.
+ *   work: one work_struct per item, queued per wake (the PENDING bit
+ *	merges wakes of a queued item) on an ordered workqueue: one worker at
+ *	a time, like the two pollers; the work polls.
  *
  * Figures (each the median, min and max of kb_runs runs after kb_warmup):
- *   poll-cost: every item is woken once from this thread; nanoseconds from
- *	the first wake to the last poll, divided by the items (wake + poll).
+ *   poll-cost: a gate item is woken and its poll holds the worker until
+ *	every other item has been woken; nanoseconds from the gate's release
+ *	to the last poll, divided by the items: the cost of a poll out of a
+ *	backlog, wakes and the worker's wake-up excluded.
  *   latency: with every item registered and the poller idle, one item is
  *	woken and the time to its poll taken; mean of PB_LAT_WAKES wakes.
  *   fairness: item 0 wakes itself from every poll (the spinner) while the
@@ -54,6 +57,7 @@ struct pb_item {
 	struct pb_ctx *ctx;
 	u64 polled_at;
 	bool spin;
+	bool gate;
 };
 
 /**
@@ -81,6 +85,11 @@ struct pb_impl {
  * @spins: the spinner's polls
  * @stop: the spinner stops waking itself
  * @spin_done: completed by the spinner's last poll after @stop
+ * @gate_in: completed when the gate's poll begins
+ * @gate: the gate's poll waits for it
+ * @released: when the gate's poll returned
+ * @end: when the poll that reached @target ran
+ * @wq: the ordered workqueue of "work"
  * @poller: kbatch's poller
  * @lock: the list poller's lock
  * @list: the list poller's scheduled items
@@ -96,6 +105,11 @@ struct pb_ctx {
 	unsigned long spins;
 	bool stop;
 	struct completion spin_done;
+	struct completion gate_in;
+	struct completion gate;
+	u64 released;
+	u64 end;
+	struct workqueue_struct *wq;
 	struct kbatch_poller *poller;
 	spinlock_t lock;	/* @list */
 	struct list_head list;
@@ -108,6 +122,12 @@ static void pb_poll(struct pb_item *item)
 {
 	struct pb_ctx *ctx = item->ctx;
 
+	if (item->gate) {
+		complete(&ctx->gate_in);
+		wait_for_completion(&ctx->gate);
+		ctx->released = ktime_get_ns();
+		return;
+	}
 	if (item->spin) {
 		ctx->spins++;
 		if (!READ_ONCE(ctx->stop))
@@ -117,8 +137,10 @@ static void pb_poll(struct pb_item *item)
 		return;
 	}
 	item->polled_at = ktime_get_ns();
-	if (atomic_long_inc_return(&ctx->polled) == READ_ONCE(ctx->target))
+	if (atomic_long_inc_return(&ctx->polled) == READ_ONCE(ctx->target)) {
+		ctx->end = item->polled_at;
 		complete(&ctx->done);
+	}
 }
 
 /* ---- kbatch ---- */
@@ -229,6 +251,9 @@ static int pb_work_setup(struct pb_ctx *ctx)
 {
 	unsigned int i;
 
+	ctx->wq = alloc_ordered_workqueue("kb_poll_work", 0);
+	if (!ctx->wq)
+		return -ENOMEM;
 	for (i = 0; i < ctx->n; i++)
 		INIT_WORK(&ctx->items[i].work, pb_work_fn);
 	return 0;
@@ -236,15 +261,14 @@ static int pb_work_setup(struct pb_ctx *ctx)
 
 static void pb_work_wake(struct pb_ctx *ctx, struct pb_item *item)
 {
-	queue_work(system_wq, &item->work);
+	queue_work(ctx->wq, &item->work);
 }
 
 static void pb_work_teardown(struct pb_ctx *ctx)
 {
-	unsigned int i;
-
-	for (i = 0; i < ctx->n; i++)
-		flush_work(&ctx->items[i].work);
+	/* Drains every work item first. */
+	if (ctx->wq)
+		destroy_workqueue(ctx->wq);
 }
 
 static const struct pb_impl pb_impls[] = {
@@ -255,25 +279,43 @@ static const struct pb_impl pb_impls[] = {
 
 /* ---- figures ---- */
 
+static void pb_wake_some(struct pb_ctx *ctx, unsigned int first,
+			 unsigned int count)
+{
+	unsigned int i;
+
+	for (i = first; i < first + count; i++)
+		ctx->impl->wake(ctx, &ctx->items[i]);
+}
+
 /* Wake items @first.. (@count of them) and wait until @count quiet polls. */
 static void pb_wake_all(struct pb_ctx *ctx, unsigned int first,
 			unsigned int count)
 {
-	unsigned int i;
-
 	reinit_completion(&ctx->done);
 	WRITE_ONCE(ctx->target, atomic_long_read(&ctx->polled) + count);
-	for (i = first; i < first + count; i++)
-		ctx->impl->wake(ctx, &ctx->items[i]);
+	pb_wake_some(ctx, first, count);
 	wait_for_completion(&ctx->done);
 }
 
 static u64 pb_cost(struct pb_ctx *ctx)
 {
-	u64 t0 = ktime_get_ns();
+	struct pb_item *gate = &ctx->items[0];
+	u64 end;
 
-	pb_wake_all(ctx, 0, ctx->n);
-	return div_u64(ktime_get_ns() - t0, ctx->n);
+	reinit_completion(&ctx->gate_in);
+	reinit_completion(&ctx->gate);
+	gate->gate = true;
+	ctx->impl->wake(ctx, gate);
+	wait_for_completion(&ctx->gate_in);
+	reinit_completion(&ctx->done);
+	WRITE_ONCE(ctx->target, atomic_long_read(&ctx->polled) + ctx->n - 1);
+	pb_wake_some(ctx, 1, ctx->n - 1);
+	complete(&ctx->gate);
+	wait_for_completion(&ctx->done);
+	end = ctx->end;
+	gate->gate = false;
+	return div_u64(end - ctx->released, ctx->n - 1);
 }
 
 static u64 pb_latency(struct pb_ctx *ctx)
@@ -353,6 +395,8 @@ static int pb_one(const struct pb_impl *impl, unsigned int n)
 	ctx->n = n;
 	init_completion(&ctx->done);
 	init_completion(&ctx->spin_done);
+	init_completion(&ctx->gate_in);
+	init_completion(&ctx->gate);
 	for (i = 0; i < n; i++)
 		ctx->items[i].ctx = ctx;
 	ret = impl->setup(ctx);
