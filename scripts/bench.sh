@@ -13,11 +13,13 @@
 #      build/results/, and prints the tables.
 #
 # Environment: KB_TASKS (tasks per producer per run, default 16384),
+# KB_UOPS (table 3: ops per thread per run, default 16384),
 # KB_RUNS (timed runs per figure, default 7), KB_TABLES (default
-# queue,prim,poller,teardown).
+# queue,prim,poller,user,teardown).
 #
 # `scripts/bench.sh --build KDIR...` only builds the modules, W=1, against
-# each kernel tree given (scripts/check.sh uses it so the bench cannot rot).
+# each kernel tree given, and the user-space program (scripts/check.sh uses
+# it so the bench cannot rot).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +37,12 @@ build_bench() {
 	make -C "$kdir" M="$obj" W=1 "$@" modules
 }
 
+# build_ubench OUT: table 3's program, static, with Debian's liburing.a.
+build_ubench() {
+	gcc -O2 -Wall -Wextra -Wno-unused-parameter -Werror -static -pthread \
+		-I include/uapi -o "$1" userspace-test/bench/kbatch_ubench.c -luring
+}
+
 if [ "${1:-}" = --build ]; then
 	shift
 	n=0
@@ -42,6 +50,7 @@ if [ "${1:-}" = --build ]; then
 		build_bench "$top/build/obj-bench-$n" "$kdir"
 		n=$((n + 1))
 	done
+	build_ubench "$top/build/obj-bench-0/kbatch_ubench"
 	exit 0
 fi
 
@@ -51,12 +60,14 @@ debkver=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |
 obj=$top/build/obj-bench
 mkdir -p "$top/build/logs"
 build_bench "$obj" "/lib/modules/$debkver/build" -s >/dev/null
+build_ubench "$obj/kbatch_ubench"
 scripts/vm/mkinitramfs.sh "$top/build/initrd-bench.gz" "$obj" /nonexistent \
-	"$top/scripts/vm/bench.sh:bin/bench.sh"
+	"$top/scripts/vm/bench.sh:bin/bench.sh" \
+	"$obj/kbatch_ubench:bin/kbatch_ubench"
 log=$top/build/logs/bench.log
 echo "kbatch: benchmarks in QEMU (Debian $debkver), about 10 minutes;" \
 	"console in $log" >&2
 scripts/vm/run-vm.sh "/boot/vmlinuz-$debkver" \
 	"$top/build/initrd-bench.gz" bench "${KB_LIMIT:-1500}" "$log" \
-	"kbatch_bench.tasks=${KB_TASKS:-16384} kbatch_bench.runs=${KB_RUNS:-7} kbtables=${KB_TABLES:-queue,prim,poller,teardown}"
+	"kbatch_bench.tasks=${KB_TASKS:-16384} kbatch_bench.runs=${KB_RUNS:-7} kbuops=${KB_UOPS:-16384} kbtables=${KB_TABLES:-queue,prim,poller,user,teardown}"
 scripts/bench_report.py "$log" "$top/build/results"

@@ -244,6 +244,59 @@ def plot_poller(rows, out):
         "ns per polled item (median)", "set logscale x\nset yrange [0:*]")
 
 
+USER_IMPLS = ["kbatch-sync", "kbatch-async", "io_uring-sync",
+              "io_uring-async", "ioctl"]
+
+
+def user_table(rows, out, md):
+    """Table 3; returns the goals: (name, met, total)."""
+    u = {(k[1], k[2], k[3]): v for k, v in rows.items() if k[0] == "user"}
+    if not u:
+        md.append("Table 3 (user space): no results.\n")
+        return []
+    write_csv(os.path.join(out, "user.csv"),
+              ["impl", "threads", "batch", "ops_per_s_median", "min", "max"],
+              [[i, t, b] + v[:3] for (i, t, b), v in sorted(u.items())])
+    threads = sorted({t for _, t, _ in u})
+    batches = sorted({b for _, _, b in u})
+    cols = [(t, b) for t in threads for b in batches]
+    md.append("### 3. User space: thousands of ops per second (median, "
+              "min-max)\n")
+    md.append("| path | " + " | ".join(
+        f"{t} thr, {b}/call" for t, b in cols) + " |")
+    md.append("|---|" + "---:|" * len(cols))
+    for impl in USER_IMPLS:
+        cells = []
+        for t, b in cols:
+            v = u.get((impl, t, b))
+            cells.append(f"{v[0] / 1e3:.0f} ({v[1] / 1e3:.0f}-"
+                         f"{v[2] / 1e3:.0f})" if v else "-")
+        md.append(f"| {impl} | " + " | ".join(cells) + " |")
+    md.append("")
+    if not any(k[0].startswith("kbatch") for k in u):
+        md.append("No /dev/kbatch rows: this build has no KBATCH_IOC_SUBMIT."
+                  "\n")
+        return []
+    goals = []
+    b = batches[-1]
+    for mode in ("sync", "async"):
+        uring = [(u.get((f"kbatch-{mode}", t, b)), u.get((f"io_uring-{mode}", t, b)))
+                 for t in threads]
+        floor = [(u.get((f"kbatch-{mode}", t, b)), u.get(("ioctl", t, 1)))
+                 for t in threads]
+        rs = [k[0] / i[0] for k, i in uring if k and i]
+        fs = [k[0] / f[0] for k, f in floor if k and f]
+        md.append(f"kbatch-{mode} at {b} ops per ioctl: " + ", ".join(
+            f"{r:.2f}x io_uring" for r in rs) + "; " + ", ".join(
+            f"{r:.1f}x one ioctl per op" for r in fs) +
+            f" ({', '.join(f'{t} thr' for t in threads)})\n")
+        goals.append((f"/dev/kbatch {mode} NOP at {b}/ioctl ≥ 1.0x io_uring",
+                      sum(r >= 1.0 for r in rs), len(rs)))
+        goals.append((f"/dev/kbatch {mode} NOP at {b}/ioctl ≥ 10x one ioctl "
+                       "per op", sum(r >= 10 for r in fs), len(fs)))
+    return goals
+
+
 def teardown_table(rows, out, md):
     t = {k[1]: (k[2], v) for k, v in rows.items() if k[0] == "teardown"}
     if not t:
@@ -327,6 +380,7 @@ def main():
     goals = ratio_tables(q, out, md) if q else []
     split_table(rows, out, md)
     flat = poller_tables(rows, out, md)
+    goals += user_table(rows, out, md)
     free_ms = teardown_table(rows, out, md)
     md.append("### Goals\n")
     for name, met, total in goals:

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # `make bench`, inside the VM (/bin/bench.sh): load kbatch and
 # kbatch_bench.ko, run the tables named by kbtables= on the kernel command
-# line (default: queue,prim,poller,teardown), then time `rmmod kbatch`
-# from user space.
+# line (default: queue,prim,poller,user,teardown; "user" is table 3, run
+# by /bin/kbatch_ubench), then time `rmmod kbatch` from user space.
 # Options kbatch_bench.NAME=VALUE on the command line become module
 # parameters (insmod, unlike modprobe, does not read them there).
 say() { echo "@kb $*"; }
@@ -18,9 +18,19 @@ runs=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^kbatch_bench\.runs=//p')
 insmod /modules/kbatch.ko || say "bench-error insmod kbatch"
 # shellcheck disable=SC2086 # one word per parameter
 insmod /modules/kbatch_bench.ko $args || say "bench-error insmod kbatch_bench"
-for t in $(echo "${tables:-queue,prim,poller,teardown}" | tr , ' '); do
+uops=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^kbuops=//p')
+for t in $(echo "${tables:-queue,prim,poller,user,teardown}" | tr , ' '); do
 	say "bench-begin $t"
-	echo "$t" >/sys/kernel/debug/kbatch_bench/run || say "bench-error $t"
+	if [ "$t" = user ]; then
+		# Table 3, from user space; kbatch_nopdev.ko gives the floor.
+		insmod /modules/kbatch_nopdev.ko
+		/bin/kbatch_ubench "${uops:-16384}" "${runs:-5}" ||
+			say "bench-error user"
+		rmmod kbatch_nopdev
+	else
+		echo "$t" >/sys/kernel/debug/kbatch_bench/run ||
+			say "bench-error $t"
+	fi
 	say "bench-end $t"
 done
 rmmod kbatch_bench
