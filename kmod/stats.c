@@ -10,6 +10,7 @@
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
+#include <kunit/visibility.h>
 
 #include "kbatch_internal.h"
 
@@ -19,7 +20,16 @@ static unsigned long stat_read(const unsigned long *counter)
 	return data_race(*counter);
 }
 
-static int queue_stats_show(struct seq_file *m, void *unused)
+/**
+ * kbatch_queue_stats_show() - print a queue's statistics
+ * @m: the seq_file; m->private is the queue
+ * @unused: unused
+ *
+ * Context: may sleep.
+ *
+ * Return: 0.
+ */
+int kbatch_queue_stats_show(struct seq_file *m, void *unused)
 {
 	struct kbatch_queue *queue = m->private;
 	unsigned long pushes = 0, batches = 0, largest = 0, full = 0;
@@ -44,7 +54,20 @@ static int queue_stats_show(struct seq_file *m, void *unused)
 		   "all", pushes, batches, largest, full);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(queue_stats);
+EXPORT_SYMBOL_IF_KUNIT(kbatch_queue_stats_show);
+
+static int queue_stats_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, kbatch_queue_stats_show, inode->i_private);
+}
+
+static const struct file_operations queue_stats_fops = {
+	.owner		= THIS_MODULE,
+	.open		= queue_stats_open,
+	.read		= seq_read,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
 
 /**
  * kbatch_queue_debugfs_init() - create the queue's debugfs folder

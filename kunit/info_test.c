@@ -41,7 +41,8 @@ static void info_zeroes_reserved(struct kunit *test)
 static void info_layout_is_fixed(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, sizeof(struct kbatch_info), 64);
-	KUNIT_EXPECT_EQ(test, offsetof(struct kbatch_info, reserved), 16);
+	KUNIT_EXPECT_EQ(test, offsetof(struct kbatch_info, max_entries), 16);
+	KUNIT_EXPECT_EQ(test, offsetof(struct kbatch_info, reserved), 24);
 }
 
 static struct kunit_case info_cases[] = {

@@ -9,6 +9,8 @@
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/err.h>
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
 #include <linux/hrtimer.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
@@ -765,6 +767,64 @@ static void queue_reducer_free_bulk_stress(struct kunit *test)
 	kmem_cache_destroy(b->cache);
 }
 
+/* ---- statistics ---- */
+
+/*
+ * Print @queue's stats file into @buf, as a read of it would; the file
+ * must exist in the queue's debugfs folder.  Its length, or -ENOENT.
+ */
+static ssize_t read_stats(struct kbatch_queue *queue, char *buf, size_t size)
+{
+	struct seq_file m = { .buf = buf, .size = size - 1, .private = queue };
+	struct dentry *file = debugfs_lookup("stats", queue->debugfs);
+
+	if (!file)
+		return -ENOENT;
+	dput(file);
+	kbatch_queue_stats_show(&m, NULL);
+	buf[m.count] = 0;
+	return m.count;
+}
+
+/*
+ * /sys/kernel/debug/kbatch/queue-<name>-<n>/stats counts pushes, batches,
+ * the largest batch and full events.
+ */
+static void queue_stats_in_debugfs(struct kunit *test)
+{
+	struct collect *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	char *buf = kunit_kzalloc(test, 4096, GFP_KERNEL);
+	unsigned long pushes, batches, largest, full;
+	struct kbatch_queue *queue;
+	unsigned long flags;
+	char *all;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	gate_init(&c->g);
+	complete(&c->g.open);
+	queue = kbatch_queue_alloc("stats", KBATCH_BACKGROUND, 4, collect_fn, c);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	/* One CPU, interrupts off: 4 pushes in one batch, then 2 refused. */
+	local_irq_save(flags);
+	for (i = 0; i < 6; i++)
+		kbatch_post(queue, i);
+	local_irq_restore(flags);
+	kbatch_queue_shutdown(queue);
+
+	KUNIT_ASSERT_GT(test, read_stats(queue, buf, 4096), 0l);
+	all = strstr(buf, "\nall");
+	KUNIT_ASSERT_NOT_NULL(test, all);
+	i = sscanf(all, " all %lu %lu %lu %lu", &pushes, &batches, &largest, &full);
+	KUNIT_ASSERT_EQ(test, i, 4);
+	KUNIT_EXPECT_EQ(test, pushes, 4ul);
+	KUNIT_EXPECT_EQ(test, batches, 1ul);
+	KUNIT_EXPECT_EQ(test, largest, 4ul);
+	KUNIT_EXPECT_EQ(test, full, 2ul);
+	kbatch_queue_free(queue);
+}
+
 /* ---- argument checks ---- */
 
 static void nop_fn(struct kbatch_batch *batch, void *data)
@@ -814,6 +874,7 @@ static struct kunit_case queue_cases[] = {
 	KUNIT_CASE(queue_post_from_hardirq),
 	KUNIT_CASE(queue_reducer_free_bulk_one_call),
 	KUNIT_CASE(queue_reducer_free_bulk_stress),
+	KUNIT_CASE(queue_stats_in_debugfs),
 	{}
 };
 

@@ -65,6 +65,11 @@ check "modules W=1, $variant kernel" "$logs/build-$variant.txt" \
 	build_modules "$variant" "$kout"
 check "modules W=1 C=1 (sparse), Debian headers" "$logs/build-deb.txt" \
 	build_modules deb "$debkdir" C=1
+check "sample modules W=1, $variant kernel" "$logs/build-samples-$variant.txt" \
+	scripts/build-samples.sh "$top/build/obj-$variant" "$kout" W=1
+check "sample modules W=1 C=1 (sparse), Debian headers" \
+	"$logs/build-samples-deb.txt" \
+	scripts/build-samples.sh "$top/build/obj-deb" "$debkdir" W=1 C=1
 check "bench module W=1, both kernels" "$logs/build-bench.txt" \
 	scripts/bench.sh --build "$kout" "$debkdir"
 check "user-space tests" "$logs/build-utest.txt" \

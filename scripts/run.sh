@@ -16,6 +16,7 @@ mkdir -p "$obj" "$top/build/logs"
 cp -r Kbuild include kmod kunit "$obj/"
 [ -d samples ] && cp -r samples "$obj/"
 make -s -C "$kout" M="$obj" modules >/dev/null
+scripts/build-samples.sh "$obj" "$kout" -s >/dev/null
 make -s -C userspace-test KSELFTEST="$top/build/linux-src/tools/testing/selftests" \
 	OUT="$top/build/utest" >/dev/null
 scripts/vm/mkinitramfs.sh "$top/build/initrd-run.gz" "$obj" /nonexistent \

@@ -2,15 +2,24 @@
 /*
  * kbatch: a small command-line tool for /dev/kbatch.
  *
- *   kbatch info          print what KBATCH_IOC_INFO reports
+ *   kbatch info                     print what KBATCH_IOC_INFO reports
+ *   kbatch lookup NAME...           print the opcode of each op
+ *   kbatch submit [-a] OP[:ARG]...  submit one batch, print each result
+ *
+ * OP is an op's name (looked up) or an opcode; ARGs are numbers, up to
+ * four, separated by colons.  -a submits asynchronously and reads the
+ * completions back.  Example: kbatch submit echo:5 sum:1 sum:2 kv.get:7
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <linux/kbatch.h>
+
+#include "kbatch_util.h"
 
 static int open_dev(void)
 {
@@ -33,12 +42,96 @@ static int cmd_info(int fd)
 	printf("features       %#x\n", info.features);
 	printf("possible cpus  %u\n", info.possible_cpus);
 	printf("online cpus    %u\n", info.online_cpus);
+	printf("max entries    %u\n", info.max_entries);
+	printf("cq entries     %u\n", info.cq_entries);
+	return 0;
+}
+
+static int cmd_lookup(int fd, int argc, char **argv)
+{
+	__u32 flags = 0;
+	int op;
+
+	for (int i = 0; i < argc; i++) {
+		op = kb_lookup(fd, argv[i], &flags);
+		if (op < 0) {
+			fprintf(stderr, "kbatch: %s: %s\n", argv[i], strerror(-op));
+			return 1;
+		}
+		printf("%-16s opcode %d%s\n", argv[i], op,
+		       flags & KBATCH_LOOKUP_ADMIN ? " (CAP_SYS_ADMIN)" : "");
+	}
+	return 0;
+}
+
+/* Parse "OP[:ARG]..." into @sqe; 0 or -1 with a message. */
+static int parse_entry(int fd, char *spec, struct kbatch_sqe *sqe, __u64 ud)
+{
+	char *name = strtok(spec, ":"), *arg, *end;
+	unsigned int n = 0;
+	int op;
+
+	if (!name)
+		return -1;
+	op = strtol(name, &end, 0);
+	if (*end)
+		op = kb_lookup(fd, name, NULL);
+	if (op < 0) {
+		fprintf(stderr, "kbatch: op %s: %s\n", name, strerror(-op));
+		return -1;
+	}
+	*sqe = kb_sqe(op, 0, 0, ud);
+	while ((arg = strtok(NULL, ":")) && n < 4)
+		sqe->args[n++] = strtoull(arg, NULL, 0);
+	return 0;
+}
+
+static int cmd_submit(int fd, int argc, char **argv)
+{
+	int async = argc > 0 && !strcmp(argv[0], "-a"), n, ret;
+	struct kbatch_sqe *sqe;
+	struct kbatch_cqe *cqe;
+	char **specs = argv + async;
+	__u32 done = 0;
+
+	n = argc - async;
+	sqe = calloc(n ? n : 1, sizeof(*sqe));
+	cqe = calloc(n ? n : 1, sizeof(*cqe));
+	if (!sqe || !cqe)
+		return 1;
+	for (int i = 0; i < n; i++)
+		if (parse_entry(fd, specs[i], &sqe[i], i))
+			return 1;
+	ret = kb_submit(fd, sqe, async ? NULL : cqe, n,
+			async ? KBATCH_SUBMIT_ASYNC : 0, &done);
+	if (!ret && async)
+		ret = kb_read_all(fd, cqe, done);
+	if (ret) {
+		fprintf(stderr, "kbatch: submit: %s\n", strerror(-ret));
+		return 1;
+	}
+	printf("%s submit: %u of %d entries\n", async ? "async" : "sync",
+	       done, n);
+	for (__u32 i = 0; i < done; i++) {
+		const struct kbatch_sqe *s = &sqe[cqe[i].user_data];
+		long long res = cqe[i].result;
+
+		printf("  [%llu] opcode %-3u arg %-10llu -> %lld%s%s\n",
+		       (unsigned long long)cqe[i].user_data, s->opcode,
+		       (unsigned long long)s->args[0], res,
+		       res < 0 && res > -4096 ? " " : "",
+		       res < 0 && res > -4096 ? strerror(-res) : "");
+	}
+	free(sqe);
+	free(cqe);
 	return 0;
 }
 
 static void print_help(void)
 {
-	fprintf(stderr, "usage: kbatch info\n");
+	fprintf(stderr, "usage: kbatch info\n"
+		"       kbatch lookup NAME...\n"
+		"       kbatch submit [-a] OP[:ARG]...\n");
 }
 
 int main(int argc, char **argv)
@@ -54,6 +147,10 @@ int main(int argc, char **argv)
 		return 1;
 	if (!strcmp(argv[1], "info")) {
 		ret = cmd_info(fd);
+	} else if (!strcmp(argv[1], "lookup")) {
+		ret = cmd_lookup(fd, argc - 2, argv + 2);
+	} else if (!strcmp(argv[1], "submit")) {
+		ret = cmd_submit(fd, argc - 2, argv + 2);
 	} else {
 		print_help();
 		ret = 2;

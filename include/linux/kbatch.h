@@ -78,6 +78,8 @@
 #define _LINUX_KBATCH_H
 
 #include <linux/bits.h>
+#include <linux/completion.h>
+#include <linux/percpu-refcount.h>
 #include <linux/types.h>
 
 struct kbatch_queue;
@@ -258,5 +260,70 @@ int kbatch_poller_add(struct kbatch_poller *poller, struct kbatch_pollable *item
 		      kbatch_poll_fn poll);
 void kbatch_wake(struct kbatch_pollable *item);
 void kbatch_poller_cancel(struct kbatch_pollable *item);
+
+/*
+ * OPS
+ *
+ * Other modules offer operations to user space through /dev/kbatch: they
+ * register a struct kbatch_op with a name and a batch handler, user space
+ * resolves the name to an opcode (KBATCH_IOC_LOOKUP) and submits entries
+ * with that opcode (KBATCH_IOC_SUBMIT, include/uapi/linux/kbatch.h).
+ *
+ * Every submitted entry goes through one module-wide KBATCH_TASK queue, so
+ * the entries of one submit, and those of concurrent submitters on the same
+ * CPU, form batches.  kbatch runs a batch in order and hands each maximal
+ * run of consecutive entries with the same op to that op's handler in one
+ * call: a provider sees a batch (struct kbatch_op_batch), takes its lock
+ * once for all of it, and sets one result per entry.
+ *
+ * Lifetime rule.  Each entry holds a reference on its op (a percpu_ref in
+ * the op) from the moment its submit is accepted until it has completed.
+ * kbatch_unregister_op() first makes the opcode unknown to new submits,
+ * then waits for every entry that holds a reference: entries already
+ * queued complete with -ESHUTDOWN without reaching the handler, a handler
+ * call already running finishes.  When it returns, no handler call of that
+ * op runs or will run, and the op's memory and module may go.  A provider
+ * therefore calls kbatch_unregister_op() in its module exit before it tears
+ * down anything its handler uses; while the wait lasts, the module is
+ * pinned by its own exit path (no try_module_get(), so an unload is never
+ * refused because ops are in flight: it waits for them instead).
+ */
+
+struct kbatch_op_batch;
+
+/**
+ * struct kbatch_op - an operation that user space can submit
+ * @name: unique name, 1 to KBATCH_OP_NAME_MAX - 1 characters, as user space
+ *	looks it up; must stay valid while the op is registered
+ * @run: the batch handler: runs the entries of @b (at least one), setting
+ *	each one's result with kbatch_op_set_result() (an entry left alone
+ *	completes with 0).  Process context; may sleep.  It runs in the task
+ *	of a submitter or in kbatch's worker, not necessarily the task that
+ *	submitted the entries, so it must not use current's credentials or
+ *	memory.  It must not unregister its own op.
+ * @admin: entries of this op need CAP_SYS_ADMIN in the submitter; checked
+ *	when they are submitted (-EPERM for the whole submit)
+ *
+ * Embed it in the provider's data or make it static.  The fields below
+ * are kbatch's own.
+ */
+struct kbatch_op {
+	const char *name;
+	void (*run)(struct kbatch_op_batch *b);
+	bool admin;
+	/* private: */
+	struct percpu_ref ref;
+	struct completion released;
+	u32 opcode;
+};
+
+int kbatch_register_op(struct kbatch_op *op);
+void kbatch_unregister_op(struct kbatch_op *op);
+
+unsigned int kbatch_op_batch_len(const struct kbatch_op_batch *b);
+struct kbatch_op *kbatch_op_batch_op(const struct kbatch_op_batch *b);
+u64 kbatch_op_arg(const struct kbatch_op_batch *b, unsigned int i,
+		  unsigned int n);
+void kbatch_op_set_result(struct kbatch_op_batch *b, unsigned int i, s64 result);
 
 #endif /* _LINUX_KBATCH_H */

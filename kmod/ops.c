@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The op registry: a table from opcode to struct kbatch_op.  Writers
+ * (register, unregister) take ops_mutex; submitters read the table under
+ * RCU and take a reference on the op they find (see the lifetime rule in
+ * include/linux/kbatch.h).
+ */
+#include <linux/export.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/string.h>
+#include <kunit/visibility.h>
+
+#include "kbatch_internal.h"
+
+static struct kbatch_op __rcu *ops_table[KBATCH_OPS_MAX];
+static DEFINE_MUTEX(ops_mutex);
+/* Where the search for a free dynamic opcode starts: opcodes are reused late. */
+static u32 ops_next = KBATCH_OP_DYNAMIC;
+
+/**
+ * kbatch_op_get() - the op of an opcode, with a reference for one entry
+ * @opcode: from a submission entry
+ *
+ * Context: any; does not sleep.
+ *
+ * Return: the op, to be released with kbatch_op_put(); NULL if no op has
+ * that opcode or it is being unregistered.
+ */
+struct kbatch_op *kbatch_op_get(u32 opcode)
+{
+	struct kbatch_op *op;
+
+	if (opcode >= KBATCH_OPS_MAX)
+		return NULL;
+	rcu_read_lock();
+	op = rcu_dereference(ops_table[opcode]);
+	if (op && !percpu_ref_tryget_live(&op->ref))
+		op = NULL;
+	rcu_read_unlock();
+	return op;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_op_get);
+
+/**
+ * kbatch_op_put() - drop @n references taken by kbatch_op_get()
+ * @op: the op; it may be freed once this returns
+ * @n: how many
+ *
+ * Context: any.
+ */
+void kbatch_op_put(struct kbatch_op *op, unsigned int n)
+{
+	if (n)
+		percpu_ref_put_many(&op->ref, n);
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_op_put);
+
+/**
+ * kbatch_op_dying() - is @op being unregistered?
+ * @op: an op the caller holds a reference on
+ *
+ * Context: any.
+ *
+ * Return: true once kbatch_unregister_op() has begun.
+ */
+bool kbatch_op_dying(struct kbatch_op *op)
+{
+	return percpu_ref_is_dying(&op->ref);
+}
+
+static void op_released(struct percpu_ref *ref)
+{
+	struct kbatch_op *op = container_of(ref, struct kbatch_op, ref);
+
+	complete(&op->released);
+}
+
+static struct kbatch_op *op_by_name(const char *name)
+{
+	struct kbatch_op *op;
+	unsigned int i;
+
+	lockdep_assert_held(&ops_mutex);
+	for (i = 0; i < KBATCH_OPS_MAX; i++) {
+		op = rcu_dereference_protected(ops_table[i],
+					       lockdep_is_held(&ops_mutex));
+		if (op && !strcmp(op->name, name))
+			return op;
+	}
+	return NULL;
+}
+
+/* A free dynamic opcode, searching round from ops_next. */
+static int op_free_slot(void)
+{
+	u32 n = KBATCH_OPS_MAX - KBATCH_OP_DYNAMIC, i, opcode;
+
+	lockdep_assert_held(&ops_mutex);
+	for (i = 0; i < n; i++) {
+		opcode = KBATCH_OP_DYNAMIC + (ops_next - KBATCH_OP_DYNAMIC + i) % n;
+		if (!rcu_access_pointer(ops_table[opcode])) {
+			ops_next = opcode + 1;
+			return opcode;
+		}
+	}
+	return -ENOSPC;
+}
+
+static int op_check(const struct kbatch_op *op)
+{
+	size_t len;
+
+	if (!op->name || !op->run)
+		return -EINVAL;
+	len = strnlen(op->name, KBATCH_OP_NAME_MAX);
+	if (!len || len >= KBATCH_OP_NAME_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+static int op_insert(struct kbatch_op *op, int opcode)
+{
+	int ret;
+
+	lockdep_assert_held(&ops_mutex);
+	if (op_by_name(op->name))
+		return -EEXIST;
+	if (opcode < 0)
+		opcode = op_free_slot();
+	if (opcode < 0)
+		return opcode;
+	if (rcu_access_pointer(ops_table[opcode]))
+		return -EEXIST;
+	init_completion(&op->released);
+	ret = percpu_ref_init(&op->ref, op_released, 0, GFP_KERNEL);
+	if (ret)
+		return ret;
+	op->opcode = opcode;
+	/* Publish the initialised op; pairs with rcu_dereference() in kbatch_op_get(). */
+	rcu_assign_pointer(ops_table[opcode], op);
+	return opcode;
+}
+
+/**
+ * kbatch_register_op_at() - register a built-in op at its fixed opcode
+ * @op: the op
+ * @opcode: below KBATCH_OP_DYNAMIC
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: @opcode, or a negative errno as kbatch_register_op().
+ */
+int kbatch_register_op_at(struct kbatch_op *op, u32 opcode)
+{
+	int ret = op_check(op);
+
+	might_sleep();
+	if (ret)
+		return ret;
+	if (opcode >= KBATCH_OP_DYNAMIC)
+		return -EINVAL;
+	mutex_lock(&ops_mutex);
+	ret = op_insert(op, opcode);
+	mutex_unlock(&ops_mutex);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_register_op_at);
+
+/**
+ * kbatch_register_op() - offer an op to user space
+ * @op: the op, with @name, @run and @admin set; kbatch owns its private
+ *	fields until kbatch_unregister_op() returns
+ *
+ * The op gets a free opcode from KBATCH_OP_DYNAMIC up; user space finds it
+ * by name with KBATCH_IOC_LOOKUP.  A freed opcode is given out again only
+ * after every other free one, so a stale opcode rarely meets a new op.
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: the opcode; -EINVAL for a missing handler or a bad name, -EEXIST
+ * if an op of that name is registered, -ENOSPC if every opcode is taken,
+ * -ENOMEM.
+ */
+int kbatch_register_op(struct kbatch_op *op)
+{
+	int ret = op_check(op);
+
+	might_sleep();
+	if (ret)
+		return ret;
+	mutex_lock(&ops_mutex);
+	ret = op_insert(op, -1);
+	mutex_unlock(&ops_mutex);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(kbatch_register_op);
+
+/**
+ * kbatch_unregister_op() - withdraw an op and wait until no entry uses it
+ * @op: a registered op
+ *
+ * New submits no longer find the opcode (their entries complete with
+ * -EOPNOTSUPP); entries already accepted but not yet run complete with
+ * -ESHUTDOWN; a handler call already running is waited for.  See the
+ * lifetime rule at the top of the OPS section.
+ *
+ * Context: process context, may sleep; not from @op's own handler.
+ */
+void kbatch_unregister_op(struct kbatch_op *op)
+{
+	might_sleep();
+	mutex_lock(&ops_mutex);
+	if (WARN_ON_ONCE(rcu_access_pointer(ops_table[op->opcode]) != op)) {
+		mutex_unlock(&ops_mutex);
+		return;
+	}
+	RCU_INIT_POINTER(ops_table[op->opcode], NULL);
+	mutex_unlock(&ops_mutex);
+	/* Submitters that found @op before it left the table hold references. */
+	percpu_ref_kill(&op->ref);
+	wait_for_completion(&op->released);
+	/* Wait out readers that found @op and failed to get a reference. */
+	synchronize_rcu();
+	percpu_ref_exit(&op->ref);
+}
+EXPORT_SYMBOL_GPL(kbatch_unregister_op);
+
+/**
+ * kbatch_op_lookup() - KBATCH_IOC_LOOKUP: fill in an op's opcode and flags
+ * @lk: the request, copied in; @lk->name must be NUL-terminated and the
+ *	reserved fields zero; @lk->opcode and @lk->op_flags are outputs
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: 0; -EINVAL for a bad request, -ENOENT if no op has that name.
+ */
+int kbatch_op_lookup(struct kbatch_lookup *lk)
+{
+	struct kbatch_op *op;
+	unsigned int i;
+	int ret = 0;
+
+	if (!memchr(lk->name, 0, sizeof(lk->name)))
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(lk->reserved); i++)
+		if (lk->reserved[i])
+			return -EINVAL;
+	mutex_lock(&ops_mutex);
+	op = op_by_name((const char *)lk->name);
+	if (op) {
+		lk->opcode = op->opcode;
+		lk->op_flags = op->admin ? KBATCH_LOOKUP_ADMIN : 0;
+	} else {
+		ret = -ENOENT;
+	}
+	mutex_unlock(&ops_mutex);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_op_lookup);

@@ -1,0 +1,586 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KBATCH_IOC_SUBMIT from user space: every built-in op synchronously and
+ * asynchronously, KBATCH_IOC_LOOKUP, read() and poll() on the completion
+ * queue, its bound, and the answers to bad input.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/kbatch.h>
+
+#include "kselftest_harness.h"
+#include "kbatch_util.h"
+
+/* The ABI's layout, as user space compiles it. */
+static_assert(sizeof(struct kbatch_info) == 64, "kbatch_info size");
+static_assert(offsetof(struct kbatch_info, max_entries) == 16, "max_entries");
+static_assert(sizeof(struct kbatch_sqe) == 64, "kbatch_sqe size");
+static_assert(offsetof(struct kbatch_sqe, args) == 16, "sqe args");
+static_assert(offsetof(struct kbatch_sqe, reserved) == 48, "sqe reserved");
+static_assert(sizeof(struct kbatch_cqe) == 16, "kbatch_cqe size");
+static_assert(sizeof(struct kbatch_submit) == 48, "kbatch_submit size");
+static_assert(offsetof(struct kbatch_submit, done) == 24, "submit done");
+static_assert(sizeof(struct kbatch_lookup) == 64, "kbatch_lookup size");
+static_assert(offsetof(struct kbatch_lookup, opcode) == 32, "lookup opcode");
+
+#define UNKNOWN_OP	200
+
+/*
+ * A mixed batch and the result each entry must get: NOP, ECHO of a
+ * positive and a negative value, a run of four SUMs, an unknown opcode in
+ * the middle of the batch, then a run of two SUMs (a separate run).
+ */
+static unsigned int mixed_batch(struct kbatch_sqe *sqe, long long *want)
+{
+	unsigned int n = 0;
+
+	want[n] = 0;
+	sqe[n++] = kb_sqe(KBATCH_OP_NOP, 0, 0, 100);
+	want[n] = 42;
+	sqe[n++] = kb_sqe(KBATCH_OP_ECHO, 42, 0, 101);
+	want[n] = -5;
+	sqe[n++] = kb_sqe(KBATCH_OP_ECHO, (__u64)-5LL, 0, 102);
+	for (int i = 1; i <= 4; i++) {
+		want[n] = 10;
+		sqe[n++] = kb_sqe(KBATCH_OP_SUM, i, 0, 102 + i);
+	}
+	want[n] = -EOPNOTSUPP;
+	sqe[n++] = kb_sqe(UNKNOWN_OP, 0, 0, 107);
+	want[n] = 30;
+	sqe[n++] = kb_sqe(KBATCH_OP_SUM, 10, 0, 108);
+	want[n] = 30;
+	sqe[n++] = kb_sqe(KBATCH_OP_SUM, 20, 0, 109);
+	return n;
+}
+
+/* Fill the completion queue of @fd with async entries of @opcode. */
+static int fill_cq(int fd, const struct kbatch_info *info, __u32 opcode,
+		   __u64 arg)
+{
+	struct kbatch_sqe *sqe = calloc(info->max_entries, sizeof(*sqe));
+	int ret = sqe ? 0 : -ENOMEM;
+
+	for (unsigned int i = 0; !ret && i < info->max_entries; i++)
+		sqe[i] = kb_sqe(opcode, arg, 0, i);
+	for (unsigned int n = 0; !ret && n < info->cq_entries;
+	     n += info->max_entries)
+		ret = kb_async(fd, sqe, info->max_entries);
+	free(sqe);
+	return ret;
+}
+
+FIXTURE(dev) {
+	int fd;
+	struct kbatch_info info;
+};
+
+FIXTURE_SETUP(dev)
+{
+	self->fd = open("/dev/kbatch", O_RDWR);
+	ASSERT_GE(self->fd, 0) TH_LOG("open /dev/kbatch: %s", strerror(errno));
+	ASSERT_EQ(0, kb_info(self->fd, &self->info));
+}
+
+FIXTURE_TEARDOWN(dev)
+{
+	close(self->fd);
+}
+
+TEST_F(dev, info_reports_features_and_limits)
+{
+	__u32 need = KBATCH_FEAT_SUBMIT | KBATCH_FEAT_ASYNC |
+		     KBATCH_FEAT_LOOKUP | KBATCH_FEAT_TIMER;
+
+	EXPECT_EQ(need, self->info.features & need);
+	EXPECT_GE(self->info.max_entries, 1u);
+	EXPECT_GE(self->info.cq_entries, self->info.max_entries);
+}
+
+TEST_F(dev, sync_every_builtin_op)
+{
+	struct kbatch_sqe sqe[16];
+	struct kbatch_cqe cqe[16];
+	long long want[16];
+	unsigned int n = mixed_batch(sqe, want);
+	__u32 done;
+
+	memset(cqe, 0xa5, sizeof(cqe));
+	ASSERT_EQ(0, kb_submit(self->fd, sqe, cqe, n, 0, &done));
+	EXPECT_EQ(n, done);
+	for (unsigned int i = 0; i < n; i++) {
+		EXPECT_EQ(sqe[i].user_data, cqe[i].user_data);
+		EXPECT_EQ(want[i], cqe[i].result) TH_LOG("entry %u", i);
+	}
+	/* Room past nr is left alone. */
+	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ull, cqe[n].user_data);
+}
+
+TEST_F(dev, async_every_builtin_op)
+{
+	struct kbatch_sqe sqe[16];
+	struct kbatch_cqe cqe[16];
+	long long want[16];
+	unsigned int n = mixed_batch(sqe, want);
+	int seen[16] = { 0 };
+	__u32 done;
+
+	ASSERT_EQ(0, kb_submit(self->fd, sqe, NULL, n, KBATCH_SUBMIT_ASYNC,
+			       &done));
+	EXPECT_EQ(n, done);
+	ASSERT_EQ(0, kb_read_all(self->fd, cqe, n));
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int e = cqe[i].user_data - 100;
+
+		ASSERT_LT(e, n);
+		seen[e]++;
+		EXPECT_EQ(want[e], cqe[i].result) TH_LOG("entry %u", e);
+	}
+	for (unsigned int i = 0; i < n; i++)
+		EXPECT_EQ(1, seen[i]);
+	/* Nothing more. */
+	fcntl(self->fd, F_SETFL, O_NONBLOCK);
+	EXPECT_EQ(-1, read(self->fd, cqe, sizeof(cqe)));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+TEST_F(dev, timer_is_async_only)
+{
+	struct kbatch_sqe sqe = kb_sqe(KBATCH_OP_TIMER, 1000, 0, 1);
+	struct kbatch_cqe cqe;
+
+	EXPECT_EQ(-EINVAL, kb_sync(self->fd, &sqe, &cqe, 1));
+	EXPECT_EQ(KBATCH_OP_TIMER, kb_lookup(self->fd, "timer", NULL));
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
+}
+
+#define MS	1000000ull
+
+/*
+ * Timers of one submit complete in order of their delays, not before it,
+ * after the submit's other entries; poll() says so exactly when one is due.
+ */
+TEST_F(dev, timers_complete_after_their_delay)
+{
+	struct kbatch_sqe sqe[4] = {
+		kb_sqe(KBATCH_OP_TIMER, 900 * MS, 0, 3),
+		kb_sqe(KBATCH_OP_TIMER, 300 * MS, 0, 1),
+		kb_sqe(KBATCH_OP_ECHO, 5, 0, 0),
+		kb_sqe(KBATCH_OP_TIMER, 600 * MS, 0, 2),
+	};
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+	long long start = now_ms(), at;
+	struct kbatch_cqe cqe;
+
+	ASSERT_EQ(0, kb_async(self->fd, sqe, 4));
+	ASSERT_EQ(0, kb_read_all(self->fd, &cqe, 1));
+	EXPECT_EQ(0ull, cqe.user_data);
+	EXPECT_EQ(5, cqe.result);
+	/* Nothing else is ready until the first timer is due. */
+	if (now_ms() - start < 200)
+		EXPECT_EQ(0, poll(&pfd, 1, 0));
+	for (unsigned int i = 1; i <= 3; i++) {
+		EXPECT_EQ(1, poll(&pfd, 1, 10000));
+		at = now_ms() - start;
+		ASSERT_EQ(0, kb_read_all(self->fd, &cqe, 1));
+		EXPECT_EQ(i, cqe.user_data);
+		EXPECT_EQ(0, cqe.result);
+		EXPECT_GE(at, 300 * i) TH_LOG("timer %u after %lld ms", i, at);
+	}
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+}
+
+/* Many timers at once: each completes exactly once. */
+TEST_F(dev, many_timers)
+{
+	unsigned int n = self->info.max_entries;
+	struct kbatch_sqe *sqe = calloc(n, sizeof(*sqe));
+	struct kbatch_cqe *cqe = calloc(n, sizeof(*cqe));
+	unsigned char *seen = calloc(n, 1);
+
+	ASSERT_NE(NULL, sqe);
+	ASSERT_NE(NULL, cqe);
+	ASSERT_NE(NULL, seen);
+	for (unsigned int i = 0; i < n; i++)
+		sqe[i] = kb_sqe(KBATCH_OP_TIMER, (i % 50) * MS, 0, i);
+	ASSERT_EQ(0, kb_async(self->fd, sqe, n));
+	ASSERT_EQ(0, kb_read_all(self->fd, cqe, n));
+	for (unsigned int i = 0; i < n; i++) {
+		ASSERT_LT(cqe[i].user_data, n);
+		EXPECT_EQ(0, seen[cqe[i].user_data]++);
+		EXPECT_EQ(0, cqe[i].result);
+	}
+	free(sqe);
+	free(cqe);
+	free(seen);
+}
+
+/* Timers hold their room in the completion queue until they complete. */
+TEST_F(dev, pending_timers_count_against_the_queue)
+{
+	struct kbatch_sqe sqe = kb_sqe(KBATCH_OP_NOP, 0, 0, 0);
+	struct kbatch_cqe cqe;
+
+	ASSERT_EQ(0, fill_cq(self->fd, &self->info, KBATCH_OP_TIMER,
+			     5000 * MS));
+	EXPECT_EQ(-EBUSY, kb_async(self->fd, &sqe, 1));
+	fcntl(self->fd, F_SETFL, O_NONBLOCK);
+	EXPECT_EQ(-1, read(self->fd, &cqe, sizeof(cqe)));
+	EXPECT_EQ(EAGAIN, errno);
+	/* Closed with every timer pending: they complete into nothing. */
+}
+
+TEST_F(dev, lookup_builtins_and_errors)
+{
+	struct kbatch_lookup lk;
+	__u32 flags = 7;
+
+	EXPECT_EQ(KBATCH_OP_NOP, kb_lookup(self->fd, "nop", &flags));
+	EXPECT_EQ(0u, flags);
+	EXPECT_EQ(KBATCH_OP_ECHO, kb_lookup(self->fd, "echo", NULL));
+	EXPECT_EQ(KBATCH_OP_SUM, kb_lookup(self->fd, "sum", NULL));
+	EXPECT_EQ(-ENOENT, kb_lookup(self->fd, "no.such.op", NULL));
+	EXPECT_EQ(-ENOENT, kb_lookup(self->fd, "", NULL));
+
+	memset(&lk, 'a', sizeof(lk.name));
+	memset(lk.reserved, 0, sizeof(lk.reserved));
+	EXPECT_EQ(-1, ioctl(self->fd, KBATCH_IOC_LOOKUP, &lk));
+	EXPECT_EQ(EINVAL, errno);
+	memset(&lk, 0, sizeof(lk));
+	strcpy((char *)lk.name, "echo");
+	lk.reserved[2] = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, KBATCH_IOC_LOOKUP, &lk));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, KBATCH_IOC_LOOKUP, NULL));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST_F(dev, bad_counts)
+{
+	unsigned int max = self->info.max_entries;
+	struct kbatch_sqe *sqe = calloc(max + 1, sizeof(*sqe));
+	struct kbatch_cqe *cqe = calloc(max + 1, sizeof(*cqe));
+	__u32 done;
+
+	ASSERT_NE(NULL, sqe);
+	ASSERT_NE(NULL, cqe);
+	EXPECT_EQ(-EINVAL, kb_submit(self->fd, sqe, cqe, 0, 0, &done));
+	EXPECT_EQ(-EINVAL, kb_submit(self->fd, sqe, NULL, 0,
+				     KBATCH_SUBMIT_ASYNC, &done));
+	EXPECT_EQ(-E2BIG, kb_submit(self->fd, sqe, cqe, max + 1, 0, &done));
+	EXPECT_EQ(-E2BIG, kb_submit(self->fd, sqe, NULL, max + 1,
+				    KBATCH_SUBMIT_ASYNC, &done));
+	/* The header is left alone on a bad header. */
+	EXPECT_EQ(0xdeadu, done);
+	/* Exactly the limit is fine. */
+	EXPECT_EQ(0, kb_submit(self->fd, sqe, cqe, max, 0, &done));
+	EXPECT_EQ(max, done);
+	free(sqe);
+	free(cqe);
+}
+
+TEST_F(dev, bad_flags_and_reserved)
+{
+	struct kbatch_sqe sqe[4];
+	struct kbatch_cqe cqe[4];
+	struct kbatch_submit hdr;
+	__u32 done;
+
+	for (int i = 0; i < 4; i++)
+		sqe[i] = kb_sqe(KBATCH_OP_ECHO, i, 0, i);
+	EXPECT_EQ(-EINVAL, kb_submit(self->fd, sqe, cqe, 4, 1u << 31, &done));
+	/* Async takes no completion pointer. */
+	EXPECT_EQ(-EINVAL, kb_submit(self->fd, sqe, cqe, 4,
+				     KBATCH_SUBMIT_ASYNC, &done));
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.entries = (uintptr_t)sqe;
+	hdr.completions = (uintptr_t)cqe;
+	hdr.nr = 4;
+	hdr.reserved32 = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, KBATCH_IOC_SUBMIT, &hdr));
+	EXPECT_EQ(EINVAL, errno);
+	hdr.reserved32 = 0;
+	hdr.reserved[1] = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, KBATCH_IOC_SUBMIT, &hdr));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* A bad last entry fails the whole submit: nothing ran. */
+	memset(cqe, 0xa5, sizeof(cqe));
+	sqe[3].reserved[0] = 1;
+	EXPECT_EQ(-EINVAL, kb_submit(self->fd, sqe, cqe, 4, 0, &done));
+	EXPECT_EQ(0u, done);
+	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ull, cqe[0].user_data);
+	sqe[3].reserved[0] = 0;
+	sqe[3].flags = 1;
+	EXPECT_EQ(-EINVAL, kb_submit(self->fd, sqe, NULL, 4,
+				     KBATCH_SUBMIT_ASYNC, &done));
+	EXPECT_EQ(0u, done);
+	sqe[3].flags = 0;
+	/* Nothing of the refused async submit was accepted. */
+	fcntl(self->fd, F_SETFL, O_NONBLOCK);
+	EXPECT_EQ(-1, read(self->fd, cqe, sizeof(cqe)));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+TEST_F(dev, bad_pointers)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct kbatch_sqe sqe[4], *edge;
+	struct kbatch_cqe cqe[4];
+	char *map;
+	__u32 done;
+
+	for (int i = 0; i < 4; i++)
+		sqe[i] = kb_sqe(KBATCH_OP_ECHO, i, 0, i);
+	EXPECT_EQ(-1, ioctl(self->fd, KBATCH_IOC_SUBMIT, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-EFAULT, kb_submit(self->fd, NULL, cqe, 4, 0, &done));
+	EXPECT_EQ(-EFAULT, kb_submit(self->fd, (void *)-4096L, cqe, 4, 0,
+				     &done));
+	EXPECT_EQ(-EFAULT, kb_submit(self->fd, NULL, NULL, 4,
+				     KBATCH_SUBMIT_ASYNC, &done));
+	EXPECT_EQ(-EFAULT, kb_submit(self->fd, sqe, NULL, 4, 0, &done));
+	EXPECT_EQ(0u, done);
+
+	/* Two pages, the second unmapped: arrays that run into the hole. */
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, munmap(map + page, page));
+	edge = (struct kbatch_sqe *)(map + page) - 2;
+	memcpy(edge, sqe, 2 * sizeof(*sqe));
+	EXPECT_EQ(-EFAULT, kb_submit(self->fd, edge, cqe, 3, 0, &done));
+	EXPECT_EQ(0, kb_submit(self->fd, edge, cqe, 2, 0, &done));
+	EXPECT_EQ(2u, done);
+	EXPECT_EQ(1, cqe[1].result);
+	EXPECT_EQ(-EFAULT, kb_submit(self->fd, sqe, (struct kbatch_cqe *)
+				     (map + page) - 3, 4, 0, &done));
+	EXPECT_EQ(0u, done);
+	/* Read-only completions: refused before anything ran. */
+	ASSERT_EQ(0, mprotect(map, page, PROT_READ));
+	EXPECT_EQ(-EFAULT, kb_submit(self->fd, sqe, (void *)map, 4, 0, &done));
+	EXPECT_EQ(0u, done);
+	munmap(map, page);
+}
+
+/* A header that cannot take @done back: refused before anything runs. */
+TEST_F(dev, read_only_header)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct kbatch_sqe sqe = kb_sqe(KBATCH_OP_ECHO, 1, 0, 1);
+	struct kbatch_cqe cqe = { 0, 0 };
+	struct kbatch_submit *hdr;
+
+	hdr = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hdr);
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->entries = (uintptr_t)&sqe;
+	hdr->completions = (uintptr_t)&cqe;
+	hdr->nr = 1;
+	ASSERT_EQ(0, mprotect(hdr, page, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->fd, KBATCH_IOC_SUBMIT, hdr));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0ull, cqe.user_data);
+	munmap(hdr, page);
+}
+
+TEST_F(dev, read_sizes_and_nonblock)
+{
+	struct kbatch_sqe sqe[3];
+	struct kbatch_cqe cqe[8];
+	int fl = fcntl(self->fd, F_GETFL);
+
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl | O_NONBLOCK));
+	EXPECT_EQ(-1, read(self->fd, cqe, sizeof(cqe)));
+	EXPECT_EQ(EAGAIN, errno);
+	for (int i = 0; i < 3; i++)
+		sqe[i] = kb_sqe(KBATCH_OP_ECHO, i + 7, 0, i);
+	ASSERT_EQ(0, kb_async(self->fd, sqe, 3));
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl));
+	/* Short and unaligned sizes are refused and consume nothing. */
+	EXPECT_EQ(-1, read(self->fd, cqe, 8));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, read(self->fd, cqe, sizeof(*cqe) + 8));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, read(self->fd, cqe, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, read(self->fd, (void *)-4096L, sizeof(*cqe)));
+	EXPECT_EQ(EFAULT, errno);
+	/* One at a time, then the rest with room to spare. */
+	ASSERT_EQ((ssize_t)sizeof(*cqe), read(self->fd, cqe, sizeof(*cqe)));
+	EXPECT_EQ(7, cqe[0].result);
+	ASSERT_EQ((ssize_t)(2 * sizeof(*cqe)), read(self->fd, cqe, sizeof(cqe)));
+	EXPECT_EQ(8, cqe[0].result);
+	EXPECT_EQ(9, cqe[1].result);
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl | O_NONBLOCK));
+	EXPECT_EQ(-1, read(self->fd, cqe, sizeof(cqe)));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+struct poller {
+	int fd;
+	int ret;
+	short revents;
+	struct timespec woke;
+};
+
+static void *poll_thread(void *arg)
+{
+	struct poller *p = arg;
+	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+
+	p->ret = poll(&pfd, 1, 10000);
+	p->revents = pfd.revents;
+	clock_gettime(CLOCK_MONOTONIC, &p->woke);
+	return NULL;
+}
+
+TEST_F(dev, poll_wakes_when_completions_are_ready)
+{
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+	struct kbatch_sqe sqe = kb_sqe(KBATCH_OP_NOP, 0, 0, 9);
+	struct poller p = { .fd = self->fd, .ret = -2 };
+	struct timespec before;
+	struct kbatch_cqe cqe;
+	pthread_t t;
+
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(0, pthread_create(&t, NULL, poll_thread, &p));
+	usleep(200 * 1000);
+	/* Still asleep: nothing is ready. */
+	EXPECT_EQ(-2, __atomic_load_n(&p.ret, __ATOMIC_ACQUIRE));
+	clock_gettime(CLOCK_MONOTONIC, &before);
+	ASSERT_EQ(0, kb_async(self->fd, &sqe, 1));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(1, p.ret);
+	EXPECT_EQ(POLLIN, p.revents & (POLLIN | POLLERR | POLLHUP));
+	EXPECT_GE(p.woke.tv_sec * 1000000000ll + p.woke.tv_nsec,
+		  before.tv_sec * 1000000000ll + before.tv_nsec);
+	/* Stays readable until read, then not. */
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_EQ(0, kb_read_all(self->fd, &cqe, 1));
+	EXPECT_EQ(9ull, cqe.user_data);
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+}
+
+TEST_F(dev, epoll_reports_completions)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, out[2];
+	struct kbatch_sqe sqe[2] = { kb_sqe(KBATCH_OP_ECHO, 5, 0, 1),
+				     kb_sqe(KBATCH_OP_ECHO, 6, 0, 2) };
+	struct kbatch_cqe cqe[2];
+	int ep = epoll_create1(0);
+
+	ASSERT_GE(ep, 0);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->fd, &ev));
+	EXPECT_EQ(0, epoll_wait(ep, out, 2, 0));
+	ASSERT_EQ(0, kb_async(self->fd, sqe, 2));
+	EXPECT_EQ(1, epoll_wait(ep, out, 2, 10000));
+	EXPECT_NE(0u, out[0].events & EPOLLIN);
+	ASSERT_EQ(0, kb_read_all(self->fd, cqe, 2));
+	EXPECT_EQ(0, epoll_wait(ep, out, 2, 0));
+	close(ep);
+}
+
+/* Fill the completion queue, then one entry more is refused, whole. */
+TEST_F(dev, async_overflow_is_ebusy)
+{
+	unsigned int max = self->info.max_entries, cq = self->info.cq_entries;
+	struct kbatch_sqe *sqe = calloc(max, sizeof(*sqe));
+	struct kbatch_cqe *cqe = calloc(cq, sizeof(*cqe));
+	unsigned int taken = 0, n;
+	__u32 done;
+
+	ASSERT_NE(NULL, sqe);
+	ASSERT_NE(NULL, cqe);
+	for (unsigned int i = 0; i < max; i++)
+		sqe[i] = kb_sqe(KBATCH_OP_ECHO, i, 0, i);
+	while (taken < cq) {
+		n = cq - taken < max ? cq - taken : max;
+		ASSERT_EQ(0, kb_submit(self->fd, sqe, NULL, n,
+				       KBATCH_SUBMIT_ASYNC, &done));
+		ASSERT_EQ(n, done);
+		taken += n;
+	}
+	EXPECT_EQ(-EBUSY, kb_submit(self->fd, sqe, NULL, 1,
+				    KBATCH_SUBMIT_ASYNC, &done));
+	EXPECT_EQ(0u, done);
+	/* Reading one makes room for exactly one. */
+	ASSERT_EQ(0, kb_read_all(self->fd, cqe, 1));
+	EXPECT_EQ(-EBUSY, kb_async(self->fd, sqe, 2));
+	EXPECT_EQ(0, kb_async(self->fd, sqe, 1));
+	/* Everything accepted comes back, nothing else. */
+	ASSERT_EQ(0, kb_read_all(self->fd, cqe, cq));
+	for (unsigned int i = 0; i < cq; i++)
+		EXPECT_EQ((long long)cqe[i].user_data, cqe[i].result);
+	fcntl(self->fd, F_SETFL, O_NONBLOCK);
+	EXPECT_EQ(-1, read(self->fd, cqe, sizeof(*cqe)));
+	EXPECT_EQ(EAGAIN, errno);
+	free(sqe);
+	free(cqe);
+}
+
+/* Sync submits do not use the completion queue: they work when it is full. */
+TEST_F(dev, sync_works_with_full_queue)
+{
+	struct kbatch_sqe sqe = kb_sqe(KBATCH_OP_ECHO, 77, 0, 1);
+	struct kbatch_cqe cqe;
+
+	ASSERT_EQ(0, fill_cq(self->fd, &self->info, KBATCH_OP_NOP, 0));
+	EXPECT_EQ(0, kb_sync(self->fd, &sqe, &cqe, 1));
+	EXPECT_EQ(77, cqe.result);
+}
+
+/* Closing with async ops in flight: they complete into nothing. */
+TEST(close_with_async_in_flight)
+{
+	struct kbatch_sqe sqe[256];
+	int fd;
+
+	for (int i = 0; i < 256; i++)
+		sqe[i] = kb_sqe(i % 4, i % 4 == KBATCH_OP_TIMER ? 1000 * i : i,
+				0, i);
+	for (int round = 0; round < 50; round++) {
+		fd = open("/dev/kbatch", O_RDWR);
+		ASSERT_GE(fd, 0);
+		for (int k = 0; k < 4; k++)
+			ASSERT_EQ(0, kb_async(fd, sqe, 256));
+		ASSERT_EQ(0, close(fd));
+	}
+	/* And from a process that exits without closing. */
+	for (int round = 0; round < 8; round++) {
+		pid_t pid = fork();
+		int status;
+
+		ASSERT_GE(pid, 0);
+		if (!pid) {
+			fd = open("/dev/kbatch", O_RDWR);
+			_exit(fd < 0 || kb_async(fd, sqe, 256));
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_EQ(0, WEXITSTATUS(status));
+	}
+}
+
+TEST_HARNESS_MAIN
