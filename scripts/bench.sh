@@ -65,7 +65,7 @@ scripts/vm/mkinitramfs.sh "$top/build/initrd-bench.gz" "$obj" /nonexistent \
 	"$top/scripts/vm/bench.sh:bin/bench.sh" \
 	"$obj/kbatch_ubench:bin/kbatch_ubench"
 log=$top/build/logs/bench.log
-echo "kbatch: benchmarks in QEMU (Debian $debkver), about 10 minutes;" \
+echo "kbatch: benchmarks in QEMU (Debian $debkver), about 4 minutes;" \
 	"console in $log" >&2
 scripts/vm/run-vm.sh "/boot/vmlinuz-$debkver" \
 	"$top/build/initrd-bench.gz" bench "${KB_LIMIT:-1500}" "$log" \

@@ -197,7 +197,8 @@ def poller_tables(rows, out, md):
     head = "| poller | " + " | ".join(f"{n:,} items" for n in items) + " |"
     rule = "|---|" + "---:|" * len(items)
     titles = {
-        "poller-cost": "ns per polled item (wake + poll)",
+        "poller-cost": "ns per poll out of a backlog of woken items (wakes "
+                       "excluded)",
         "poller-latency": "wake-to-poll latency of one item, idle poller "
                           "(µs)",
         "poller-fairness": "spinner's polls per poll of a quiet item "
@@ -240,7 +241,7 @@ def plot_poller(rows, out):
     return gnuplot_lines(
         os.path.join(out, "poller-cost"), sorted({n for _, n in cost}),
         {i: {n: v for (j, n), v in cost.items() if j == i} for i in POLLERS},
-        "cost per polled item against registered items", "items",
+        "cost per poll against registered items", "items",
         "ns per polled item (median)", "set logscale x\nset yrange [0:*]")
 
 
