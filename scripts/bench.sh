@@ -71,3 +71,12 @@ scripts/vm/run-vm.sh "/boot/vmlinuz-$debkver" \
 	"$top/build/initrd-bench.gz" bench "${KB_LIMIT:-1500}" "$log" \
 	"kbatch_bench.tasks=${KB_TASKS:-16384} kbatch_bench.runs=${KB_RUNS:-7} kbuops=${KB_UOPS:-16384} kbtables=${KB_TABLES:-queue,prim,poller,user,teardown}"
 scripts/bench_report.py "$log" "$top/build/results"
+# A figure that failed, a kernel report or a VM that never finished make
+# the numbers suspect: say so and fail.
+status=0
+if grep -a "@kb bench-error" "$log" >&2; then status=1; fi
+if grep -aE "BUG:|WARNING:|Oops|Call Trace:|blocked for more than" "$log" >&2; then
+	status=1
+fi
+grep -aq '^@kb done' "$log" || { echo "kbatch: the VM did not finish" >&2; status=1; }
+exit $status
