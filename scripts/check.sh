@@ -70,6 +70,8 @@ check "sample modules W=1, $variant kernel" "$logs/build-samples-$variant.txt" \
 check "sample modules W=1 C=1 (sparse), Debian headers" \
 	"$logs/build-samples-deb.txt" \
 	scripts/build-samples.sh "$top/build/obj-deb" "$debkdir" W=1 C=1
+check "bench module W=1, both kernels" "$logs/build-bench.txt" \
+	scripts/bench.sh --build "$kout" "$debkdir"
 check "user-space tests" "$logs/build-utest.txt" \
 	make -C userspace-test KSELFTEST="$src/tools/testing/selftests" \
 	OUT="$top/build/utest"

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the files of kbatch_bench.ko share: the run parameters, the
+ * producer threads and the report of one figure.
+ */
+#ifndef _KBATCH_BENCH_H
+#define _KBATCH_BENCH_H
+
+#include <linux/types.h>
+
+/* Timed runs per figure (after kb_warmup untimed ones), tasks per producer. */
+extern unsigned int kb_runs;
+extern unsigned int kb_warmup;
+extern unsigned int kb_tasks;
+
+/* The most runs of one figure, and the most producer CPUs. */
+#define KB_MAX_RUNS	31
+#define KB_MAX_CPUS	64U
+
+/* One producer's job: runs on @cpu; returns 0 or a negative errno. */
+typedef int (*kb_producer_fn)(void *ctx, unsigned int cpu);
+
+s64 kb_run_producers(unsigned int ncpus, kb_producer_fn fn, void *ctx);
+int kb_cmp_u64(const void *a, const void *b);
+void kb_report(const char *table, const char *impl, unsigned int cpus,
+	       unsigned int batch, u64 *samples, unsigned int n, u64 extra);
+
+int kb_queue_bench(void);
+int kb_prim_bench(void);
+int kb_poller_bench(void);
+int kb_teardown_bench(void);
+
+#endif /* _KBATCH_BENCH_H */

@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Table 1: nanoseconds per task, kbatch against the kernel's own queues.
+ *
+ * One producer kthread per CPU (CPUs 0..n-1, started together) does
+ * kb_tasks tasks per run; a figure is elapsed time (first start to last
+ * end, the consumer's work included) divided by kb_tasks: CPU-nanoseconds
+ * per task, flat when the queue scales.  A task is an unsigned long; the
+ * consumer adds it to a per-CPU sum, checked after every run.
+ *
+ * Fire-and-forget queues (kbatch-background, llist, kfifo, ptr_ring,
+ * work): the consumer is a work item on the producer's CPU, in a WQ_HIGHPRI
+ * per-CPU workqueue like kbatch's own.  "Batch size B" means: the producer
+ * pushes B tasks with preemption disabled, so the consumer cannot run
+ * before all B are in, then sleeps until the consumer has taken them all
+ * (B tasks in one consumer call: the last column of each line checks it).
+ *   kbatch-background: B kbatch_post(); the first opens a batch and queues
+ *	the ring's work; the work bounds and reads the batch.
+ *   llist: B llist_add() of nodes preallocated per task; the add that
+ *	finds the list empty queues the consumer, which does llist_del_all()
+ *	and llist_reverse_order() (the irq_work pattern).
+ *   kfifo: B kfifo_in_spinlocked() of one value, then one queue_work_on()
+ *	of the consumer, which drains with kfifo_out_spinlocked() 64 at a
+ *	time.  1024 entries, like kbatch's default ring.
+ *   ptr_ring: B ptr_ring_produce(), then one queue_work_on(); the consumer
+ *	drains with ptr_ring_consume_batched() 64 at a time.  1024 entries.
+ *   work: B queue_work_on() of one work item per task (preallocated).
+ * Request/response (the caller waits for each task's result):
+ *   kbatch-task: kbatch_submit_many() of B requests (kbatch_submit() for
+ *	B = 1); the caller leads and completes its own batch of B.
+ *   work-completion: B work items queued, each with its own completion,
+ *	then B wait_for_completion(); the work writes the result.
+ * Reducer:
+ *   kbatch-reduce: B kbatch_reduce() with preemption disabled.  With one
+ *	producer per CPU every call opens and folds its own batch of one (the
+ *	leader folds before returning, nobody else pushes on that CPU), so B
+ *	changes nothing here.
+ *
+ * Atomic read-modify-writes per task, by design (from the code, x86; the
+ * percpu_ref get/put of kbatch are this_cpu ops, not atomics; unlocks are
+ * plain stores; a wake-up adds a few):
+ *   kbatch-background: 1 fetch_add, plus per batch 1 fetch_xor, 1 ring
+ *	lock, about 2 for queue_work_on() (PENDING bit, pool lock): 1 + 4/B.
+ *   kbatch-task: 1 fetch_add, per batch 1 fetch_xor and 1 ring lock:
+ *	1 + 2/B (no wake-up: the caller leads its own batch).
+ *   kbatch-reduce: 1 fetch_add + 1 fetch_xor + 1 ring lock: 3.
+ *   llist: 1 cmpxchg, per batch 1 xchg and about 2 for queue_work_on():
+ *	1 + 3/B.
+ *   kfifo: 1 lock; per batch about 2 (queue_work_on) + 1 per 64 taken.
+ *   ptr_ring: 1 lock; per batch the same as kfifo.
+ *   work: about 3 (PENDING bit, pool lock at queueing and at running).
+ *   work-completion: about 5 (work, then the completion's lock twice).
+ */
+#include <linux/completion.h>
+#include <linux/kfifo.h>
+#include <linux/llist.h>
+#include <linux/mm.h>
+#include <linux/ptr_ring.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/kbatch.h>
+
+#include "bench.h"
+
+#define QB_RING		1024	/* entries of kfifo and ptr_ring */
+#define QB_CHUNK	64	/* what their consumers take per lock */
+#define QB_MAX_BATCH	256U
+
+static const unsigned int qb_cpus[] = { 1, 2, 4 };
+static const unsigned int qb_batches[] = { 1, 16, QB_MAX_BATCH };
+
+struct qb_node {
+	struct llist_node node;
+	unsigned long v;
+};
+
+struct qb_cpu;
+
+/* A work item per task: fire and forget, or with a completion. */
+struct qb_work {
+	struct work_struct work;
+	struct qb_cpu *pc;
+	unsigned long v;
+	long result;
+	struct completion done;
+};
+
+/**
+ * struct qb_cpu - one producer CPU's side of every implementation
+ * @consumed: tasks the consumer took this run
+ * @target: wake the producer when @consumed reaches it
+ * @sum: sum of the tasks the consumer took
+ * @takes: how many times the consumer (or a task-mode leader) took tasks
+ * @push_ns: time spent pushing (and kicking), when splitting
+ * @wq: where the producer waits for @target
+ * @kick: the consumer work of llist, kfifo and ptr_ring
+ * @cpu: the CPU
+ * @list: llist
+ * @nodes: llist nodes, one per task
+ * @fifo: kfifo
+ * @fifo_lock: its producers' lock
+ * @ring: ptr_ring
+ * @works: work items, one per task
+ * @calls: work items with a completion, one per task of a batch
+ * @reqs: kbatch requests, one per task of a batch
+ *
+ * The consumer always runs on @cpu, so @consumed, @target and @sum need no
+ * more than READ_ONCE()/WRITE_ONCE() between it and the producer.
+ */
+struct qb_cpu {
+	unsigned long consumed;
+	unsigned long target;
+	unsigned long sum;
+	unsigned long takes;
+	u64 push_ns;
+	wait_queue_head_t wq;
+	struct work_struct kick;
+	unsigned int cpu;
+	struct llist_head list;
+	struct qb_node *nodes;
+	DECLARE_KFIFO_PTR(fifo, unsigned long);
+	spinlock_t fifo_lock;	/* kfifo producers */
+	struct ptr_ring ring;
+	struct qb_work *works;
+	struct qb_work *calls;
+	struct kbatch_req *reqs;
+} ____cacheline_aligned_in_smp;
+
+struct qb_ctx {
+	const struct qb_impl *impl;
+	struct qb_cpu *pcs;
+	unsigned int ncpus;
+	unsigned int batch;
+	bool split;
+	struct kbatch_queue *task_q;
+	struct kbatch_queue *bg_q;
+	struct kbatch_queue *reduce_q;
+};
+
+/**
+ * struct qb_impl - one implementation
+ * @name: its name in the table
+ * @push: push one task, preemption disabled; false if the queue is full
+ * @kick: optional, after each batch of pushes: start the consumer
+ * @consume: optional consumer work, set as @kick of every CPU
+ * @call: request/response: run @b tasks from @first and wait for them;
+ *	return the last task's result.  If set, @push is unused.
+ */
+struct qb_impl {
+	const char *name;
+	bool (*push)(struct qb_ctx *ctx, struct qb_cpu *pc, unsigned long v);
+	void (*kick)(struct qb_cpu *pc);
+	work_func_t consume;
+	long (*call)(struct qb_ctx *ctx, struct qb_cpu *pc, unsigned long first,
+		     unsigned int b);
+};
+
+static struct workqueue_struct *qb_wq;
+
+/* ---- consumers ---- */
+
+/* The consumer took @n tasks adding up to @sum; wake the producer if due. */
+static void qb_consumed(struct qb_cpu *pc, unsigned long n, unsigned long sum)
+{
+	pc->takes++;
+	pc->sum += sum;
+	WRITE_ONCE(pc->consumed, pc->consumed + n);
+	if (pc->consumed >= READ_ONCE(pc->target))
+		wake_up(&pc->wq);
+}
+
+/* Background and reducer batch callback. */
+static void qb_value_batch(struct kbatch_batch *batch, void *data)
+{
+	struct qb_ctx *ctx = data;
+	unsigned int n = kbatch_bound(batch), i;
+	unsigned long sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum += kbatch_batch_value(batch, i);
+	qb_consumed(&ctx->pcs[kbatch_batch_cpu(batch)], n, sum);
+}
+
+static void qb_task_batch(struct kbatch_batch *batch, void *data)
+{
+	unsigned int n = kbatch_bound(batch), i;
+	struct qb_ctx *ctx = data;
+	struct kbatch_req *req;
+
+	ctx->pcs[kbatch_batch_cpu(batch)].takes++;
+	for (i = 0; i < n; i++) {
+		req = kbatch_batch_req(batch, i);
+		if (req)
+			kbatch_complete(batch, i, req->arg + 1);
+	}
+}
+
+static void qb_llist_consume(struct work_struct *work)
+{
+	struct qb_cpu *pc = container_of(work, struct qb_cpu, kick);
+	struct llist_node *first;
+	unsigned long sum = 0, n = 0;
+	struct qb_node *node;
+
+	first = llist_reverse_order(llist_del_all(&pc->list));
+	llist_for_each_entry(node, first, node) {
+		sum += node->v;
+		n++;
+	}
+	qb_consumed(pc, n, sum);
+}
+
+static void qb_kfifo_consume(struct work_struct *work)
+{
+	struct qb_cpu *pc = container_of(work, struct qb_cpu, kick);
+	unsigned long buf[QB_CHUNK], sum = 0, n = 0;
+	unsigned int got, i;
+
+	while ((got = kfifo_out_spinlocked(&pc->fifo, buf, QB_CHUNK,
+					   &pc->fifo_lock))) {
+		for (i = 0; i < got; i++)
+			sum += buf[i];
+		n += got;
+	}
+	qb_consumed(pc, n, sum);
+}
+
+static void qb_ptr_ring_consume(struct work_struct *work)
+{
+	struct qb_cpu *pc = container_of(work, struct qb_cpu, kick);
+	unsigned long sum = 0, n = 0;
+	void *buf[QB_CHUNK];
+	int got, i;
+
+	while ((got = ptr_ring_consume_batched(&pc->ring, buf, QB_CHUNK)) > 0) {
+		/* ptr_ring cannot hold NULL: values are stored plus one. */
+		for (i = 0; i < got; i++)
+			sum += (unsigned long)buf[i] - 1;
+		n += got;
+	}
+	qb_consumed(pc, n, sum);
+}
+
+static void qb_work_fire(struct work_struct *work)
+{
+	struct qb_work *w = container_of(work, struct qb_work, work);
+
+	qb_consumed(w->pc, 1, w->v);
+}
+
+static void qb_work_reply(struct work_struct *work)
+{
+	struct qb_work *w = container_of(work, struct qb_work, work);
+
+	w->pc->takes++;
+	w->result = w->v + 1;
+	complete(&w->done);
+}
+
+/* ---- pushes ---- */
+
+static bool qb_kbatch_post(struct qb_ctx *ctx, struct qb_cpu *pc, unsigned long v)
+{
+	return !kbatch_post(ctx->bg_q, v);
+}
+
+static bool qb_kbatch_reduce(struct qb_ctx *ctx, struct qb_cpu *pc, unsigned long v)
+{
+	return kbatch_reduce(ctx->reduce_q, v) >= 0;
+}
+
+static bool qb_llist_push(struct qb_ctx *ctx, struct qb_cpu *pc, unsigned long v)
+{
+	struct qb_node *node = &pc->nodes[v];
+
+	node->v = v;
+	if (llist_add(&node->node, &pc->list))
+		queue_work_on(pc->cpu, qb_wq, &pc->kick);
+	return true;
+}
+
+static bool qb_kfifo_push(struct qb_ctx *ctx, struct qb_cpu *pc, unsigned long v)
+{
+	return kfifo_in_spinlocked(&pc->fifo, &v, 1, &pc->fifo_lock);
+}
+
+static bool qb_ptr_ring_push(struct qb_ctx *ctx, struct qb_cpu *pc, unsigned long v)
+{
+	return !ptr_ring_produce(&pc->ring, (void *)(v + 1));
+}
+
+static bool qb_work_push(struct qb_ctx *ctx, struct qb_cpu *pc, unsigned long v)
+{
+	struct qb_work *w = &pc->works[v];
+
+	w->v = v;
+	queue_work_on(pc->cpu, qb_wq, &w->work);
+	return true;
+}
+
+static void qb_kick(struct qb_cpu *pc)
+{
+	queue_work_on(pc->cpu, qb_wq, &pc->kick);
+}
+
+/* ---- producers ---- */
+
+/* Sleep until the consumer has taken @target tasks. */
+static void qb_wait(struct qb_cpu *pc, unsigned long target)
+{
+	WRITE_ONCE(pc->target, target);
+	wait_event(pc->wq, READ_ONCE(pc->consumed) >= target);
+	WRITE_ONCE(pc->target, kb_tasks);
+}
+
+/*
+ * Push tasks @i.. up to the end of their batch with preemption disabled.
+ * Return the next task to push; short of the batch's end if it was full.
+ */
+static unsigned long qb_push_batch(const struct qb_impl *impl, struct qb_ctx *ctx,
+				   struct qb_cpu *pc, unsigned long i,
+				   unsigned long end)
+{
+	u64 t0 = ctx->split ? ktime_get_ns() : 0;
+
+	preempt_disable();
+	while (i < end && impl->push(ctx, pc, i))
+		i++;
+	if (impl->kick)
+		impl->kick(pc);
+	preempt_enable();
+	if (ctx->split)
+		pc->push_ns += ktime_get_ns() - t0;
+	return i;
+}
+
+/*
+ * A batch is handed over: the producer sleeps until the consumer has taken
+ * every task pushed so far, so each consumer call takes exactly one batch
+ * (whatever the scheduler would do) and every implementation pays the same
+ * sleep and wake-up per batch.  If the queue was full, it waits for room.
+ */
+static int qb_bg_produce(void *data, unsigned int cpu)
+{
+	struct qb_ctx *ctx = data;
+	const struct qb_impl *impl = ctx->impl;
+	struct qb_cpu *pc = &ctx->pcs[cpu];
+	unsigned long i = 0, end;
+
+	while (i < kb_tasks) {
+		end = round_down(i, ctx->batch) + ctx->batch;
+		i = qb_push_batch(impl, ctx, pc, i, end);
+		qb_wait(pc, i < end ? READ_ONCE(pc->consumed) + 1 : i);
+	}
+	return 0;
+}
+
+/* kbatch-task: one batch of @b requests @first..; the last one's result. */
+static long qb_task_call(struct qb_ctx *ctx, struct qb_cpu *pc,
+			 unsigned long first, unsigned int b)
+{
+	unsigned int j;
+	int ret;
+
+	for (j = 0; j < b; j++)
+		pc->reqs[j].arg = first + j;
+	if (b == 1)
+		ret = kbatch_submit(ctx->task_q, pc->reqs);
+	else
+		ret = kbatch_submit_many(ctx->task_q, pc->reqs, b);
+	return ret < 0 ? ret : pc->reqs[b - 1].result;
+}
+
+/* work-completion: @b work items, then wait for each. */
+static long qb_work_call(struct qb_ctx *ctx, struct qb_cpu *pc,
+			 unsigned long first, unsigned int b)
+{
+	unsigned int j;
+
+	for (j = 0; j < b; j++) {
+		pc->calls[j].v = first + j;
+		reinit_completion(&pc->calls[j].done);
+		queue_work_on(pc->cpu, qb_wq, &pc->calls[j].work);
+	}
+	for (j = 0; j < b; j++)
+		wait_for_completion(&pc->calls[j].done);
+	return pc->calls[b - 1].result;
+}
+
+/* Request/response: each call's last result must be its last task + 1. */
+static int qb_rr_produce(void *data, unsigned int cpu)
+{
+	struct qb_ctx *ctx = data;
+	unsigned int b = ctx->batch;
+	unsigned long i;
+	long ret;
+
+	for (i = 0; i < kb_tasks; i += b) {
+		ret = ctx->impl->call(ctx, &ctx->pcs[cpu], i, b);
+		if (ret < 0)
+			return ret;
+		if (ret != i + b)
+			return -EIO;
+	}
+	return 0;
+}
+
+static const struct qb_impl qb_impls[] = {
+	{ .name = "kbatch-task", .call = qb_task_call },
+	{ .name = "kbatch-background", .push = qb_kbatch_post },
+	{ .name = "kbatch-reduce", .push = qb_kbatch_reduce },
+	{ .name = "llist", .push = qb_llist_push, .consume = qb_llist_consume },
+	{ .name = "kfifo", .push = qb_kfifo_push, .kick = qb_kick,
+	  .consume = qb_kfifo_consume },
+	{ .name = "ptr_ring", .push = qb_ptr_ring_push, .kick = qb_kick,
+	  .consume = qb_ptr_ring_consume },
+	{ .name = "work", .push = qb_work_push },
+	{ .name = "work-completion", .call = qb_work_call },
+};
+
+/* ---- set-up, runs and the table ---- */
+
+static int qb_cpu_init(struct qb_cpu *pc, unsigned int cpu)
+{
+	unsigned int i;
+
+	pc->cpu = cpu;
+	init_waitqueue_head(&pc->wq);
+	init_llist_head(&pc->list);
+	spin_lock_init(&pc->fifo_lock);
+	pc->nodes = kvcalloc(kb_tasks, sizeof(*pc->nodes), GFP_KERNEL);
+	pc->works = kvcalloc(kb_tasks, sizeof(*pc->works), GFP_KERNEL);
+	pc->calls = kcalloc(QB_MAX_BATCH, sizeof(*pc->calls), GFP_KERNEL);
+	pc->reqs = kcalloc(QB_MAX_BATCH, sizeof(*pc->reqs), GFP_KERNEL);
+	if (!pc->nodes || !pc->works || !pc->calls || !pc->reqs ||
+	    kfifo_alloc(&pc->fifo, QB_RING, GFP_KERNEL))
+		return -ENOMEM;
+	if (ptr_ring_init(&pc->ring, QB_RING, GFP_KERNEL)) {
+		kfifo_free(&pc->fifo);
+		return -ENOMEM;
+	}
+	for (i = 0; i < kb_tasks; i++) {
+		INIT_WORK(&pc->works[i].work, qb_work_fire);
+		pc->works[i].pc = pc;
+	}
+	for (i = 0; i < QB_MAX_BATCH; i++) {
+		INIT_WORK(&pc->calls[i].work, qb_work_reply);
+		pc->calls[i].pc = pc;
+		init_completion(&pc->calls[i].done);
+	}
+	return 0;
+}
+
+/* Free what qb_cpu_init() allocated; safe on a zeroed or partial one. */
+static void qb_cpu_exit(struct qb_cpu *pc)
+{
+	ptr_ring_cleanup(&pc->ring, NULL);
+	kfifo_free(&pc->fifo);
+	kvfree(pc->nodes);
+	kvfree(pc->works);
+	kfree(pc->calls);
+	kfree(pc->reqs);
+}
+
+static void qb_free(struct qb_ctx *ctx)
+{
+	unsigned int cpu;
+
+	kbatch_queue_free(ctx->task_q);
+	kbatch_queue_free(ctx->bg_q);
+	kbatch_queue_free(ctx->reduce_q);
+	for (cpu = 0; ctx->pcs && cpu < ctx->ncpus; cpu++)
+		qb_cpu_exit(&ctx->pcs[cpu]);
+	kfree(ctx->pcs);
+}
+
+static int qb_alloc(struct qb_ctx *ctx)
+{
+	unsigned int cpu;
+	int ret = 0;
+
+	ctx->ncpus = min(num_online_cpus(), KB_MAX_CPUS);
+	ctx->pcs = kcalloc(nr_cpu_ids, sizeof(*ctx->pcs), GFP_KERNEL);
+	if (!ctx->pcs)
+		return -ENOMEM;
+	for (cpu = 0; cpu < ctx->ncpus && !ret; cpu++)
+		ret = qb_cpu_init(&ctx->pcs[cpu], cpu);
+	ctx->task_q = kbatch_queue_alloc("bench-task", KBATCH_TASK, 0,
+					 qb_task_batch, ctx);
+	ctx->bg_q = kbatch_queue_alloc("bench-bg", KBATCH_BACKGROUND, 0,
+				       qb_value_batch, ctx);
+	ctx->reduce_q = kbatch_queue_alloc("bench-reduce", KBATCH_REDUCE, 0,
+					   qb_value_batch, ctx);
+	if (!ret && (IS_ERR(ctx->task_q) || IS_ERR(ctx->bg_q) ||
+		     IS_ERR(ctx->reduce_q)))
+		ret = -ENOMEM;
+	return ret;
+}
+
+/* One run: reset the counters, run the producers, check the sums. */
+static s64 qb_run(struct qb_ctx *ctx, unsigned int ncpus)
+{
+	unsigned long want = (unsigned long)kb_tasks * (kb_tasks - 1) / 2;
+	bool counted = !ctx->impl->call;
+	unsigned int cpu;
+	s64 ns;
+
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		ctx->pcs[cpu].consumed = 0;
+		ctx->pcs[cpu].sum = 0;
+		ctx->pcs[cpu].takes = 0;
+		ctx->pcs[cpu].push_ns = 0;
+		ctx->pcs[cpu].target = kb_tasks;
+		if (ctx->impl->consume)
+			INIT_WORK(&ctx->pcs[cpu].kick, ctx->impl->consume);
+	}
+	ns = kb_run_producers(ncpus, ctx->impl->call ? qb_rr_produce : qb_bg_produce,
+			      ctx);
+	for (cpu = 0; counted && ns >= 0 && cpu < ncpus; cpu++) {
+		if (ctx->pcs[cpu].consumed != kb_tasks || ctx->pcs[cpu].sum != want)
+			ns = -EIO;
+	}
+	return ns;
+}
+
+static int qb_figure(struct qb_ctx *ctx, unsigned int ncpus)
+{
+	u64 samples[KB_MAX_RUNS], takes = 0;
+	unsigned int r, cpu;
+	s64 ns;
+
+	for (r = 0; r < kb_warmup + kb_runs; r++) {
+		ns = qb_run(ctx, ncpus);
+		if (ns < 0) {
+			pr_err("kbatch_bench: %s on %u CPUs, batch %u: error %lld\n",
+			       ctx->impl->name, ncpus, ctx->batch, ns);
+			return ns;
+		}
+		if (r >= kb_warmup)
+			samples[r - kb_warmup] = div_u64(ns, kb_tasks);
+	}
+	/* The tasks a consumer took at a time, on average, in the last run. */
+	for (cpu = 0; cpu < ncpus; cpu++)
+		takes += ctx->pcs[cpu].takes;
+	kb_report("queue", ctx->impl->name, ncpus, ctx->batch, samples, kb_runs,
+		  takes ? div64_u64((u64)kb_tasks * ncpus, takes) : 0);
+	return 0;
+}
+
+/*
+ * Where the time goes, for the fire-and-forget queues on one CPU at the
+ * largest batch: the producer's pushes (and kick) against the whole.  The
+ * rest is the consumer and one hand-over per batch.  Prints
+ * "split,<impl>,1,<batch>,<push ns/task median>,<min>,<max>,<total ns/task>".
+ */
+static int qb_split(struct qb_ctx *ctx)
+{
+	u64 push[KB_MAX_RUNS], total[KB_MAX_RUNS];
+	unsigned int i, r;
+	s64 ns;
+
+	ctx->split = true;
+	ctx->batch = QB_MAX_BATCH;
+	for (i = 0; i < ARRAY_SIZE(qb_impls); i++) {
+		ctx->impl = &qb_impls[i];
+		if (ctx->impl->call)
+			continue;
+		for (r = 0; r < kb_warmup + kb_runs; r++) {
+			ns = qb_run(ctx, 1);
+			if (ns < 0)
+				return ns;
+			if (r < kb_warmup)
+				continue;
+			push[r - kb_warmup] = div_u64(ctx->pcs[0].push_ns, kb_tasks);
+			total[r - kb_warmup] = div_u64(ns, kb_tasks);
+		}
+		sort(total, kb_runs, sizeof(*total), kb_cmp_u64, NULL);
+		kb_report("split", ctx->impl->name, 1, ctx->batch, push, kb_runs,
+			  total[kb_runs / 2]);
+	}
+	ctx->split = false;
+	return 0;
+}
+
+/**
+ * kb_queue_bench() - table 1: every implementation, CPU count and batch size
+ *
+ * Context: process context, may sleep; takes minutes under emulation.
+ *
+ * Return: 0 or a negative errno.
+ */
+int kb_queue_bench(void)
+{
+	struct qb_ctx ctx = {};
+	unsigned int i, c, b;
+	int ret;
+
+	kb_tasks = max(round_down(kb_tasks, QB_MAX_BATCH), QB_MAX_BATCH);
+	qb_wq = alloc_workqueue("kb_bench", WQ_HIGHPRI, 0);
+	if (!qb_wq)
+		return -ENOMEM;
+	ret = qb_alloc(&ctx);
+	for (i = 0; !ret && i < ARRAY_SIZE(qb_impls); i++) {
+		ctx.impl = &qb_impls[i];
+		for (c = 0; !ret && c < ARRAY_SIZE(qb_cpus); c++) {
+			for (b = 0; !ret && b < ARRAY_SIZE(qb_batches); b++) {
+				if (qb_cpus[c] > ctx.ncpus)
+					continue;
+				ctx.batch = qb_batches[b];
+				ret = qb_figure(&ctx, qb_cpus[c]);
+			}
+		}
+	}
+	if (!ret)
+		ret = qb_split(&ctx);
+	/* Drain our consumers before their per-CPU data goes. */
+	destroy_workqueue(qb_wq);
+	qb_free(&ctx);
+	return ret;
+}

@@ -1,0 +1,413 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the console log of `make bench` into CSV, ratios, tables and plots.
+
+Usage: bench_report.py LOG OUTDIR
+
+Reads the "@kb bench TABLE,IMPL,CPUS,BATCH,MEDIAN,MIN,MAX,EXTRA" lines of
+kbatch_bench.ko and the "@kb bench-sample TABLE,IMPL,CPUS,BATCH,NS" lines
+of scripts/vm/bench.sh (aggregated here: median, min, max), writes
+OUTDIR/<table>.csv, OUTDIR/ratios.csv, OUTDIR/summary.md and, with gnuplot,
+OUTDIR/queue-batch<B>.png (ns per task against producer CPUs), and prints
+summary.md: the tables in Markdown and each goal, met or missed.
+"""
+import collections
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+LINE_RE = re.compile(r"@kb bench ([\w-]+),([\w+-]+),(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)")
+SAMPLE_RE = re.compile(r"@kb bench-sample ([\w-]+),([\w+-]+),(\d+),(\d+),(-?\d+)")
+PLAN_RE = re.compile(r"@kb plan bench cpus (\d+) kernel (\S+)")
+
+QUEUE_IMPLS = ["kbatch-task", "work-completion", "kbatch-background",
+               "kbatch-reduce", "llist", "kfifo", "ptr_ring", "work"]
+# (name, kbatch implementation, baseline, goal: ratio must be <= this)
+RATIOS = [
+    ("background / llist", "kbatch-background", "llist", 1.0),
+    ("background / work", "kbatch-background", "work", 0.33),
+    ("task / work+completion", "kbatch-task", "work-completion", 0.5),
+    ("reduce / llist", "kbatch-reduce", "llist", None),
+    ("background / kfifo", "kbatch-background", "kfifo", None),
+    ("background / ptr_ring", "kbatch-background", "ptr_ring", None),
+]
+FREE_GOAL_MS = 50.0
+# Atomic read-modify-writes per task by design (counted from the code, not
+# measured), for batch size b.  W = 4: what one work item costs (PENDING
+# bit, pool lock when queued and when run, the worker's wake-up); H = 64:
+# kfifo and ptr_ring consumers take one lock per 64 tasks.  percpu_ref
+# get/put are this_cpu operations, not atomics; unlocks are plain stores.
+W, H = 4, 64
+ATOMICS = {
+    "kbatch-task": lambda b: 1 + 2 / b,
+    "work-completion": lambda b: W + 4,
+    "kbatch-background": lambda b: 1 + (2 + W) / b,
+    "kbatch-reduce": lambda b: 3,
+    "llist": lambda b: 1 + (1 + W) / b,
+    "kfifo": lambda b: 1 + (W + 1) / b + 1 / H,
+    "ptr_ring": lambda b: 1 + (W + 1) / b + 1 / H,
+    "work": lambda b: W,
+}
+
+
+def parse(log):
+    rows = collections.OrderedDict()
+    samples = collections.defaultdict(list)
+    header = None
+    with open(log, errors="replace") as f:
+        for line in f:
+            m = PLAN_RE.search(line)
+            if m:
+                header = (int(m.group(1)), m.group(2))
+            m = LINE_RE.search(line)
+            if m:
+                t, impl = m.group(1), m.group(2)
+                nums = [int(x) for x in m.groups()[2:]]
+                rows[(t, impl, nums[0], nums[1])] = nums[2:]
+            m = SAMPLE_RE.search(line)
+            if m:
+                key = (m.group(1), m.group(2), int(m.group(3)), int(m.group(4)))
+                samples[key].append(int(m.group(5)))
+    for key, vals in samples.items():
+        vals.sort()
+        rows[key] = [vals[len(vals) // 2], vals[0], vals[-1], len(vals)]
+    return header, rows
+
+
+def write_csv(path, head, lines):
+    with open(path, "w") as f:
+        f.write(",".join(head) + "\n")
+        for line in lines:
+            f.write(",".join(str(x) for x in line) + "\n")
+
+
+def queue_tables(rows, out, md):
+    q = {(k[1], k[2], k[3]): v for k, v in rows.items() if k[0] == "queue"}
+    if not q:
+        md.append("Table 1 (queue): no results.\n")
+        return {}
+    write_csv(os.path.join(out, "queue.csv"),
+              ["impl", "cpus", "batch", "ns_per_task_median", "min", "max",
+               "avg_tasks_taken"],
+              [[i, c, b] + v for (i, c, b), v in sorted(q.items())])
+    cpus = sorted({c for _, c, _ in q})
+    batches = sorted({b for _, _, b in q})
+    md.append("### 1. Queue: ns per task (median, min-max of the runs)\n")
+    for b in batches:
+        md.append(f"Batch size {b}:\n")
+        md.append("| implementation | " +
+                  " | ".join(f"{c} CPU{'s' if c > 1 else ''}" for c in cpus) +
+                  " | tasks taken per consumer call | atomic RMWs per task "
+                  "(by design) |")
+        md.append("|---|" + "---:|" * (len(cpus) + 2))
+        for impl in QUEUE_IMPLS:
+            cells = []
+            for c in cpus:
+                v = q.get((impl, c, b))
+                cells.append(f"{v[0]} ({v[1]}-{v[2]})" if v else "-")
+            taken = q.get((impl, cpus[-1], b))
+            md.append(f"| {impl} | " + " | ".join(cells) +
+                      f" | {taken[3] if taken else '-'} | "
+                      f"{ATOMICS[impl](b):.2f} |")
+        md.append("")
+    return q
+
+
+def ratio_tables(q, out, md):
+    cpus = sorted({c for _, c, _ in q})
+    batches = sorted({b for _, _, b in q})
+    lines, goals = [], []
+    md.append("### 1b. Ratios (kbatch / baseline, median over median; "
+              "below 1 means kbatch is faster)\n")
+    md.append("| ratio | goal | " + " | ".join(
+        f"{c} CPU, B={b}" for b in batches for c in cpus) + " |")
+    md.append("|---|---|" + "---:|" * (len(cpus) * len(batches)))
+    for name, a, base, goal in RATIOS:
+        cells, met, total = [], 0, 0
+        for b in batches:
+            for c in cpus:
+                va, vb = q.get((a, c, b)), q.get((base, c, b))
+                if not va or not vb or not vb[0]:
+                    cells.append("-")
+                    continue
+                r = va[0] / vb[0]
+                lines.append([a, base, c, b, f"{r:.3f}"])
+                ok = goal is None or r <= goal
+                total += 1
+                met += ok
+                cells.append(f"{r:.2f}" + ("" if ok else " ✗"))
+        g = f"≤ {goal}" if goal is not None else "-"
+        md.append(f"| {name} | {g} | " + " | ".join(cells) + " |")
+        if goal is not None:
+            goals.append((f"{name} ≤ {goal}x", met, total))
+    md.append("")
+    write_csv(os.path.join(out, "ratios.csv"),
+              ["kbatch", "baseline", "cpus", "batch", "ratio"], lines)
+    return goals
+
+
+def split_table(rows, out, md):
+    sp = {k[1]: (k[3], v) for k, v in rows.items() if k[0] == "split"}
+    prim = {k[1]: v for k, v in rows.items() if k[0] == "prim"}
+    if sp:
+        write_csv(os.path.join(out, "split.csv"),
+                  ["impl", "batch", "push_ns_median", "min", "max",
+                   "total_ns_median"],
+                  [[i, b] + v for i, (b, v) in sp.items()])
+        md.append("### 1c. Where the time goes: 1 CPU, largest batch "
+                  "(ns per task)\n")
+        md.append("| implementation | push (producer) | rest (consumer, "
+                  "hand-over) | total |")
+        md.append("|---|---:|---:|---:|")
+        for impl, (b, v) in sp.items():
+            md.append(f"| {impl} | {v[0]} ({v[1]}-{v[2]}) | {v[3] - v[0]} "
+                      f"| {v[3]} |")
+        md.append("")
+    if prim:
+        write_csv(os.path.join(out, "prim.csv"),
+                  ["op", "ns_median", "min", "max"],
+                  [[o] + v[:3] for o, v in prim.items()])
+        md.append("### 1d. Building blocks in this VM (ns per operation, "
+                  "loop included)\n")
+        md.append("| operation | ns |")
+        md.append("|---|---:|")
+        for op, v in prim.items():
+            md.append(f"| {op} | {v[0]} ({v[1]}-{v[2]}) |")
+        md.append("")
+
+
+POLLERS = ["kbatch", "list", "work"]
+POLLER_FLAT_GOAL = 1.5
+
+
+def poller_tables(rows, out, md):
+    """Table 2; returns kbatch's largest cost per poll over its smallest."""
+    p = {(k[0], k[1], k[3]): v for k, v in rows.items()
+         if k[0].startswith("poller-")}
+    if not p:
+        md.append("Table 2 (poller): no results.\n")
+        return None
+    write_csv(os.path.join(out, "poller.csv"),
+              ["figure", "impl", "items", "median", "min", "max",
+               "quiet_items"],
+              [[f, i, n] + v for (f, i, n), v in sorted(p.items())])
+    items = sorted({n for _, _, n in p})
+    head = "| poller | " + " | ".join(f"{n:,} items" for n in items) + " |"
+    rule = "|---|" + "---:|" * len(items)
+    titles = {
+        "poller-cost": "ns per poll out of a backlog of woken items (wakes "
+                       "excluded)",
+        "poller-latency": "wake-to-poll latency of one item, idle poller "
+                          "(µs)",
+        "poller-fairness": "spinner's polls per poll of a quiet item "
+                           "(spinner's polls in brackets)",
+    }
+    md.append("### 2. Poller (median, min-max of the runs)\n")
+    for fig, title in titles.items():
+        md.append(f"{title}:\n")
+        md.append(head)
+        md.append(rule)
+        for impl in POLLERS:
+            cells = []
+            for n in items:
+                v = p.get((fig, impl, n))
+                if not v:
+                    cells.append("-")
+                elif fig == "poller-latency":
+                    cells.append(f"{v[0] / 1000:.1f} ({v[1] / 1000:.1f}-"
+                                 f"{v[2] / 1000:.1f})")
+                elif fig == "poller-fairness":
+                    cells.append(f"{v[0] / max(v[3], 1):.6f} ({v[0]})")
+                else:
+                    cells.append(f"{v[0]} ({v[1]}-{v[2]})")
+            md.append(f"| {impl} | " + " | ".join(cells) + " |")
+        md.append("")
+    cost = {(i, n): v[0] for (f, i, n), v in p.items() if f == "poller-cost"}
+    md.append("Ratios of cost per poll (kbatch / baseline): " + "; ".join(
+        f"{n:,} items: " + ", ".join(
+            f"/{b} {cost[('kbatch', n)] / cost[(b, n)]:.2f}"
+            for b in POLLERS[1:] if cost.get((b, n)) and cost.get(("kbatch", n)))
+        for n in items) + "\n")
+    mine = [cost[("kbatch", n)] for n in items if cost.get(("kbatch", n))]
+    return max(mine) / min(mine) if mine and min(mine) else None
+
+
+def plot_poller(rows, out):
+    cost = {(k[1], k[3]): v[0] for k, v in rows.items() if k[0] == "poller-cost"}
+    if not cost:
+        return []
+    return gnuplot_lines(
+        os.path.join(out, "poller-cost"), sorted({n for _, n in cost}),
+        {i: {n: v for (j, n), v in cost.items() if j == i} for i in POLLERS},
+        "cost per poll against registered items", "items",
+        "ns per polled item (median)", "set logscale x\nset yrange [0:*]")
+
+
+USER_IMPLS = ["kbatch-sync", "kbatch-async", "io_uring-sync",
+              "io_uring-async", "ioctl"]
+
+
+def user_table(rows, out, md):
+    """Table 3; returns the goals: (name, met, total)."""
+    u = {(k[1], k[2], k[3]): v for k, v in rows.items() if k[0] == "user"}
+    if not u:
+        md.append("Table 3 (user space): no results.\n")
+        return []
+    write_csv(os.path.join(out, "user.csv"),
+              ["impl", "threads", "batch", "ops_per_s_median", "min", "max"],
+              [[i, t, b] + v[:3] for (i, t, b), v in sorted(u.items())])
+    threads = sorted({t for _, t, _ in u})
+    batches = sorted({b for _, _, b in u})
+    cols = [(t, b) for t in threads for b in batches]
+    md.append("### 3. User space: thousands of ops per second (median, "
+              "min-max)\n")
+    md.append("| path | " + " | ".join(
+        f"{t} thr, {b}/call" for t, b in cols) + " |")
+    md.append("|---|" + "---:|" * len(cols))
+    for impl in USER_IMPLS:
+        cells = []
+        for t, b in cols:
+            v = u.get((impl, t, b))
+            cells.append(f"{v[0] / 1e3:.0f} ({v[1] / 1e3:.0f}-"
+                         f"{v[2] / 1e3:.0f})" if v else "-")
+        md.append(f"| {impl} | " + " | ".join(cells) + " |")
+    md.append("")
+    if not any(k[0].startswith("kbatch") for k in u):
+        md.append("No /dev/kbatch rows: this build has no KBATCH_IOC_SUBMIT."
+                  "\n")
+        return []
+    goals = []
+    b = batches[-1]
+    for mode in ("sync", "async"):
+        uring = [(u.get((f"kbatch-{mode}", t, b)), u.get((f"io_uring-{mode}", t, b)))
+                 for t in threads]
+        floor = [(u.get((f"kbatch-{mode}", t, b)), u.get(("ioctl", t, 1)))
+                 for t in threads]
+        rs = [k[0] / i[0] for k, i in uring if k and i]
+        fs = [k[0] / f[0] for k, f in floor if k and f]
+        md.append(f"kbatch-{mode} at {b} ops per ioctl: " + ", ".join(
+            f"{r:.2f}x io_uring" for r in rs) + "; " + ", ".join(
+            f"{r:.1f}x one ioctl per op" for r in fs) +
+            f" ({', '.join(f'{t} thr' for t in threads)})\n")
+        goals.append((f"/dev/kbatch {mode} NOP at {b}/ioctl ≥ 1.0x io_uring",
+                      sum(r >= 1.0 for r in rs), len(rs)))
+        goals.append((f"/dev/kbatch {mode} NOP at {b}/ioctl ≥ 10x one ioctl "
+                       "per op", sum(r >= 10 for r in fs), len(fs)))
+    return goals
+
+
+def teardown_table(rows, out, md):
+    t = {k[1]: (k[2], v) for k, v in rows.items() if k[0] == "teardown"}
+    if not t:
+        md.append("Table 4 (teardown): no results.\n")
+        return None
+    write_csv(os.path.join(out, "teardown.csv"),
+              ["what", "cpus", "median_us", "min_us", "max_us", "extra"],
+              [[w, c, v[0] / 1000, v[1] / 1000, v[2] / 1000, v[3]]
+               for w, (c, v) in t.items()])
+    md.append("### 4. Teardown (ms: median, min-max)\n")
+    md.append("| what | ms | notes |")
+    md.append("|---|---:|---|")
+    notes = {
+        "free-idle": "kbatch_queue_free() of a background queue never used",
+        "free-loaded": "every CPU's ring full (pending tasks in the last "
+                       "column of teardown.csv), all run by the free",
+        "rmmod-kbatch": "`rmmod kbatch` of the idle module, timed from user "
+                        "space (/proc/timer_list)",
+    }
+    for w, (c, v) in t.items():
+        md.append(f"| {w} | {v[0] / 1e6:.2f} ({v[1] / 1e6:.2f}-"
+                  f"{v[2] / 1e6:.2f}) | {notes.get(w, '')} |")
+    md.append("")
+    loaded = t.get("free-loaded")
+    return loaded[1][0] / 1e6 if loaded else None
+
+
+def gnuplot_lines(base, xs, series, title, xlabel, ylabel, settings):
+    """Plot each series ({x: y}) against xs into base.png; [] on failure."""
+    if not shutil.which("gnuplot"):
+        return []
+    names = list(series)
+    with open(base + ".dat", "w") as f:
+        f.write("x " + " ".join(names) + "\n")
+        for x in xs:
+            f.write(f"{x} " + " ".join(str(series[n].get(x, "NaN"))
+                                       for n in names) + "\n")
+    script = f"""
+set terminal pngcairo size 900,600 noenhanced
+set output '{base}.png'
+set title '{title}'
+set xlabel '{xlabel}'
+set ylabel '{ylabel}'
+{settings}
+set key outside right
+plot for [i=2:{len(names) + 1}] '{base}.dat' using 1:i with linespoints title columnhead(i)
+"""
+    r = subprocess.run(["gnuplot"], input=script, text=True,
+                       capture_output=True)
+    if r.returncode:
+        print(f"gnuplot: {r.stderr.strip()}", file=sys.stderr)
+        return []
+    return [base + ".png"]
+
+
+def plot(q, out):
+    pngs = []
+    cpus = sorted({c for _, c, _ in q})
+    for b in sorted({b for _, _, b in q}):
+        series = {i: {c: v[0] for (j, c, bb), v in q.items()
+                      if j == i and bb == b}
+                  for i in QUEUE_IMPLS if any(k[0] == i for k in q)}
+        pngs += gnuplot_lines(
+            os.path.join(out, f"queue-batch{b}"), cpus, series,
+            f"ns per task against producer CPUs, batch size {b}",
+            "producer CPUs", "ns per task (median; log scale)",
+            "set logscale y\nset xtics (" + ", ".join(map(str, cpus)) + ")")
+    return pngs
+
+
+def main():
+    log, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    header, rows = parse(log)
+    md = []
+    if header:
+        md.append(f"VM: {header[0]} CPUs, kernel {header[1]}, QEMU software "
+                  "emulation (TCG).  Every figure: median of the timed runs "
+                  "after a warm-up, with min and max.\n")
+    q = queue_tables(rows, out, md)
+    goals = ratio_tables(q, out, md) if q else []
+    split_table(rows, out, md)
+    flat = poller_tables(rows, out, md)
+    goals += user_table(rows, out, md)
+    free_ms = teardown_table(rows, out, md)
+    md.append("### Goals\n")
+    for name, met, total in goals:
+        verdict = "met" if total and met == total else "missed"
+        md.append(f"- {name}: {verdict} ({met} of {total} configurations)")
+    if flat is not None:
+        verdict = "met" if flat <= POLLER_FLAT_GOAL else "missed"
+        md.append(f"- poller cost per poll flat (largest / smallest over the "
+                  f"item counts ≤ {POLLER_FLAT_GOAL}x): {verdict} "
+                  f"({flat:.2f}x)")
+    if free_ms is not None:
+        verdict = "met" if free_ms < FREE_GOAL_MS else "missed"
+        md.append(f"- free a loaded queue < {FREE_GOAL_MS:.0f} ms: {verdict} "
+                  f"({free_ms:.2f} ms)")
+    pngs = plot(q, out) + plot_poller(rows, out)
+    if pngs:
+        md.append("\nPlots: " + ", ".join(os.path.relpath(p) for p in pngs))
+    text = "\n".join(md) + "\n"
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write(text)
+    print(text)
+    if not rows:
+        print("kbatch: no benchmark results in the log", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
