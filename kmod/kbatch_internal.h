@@ -11,7 +11,7 @@
 #include <linux/completion.h>
 #include <linux/dcache.h>
 #include <linux/list.h>
-#include <linux/percpu-refcount.h>
+#include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -92,9 +92,8 @@ void kbatch_ring_free(struct kbatch_ring *ring);
  * @mode: the front end this queue serves
  * @fn: the batch callback
  * @data: its argument
- * @ref: held by every caller inside kbatch_submit(), kbatch_post() and
- *	kbatch_reduce(); killed by kbatch_queue_free()
- * @released: completed when @ref drops to zero after the kill
+ * @dying: set by kbatch_queue_shutdown(); pushes test it (queue.c)
+ * @inflight: per CPU, callers inside that outlive their push section
  * @size: slots per ring
  * @shut: kbatch_queue_shutdown() has finished
  * @node: on the list of every queue, for CPU hotplug
@@ -106,8 +105,8 @@ struct kbatch_queue {
 	enum kbatch_mode mode;
 	kbatch_batch_fn fn;
 	void *data;
-	struct percpu_ref ref;
-	struct completion released;
+	bool dying;
+	unsigned long __percpu *inflight;
 	unsigned int size;
 	bool shut;
 	struct list_head node;

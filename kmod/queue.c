@@ -4,22 +4,34 @@
  * background, reducer) and the batch a callback sees.  The ring itself is
  * in ring.c.
  *
- * Lifetime rule.  A queue's rings may be touched by a CPU only between a
- * successful percpu_ref_tryget_live() of queue->ref and the matching put;
- * every front end holds that reference for the whole call, the leader's
- * batch included.  kbatch_queue_shutdown() kills the reference (new calls
- * get -ESHUTDOWN; the kill's RCU grace period waits out CPUs that were in
- * the middle of a push), wakes callers waiting for room so they give up,
- * waits for the count to drop to zero, and flushes the background work
- * items (which run every batch still in a ring).  The struct itself stays
- * valid until kbatch_queue_free(), so a call racing with the shutdown gets
- * -ESHUTDOWN rather than a freed queue; its owner must stop calling before
- * it frees.
+ * Lifetime rule.  A CPU may touch a queue's rings only
+ *
+ *  (a) inside a section with interrupts or preemption disabled (an RCU
+ *      read-side section) in which it saw @dying clear, or
+ *  (b) while it holds an in-flight count (@inflight, per CPU) that it took
+ *      in such a section.
+ *
+ * A background push needs nothing more than (a): it is over when its
+ * section ends.  Callers that outlive their push, task-mode callers and
+ * reducer leaders, hold a count from before their push until they return.
+ * kbatch_queue_shutdown() sets @dying, waits for a grace period (every
+ * section that saw @dying clear has ended, and every count taken in one is
+ * visible), wakes callers waiting for room so they give up, waits for the
+ * counts to sum to zero, and flushes the background work items (which run
+ * every batch still in a ring).  The sum can only fall after the grace
+ * period, so reading it CPU by CPU never sees zero early.  This is
+ * percpu_ref's idea with the grace period moved to the one place that
+ * needs it: a post costs a flag test, not a reference.
+ *
+ * The struct itself stays valid until kbatch_queue_free(), so a call
+ * racing with the shutdown gets -ESHUTDOWN rather than a freed queue; its
+ * owner must stop calling before it frees.
  *
  * Every queue is on kbatch_queues, so that a CPU going offline can run
  * what its rings hold (kbatch_queues_cpu_offline()).
  */
 #include <linux/atomic.h>
+#include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/export.h>
 #include <linux/log2.h>
@@ -39,6 +51,39 @@ static DEFINE_MUTEX(kbatch_queues_lock);	/* the list above */
 static struct kbatch_ring *local_ring(struct kbatch_queue *queue)
 {
 	return queue->rings[smp_processor_id()];
+}
+
+/*
+ * Whether the queue takes pushes; with interrupts or preemption disabled,
+ * so that kbatch_queue_shutdown()'s grace period waits for this section.
+ */
+static bool queue_live(struct kbatch_queue *queue)
+{
+	return !READ_ONCE(queue->dying);
+}
+
+/* Take an in-flight count, in a section where queue_live() held. */
+static void queue_hold(struct kbatch_queue *queue)
+{
+	__this_cpu_inc(*queue->inflight);
+}
+
+/* Enter the queue for a call that may sleep; false if it is dying. */
+static bool queue_enter(struct kbatch_queue *queue)
+{
+	bool live;
+
+	preempt_disable();
+	live = queue_live(queue);
+	if (live)
+		queue_hold(queue);
+	preempt_enable();
+	return live;
+}
+
+static void queue_leave(struct kbatch_queue *queue)
+{
+	this_cpu_dec(*queue->inflight);
 }
 
 /* ---- the batch, as its callback sees it ---- */
@@ -205,7 +250,7 @@ static int wait_for_room(struct kbatch_queue *queue, struct kbatch_ring *ring)
 		 * room it made.
 		 */
 		prepare_to_wait(&ring->room, &wait, TASK_KILLABLE);
-		if (percpu_ref_is_dying(&queue->ref)) {
+		if (READ_ONCE(queue->dying)) {
 			ret = -ESHUTDOWN;
 			break;
 		}
@@ -287,7 +332,7 @@ int kbatch_submit(struct kbatch_queue *queue, struct kbatch_req *req)
 	might_sleep();
 	if (WARN_ON_ONCE(queue->mode != KBATCH_TASK))
 		return -EINVAL;
-	if (!percpu_ref_tryget_live(&queue->ref))
+	if (!queue_enter(queue))
 		return -ESHUTDOWN;
 	req->waiter = current;
 	req->done = 0;
@@ -296,7 +341,7 @@ int kbatch_submit(struct kbatch_queue *queue, struct kbatch_req *req)
 		run_batch(queue, ring, pos);
 	else if (ret == KBATCH_FOLLOWED)
 		wait_done(req);
-	percpu_ref_put(&queue->ref);
+	queue_leave(queue);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(kbatch_submit);
@@ -362,7 +407,7 @@ int kbatch_submit_many(struct kbatch_queue *queue, struct kbatch_req *reqs,
 	might_sleep();
 	if (WARN_ON_ONCE(queue->mode != KBATCH_TASK))
 		return -EINVAL;
-	if (!percpu_ref_tryget_live(&queue->ref))
+	if (!queue_enter(queue))
 		return -ESHUTDOWN;
 	while (done < n) {
 		pushed = push_many(queue, reqs + done, n - done, &ring, &lead);
@@ -378,7 +423,7 @@ int kbatch_submit_many(struct kbatch_queue *queue, struct kbatch_req *reqs,
 			wait_done(&reqs[done + i]);
 		done += pushed;
 	}
-	percpu_ref_put(&queue->ref);
+	queue_leave(queue);
 	return done ? done : ret;
 }
 EXPORT_SYMBOL_GPL(kbatch_submit_many);
@@ -387,24 +432,31 @@ EXPORT_SYMBOL_GPL(kbatch_submit_many);
 
 /*
  * Push @value on the local ring with interrupts off, so that hardirq,
- * softirq and process-context pushes on this CPU share the ring.  A
+ * softirq and process-context pushes on this CPU share the ring; the same
+ * section is what kbatch_queue_shutdown()'s grace period waits for.  A
  * background push that opens a batch queues the ring's work on this CPU
- * before interrupts come back (we cannot have moved to another CPU).
+ * before interrupts come back (we cannot have moved to another CPU); a
+ * reducer push that opens one takes an in-flight count for its leader.
  */
 static int push_value(struct kbatch_queue *queue, unsigned long value,
 		      struct kbatch_ring **ringp, unsigned long *pos)
 {
 	struct kbatch_ring *ring;
 	unsigned long flags;
-	int ret;
+	int ret = -ESHUTDOWN;
 
 	local_irq_save(flags);
 	ring = local_ring(queue);
-	ret = kbatch_ring_push(ring, value, pos);
-	if (ret == KBATCH_LED && queue->mode == KBATCH_BACKGROUND) {
-		/* queue_work_on() orders this store before the work runs. */
-		ring->bg_start = *pos;
-		queue_work_on(ring->cpu, kbatch_wq, &ring->work);
+	if (queue_live(queue))
+		ret = kbatch_ring_push(ring, value, pos);
+	if (ret == KBATCH_LED) {
+		if (queue->mode == KBATCH_BACKGROUND) {
+			/* queue_work_on() orders this store before the work runs. */
+			ring->bg_start = *pos;
+			queue_work_on(ring->cpu, kbatch_wq, &ring->work);
+		} else {
+			queue_hold(queue);
+		}
 	}
 	local_irq_restore(flags);
 	*ringp = ring;
@@ -441,10 +493,7 @@ int kbatch_post(struct kbatch_queue *queue, unsigned long value)
 
 	if (WARN_ON_ONCE(queue->mode != KBATCH_BACKGROUND))
 		return -EINVAL;
-	if (!percpu_ref_tryget_live(&queue->ref))
-		return -ESHUTDOWN;
 	ret = push_value(queue, value, &ring, &pos);
-	percpu_ref_put(&queue->ref);
 	return ret < 0 ? ret : 0;
 }
 EXPORT_SYMBOL_GPL(kbatch_post);
@@ -475,24 +524,16 @@ int kbatch_reduce(struct kbatch_queue *queue, unsigned long value)
 
 	if (WARN_ON_ONCE(queue->mode != KBATCH_REDUCE))
 		return -EINVAL;
-	if (!percpu_ref_tryget_live(&queue->ref))
-		return -ESHUTDOWN;
 	ret = push_value(queue, value, &ring, &pos);
-	if (ret == KBATCH_LED)
+	if (ret == KBATCH_LED) {
 		run_batch(queue, ring, pos);
-	percpu_ref_put(&queue->ref);
+		queue_leave(queue);
+	}
 	return ret;
 }
 EXPORT_SYMBOL_GPL(kbatch_reduce);
 
 /* ---- allocation and teardown ---- */
-
-static void queue_release(struct percpu_ref *ref)
-{
-	struct kbatch_queue *queue = container_of(ref, struct kbatch_queue, ref);
-
-	complete(&queue->released);
-}
 
 static void queue_destroy(struct kbatch_queue *queue)
 {
@@ -501,7 +542,7 @@ static void queue_destroy(struct kbatch_queue *queue)
 	for_each_possible_cpu(cpu)
 		kbatch_ring_free(queue->rings[cpu]);
 	kfree(queue->rings);
-	percpu_ref_exit(&queue->ref);
+	free_percpu(queue->inflight);
 	kfree(queue);
 }
 
@@ -560,13 +601,8 @@ struct kbatch_queue *kbatch_queue_alloc_at(const char *name,
 	queue->data = data;
 	queue->size = ring_size;
 	strscpy(queue->name, name ?: "queue", sizeof(queue->name));
-	init_completion(&queue->released);
-	ret = percpu_ref_init(&queue->ref, queue_release, 0, GFP_KERNEL);
-	if (ret) {
-		kfree(queue);
-		return ERR_PTR(ret);
-	}
-	ret = queue_alloc_rings(queue, first);
+	queue->inflight = alloc_percpu(unsigned long);
+	ret = queue->inflight ? queue_alloc_rings(queue, first) : -ENOMEM;
 	if (ret) {
 		queue_destroy(queue);
 		return ERR_PTR(ret);
@@ -603,15 +639,36 @@ struct kbatch_queue *kbatch_queue_alloc(const char *name, enum kbatch_mode mode,
 }
 EXPORT_SYMBOL_GPL(kbatch_queue_alloc);
 
+/*
+ * Callers still inside.  Only after the grace period of a shutdown: the
+ * counts can then only fall, so a sum read CPU by CPU is never below the
+ * true one, and never zero before every caller has left.
+ */
+static unsigned long queue_inflight(struct kbatch_queue *queue)
+{
+	unsigned long sum = 0;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(*per_cpu_ptr(queue->inflight, cpu));
+	return sum;
+}
+
 /* Wait, bounded, for every caller to leave; false if some never did. */
 static bool queue_wait_callers(struct kbatch_queue *queue)
 {
-	if (wait_for_completion_timeout(&queue->released, KBATCH_FREE_TIMEOUT))
-		return true;
-	WARN(1, "kbatch: queue %s: %ld callers still inside after %d s, leaking it\n",
-	     queue->name, atomic_long_read(&queue->ref.data->count),
-	     KBATCH_FREE_TIMEOUT / HZ);
-	return false;
+	unsigned long end = jiffies + KBATCH_FREE_TIMEOUT;
+
+	while (queue_inflight(queue)) {
+		if (time_after(jiffies, end)) {
+			WARN(1, "kbatch: queue %s: %ld callers still inside after %d s, leaking it\n",
+			     queue->name, (long)queue_inflight(queue),
+			     KBATCH_FREE_TIMEOUT / HZ);
+			return false;
+		}
+		usleep_range(100, 200);
+	}
+	return true;
 }
 
 /**
@@ -640,8 +697,14 @@ bool kbatch_queue_shutdown(struct kbatch_queue *queue)
 	might_sleep();
 	if (queue->shut)
 		return true;
-	if (!percpu_ref_is_dying(&queue->ref))
-		percpu_ref_kill(&queue->ref);
+	if (!queue->dying) {
+		WRITE_ONCE(queue->dying, true);
+		/*
+		 * Every section that saw @dying clear has ended, and the
+		 * counts taken in them are visible; new ones see it set.
+		 */
+		synchronize_rcu();
+	}
 	for_each_possible_cpu(cpu)
 		wake_up_all(&queue->rings[cpu]->room);
 	if (!queue_wait_callers(queue))

@@ -49,11 +49,13 @@
  *
  * Lifetime: kbatch_queue_shutdown() may run while other CPUs push, lead
  * and wait.  It marks the queue dying (new calls fail with -ESHUTDOWN),
- * waits for every caller still inside kbatch_submit(), kbatch_post() or
- * kbatch_reduce() to leave (a percpu_ref: its kill is the grace period that
- * waits out CPUs in the middle of a push), and runs every batch still in a
- * ring (background); every task pushed is run and, in task mode,
- * completed.  After it, calls on the queue return -ESHUTDOWN until
+ * waits an RCU grace period for CPUs in the middle of a push (pushes run
+ * with interrupts or preemption disabled and test the dying flag there),
+ * waits for task-mode callers and reducer leaders still inside to leave (a
+ * per-CPU count they take in that same section), and runs every batch
+ * still in a ring (background); every task pushed is run and, in task
+ * mode, completed.  A post costs a flag test, not a reference.  After
+ * it, calls on the queue return -ESHUTDOWN until
  * kbatch_queue_free() (which shuts down first if need be) frees it; the
  * owner must stop calling before that.  Every wait is bounded: a batch
  * callback that never returns gets a warning and a leaked queue, not a
