@@ -172,15 +172,22 @@ static void qb_consumed(struct qb_cpu *pc, unsigned long n, unsigned long sum)
 		wake_up(&pc->wq);
 }
 
-/* Background and reducer batch callback. */
+/*
+ * Background and reducer batch callback: takes the values in chunks with
+ * kbatch_batch_values(), as a driver handing them on in arrays would (the
+ * llist baseline likewise walks its list without a call per node).
+ */
 static void qb_value_batch(struct kbatch_batch *batch, void *data)
 {
 	struct qb_ctx *ctx = data;
-	unsigned int n = kbatch_bound(batch), i;
-	unsigned long sum = 0;
+	unsigned int n = kbatch_bound(batch), i, j, k;
+	unsigned long vals[32], sum = 0;
 
-	for (i = 0; i < n; i++)
-		sum += kbatch_batch_value(batch, i);
+	for (i = 0; i < n; i += k) {
+		k = kbatch_batch_values(batch, i, vals, ARRAY_SIZE(vals));
+		for (j = 0; j < k; j++)
+			sum += vals[j];
+	}
 	qb_consumed(&ctx->pcs[kbatch_batch_cpu(batch)], n, sum);
 }
 

@@ -19,64 +19,11 @@
 #include <linux/kbatch.h>
 #include <uapi/linux/kbatch.h>
 
-/* ---- ring.c: one CPU's ring of a queue ---- */
+/* ---- ring.h, ring.c: one CPU's ring of a queue ---- */
+#include "ring.h"
 
-/**
- * struct kbatch_ring - one CPU's ring of a queue
- * @word: position of the next push, and the phase bit (see ring.c)
- * @led_phase: phase of the last batch a push on this CPU opened
- * @stat_pushes: pushes accepted
- * @stat_full: pushes refused because the ring was full
- * @head: oldest position not yet released; slots from here are busy
- * @lock: serialises kbatch_ring_release() and the stats below
- * @stat_batches: batches released
- * @stat_largest: largest batch released
- * @room: where task-mode callers wait for a free slot
- * @work: runs the open batch in background mode
- * @bg_start: first position of the batch @work will run
- * @queue: the queue this ring belongs to
- * @cpu: the CPU that pushes here
- * @size: number of slots, a power of two
- * @mask: @size - 1
- * @ends: per slot, the tagged end of a finished batch starting there
- * @slots: the tasks
- *
- * The producer fields (written by every push) and the consumer fields
- * (written once per batch) sit on separate cache lines.  @word,
- * @led_phase and the producer stats are written only by @cpu, with
- * interrupts or preemption disabled; @word's phase bit is also flipped by
- * kbatch_ring_bound() from any CPU.
- */
-struct kbatch_ring {
-	atomic_long_t word ____cacheline_aligned_in_smp;
-	unsigned long led_phase;
-	unsigned long stat_pushes;
-	unsigned long stat_full;
-
-	unsigned long head ____cacheline_aligned_in_smp;
-	spinlock_t lock;	/* ends[], head and the stats below */
-	unsigned long stat_batches;
-	unsigned long stat_largest;
-	wait_queue_head_t room;
-	struct work_struct work;
-	unsigned long bg_start;
-	struct kbatch_queue *queue;
-	unsigned int cpu;
-	unsigned int size;
-	unsigned int mask;
-	unsigned long *ends;
-
-	unsigned long slots[] ____cacheline_aligned_in_smp;
-};
-
-unsigned long kbatch_ring_len(unsigned long start, unsigned long end);
-unsigned long kbatch_ring_pos(unsigned long start, unsigned long i);
-unsigned long *kbatch_ring_slot(struct kbatch_ring *ring, unsigned long pos);
 bool kbatch_ring_full(struct kbatch_ring *ring);
 bool kbatch_ring_empty(struct kbatch_ring *ring);
-int kbatch_ring_push(struct kbatch_ring *ring, unsigned long task,
-		     unsigned long *pos);
-unsigned long kbatch_ring_bound(struct kbatch_ring *ring);
 void kbatch_ring_release(struct kbatch_ring *ring, unsigned long start,
 			 unsigned long end);
 struct kbatch_ring *kbatch_ring_alloc(struct kbatch_queue *queue,

@@ -160,6 +160,39 @@ unsigned long kbatch_batch_value(struct kbatch_batch *batch, unsigned int i)
 EXPORT_SYMBOL_GPL(kbatch_batch_value);
 
 /**
+ * kbatch_batch_values() - copy values of a background or reducer batch
+ * @batch: a bounded batch of a KBATCH_BACKGROUND or KBATCH_REDUCE queue
+ * @first: index of the first value to copy
+ * @vals: room for @n values
+ * @n: how many to copy at most
+ *
+ * The bulk form of kbatch_batch_value(): at most two memcpy()s, for
+ * callbacks that hand the batch on in arrays (kmem_cache_free_bulk(), a
+ * device's descriptor ring).
+ *
+ * Context: inside a batch callback.
+ *
+ * Return: the number copied: @n, or fewer past the end of the batch.
+ */
+unsigned int kbatch_batch_values(struct kbatch_batch *batch, unsigned int first,
+				 unsigned long *vals, unsigned int n)
+{
+	struct kbatch_ring *ring = batch->ring;
+	unsigned int idx, chunk;
+
+	if (WARN_ON_ONCE(!batch->bounded || batch->queue->mode == KBATCH_TASK) ||
+	    first >= batch->len)
+		return 0;
+	n = min(n, batch->len - first);
+	idx = kbatch_ring_index(ring, kbatch_ring_pos(batch->start, first));
+	chunk = min(n, ring->size - idx);
+	memcpy(vals, &ring->slots[idx], chunk * sizeof(*vals));
+	memcpy(vals + chunk, &ring->slots[0], (n - chunk) * sizeof(*vals));
+	return n;
+}
+EXPORT_SYMBOL_GPL(kbatch_batch_values);
+
+/**
  * kbatch_complete() - give a task-mode task its result and wake its caller
  * @batch: a bounded batch of a KBATCH_TASK queue
  * @i: the task's index

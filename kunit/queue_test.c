@@ -658,8 +658,7 @@ static void bulk_free_fn(struct kbatch_batch *batch, void *data)
 	mutex_lock(&b->lock);
 	n = kbatch_bound(batch);
 	for (i = 0; i < n; i += k) {
-		for (k = 0; k < BULK_CHUNK && i + k < n; k++)
-			objs[k] = (void *)kbatch_batch_value(batch, i + k);
+		k = kbatch_batch_values(batch, i, (unsigned long *)objs, BULK_CHUNK);
 		kmem_cache_free_bulk(b->cache, k, objs);
 		atomic_inc(&b->bulk_calls);
 	}
@@ -765,6 +764,54 @@ static void queue_reducer_free_bulk_stress(struct kunit *test)
 	kunit_info(test, "%d frees in %d bulk calls, largest batch %u\n",
 		   atomic_read(&b->freed), atomic_read(&b->bulk_calls), b->largest);
 	kmem_cache_destroy(b->cache);
+}
+
+/* ---- bulk access ---- */
+
+struct bulk_read {
+	unsigned long all[8], tail[8];
+	unsigned int n_all, n_tail, n_past;
+};
+
+static void bulk_read_fn(struct kbatch_batch *batch, void *data)
+{
+	struct bulk_read *r = data;
+	unsigned int n = kbatch_bound(batch);
+
+	r->n_all = kbatch_batch_values(batch, 0, r->all, ARRAY_SIZE(r->all));
+	r->n_tail = kbatch_batch_values(batch, 3, r->tail, ARRAY_SIZE(r->tail));
+	r->n_past = kbatch_batch_values(batch, n, r->tail, ARRAY_SIZE(r->tail));
+}
+
+/*
+ * kbatch_batch_values() copies a batch that runs past the end of the slot
+ * array (slots 6, 7, 0, 1, 2 of 8) in order, from any first index.
+ */
+static void queue_batch_values_across_the_end(struct kunit *test)
+{
+	struct bulk_read *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct kbatch_queue *queue;
+	unsigned long flags;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	/* Positions step by 2: the first push lands in slot 6. */
+	queue = kbatch_queue_alloc_at("bulk", KBATCH_BACKGROUND, 8, bulk_read_fn,
+				      r, 2 * 6);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	local_irq_save(flags);
+	for (i = 0; i < 5; i++)
+		kbatch_post(queue, 100 + i);
+	local_irq_restore(flags);
+	kbatch_queue_free(queue);
+
+	KUNIT_EXPECT_EQ(test, r->n_all, 5u);
+	for (i = 0; i < 5; i++)
+		KUNIT_EXPECT_EQ(test, r->all[i], 100ul + i);
+	KUNIT_EXPECT_EQ(test, r->n_tail, 2u);
+	KUNIT_EXPECT_EQ(test, r->tail[0], 103ul);
+	KUNIT_EXPECT_EQ(test, r->tail[1], 104ul);
+	KUNIT_EXPECT_EQ(test, r->n_past, 0u);
 }
 
 /* ---- statistics ---- */
@@ -875,6 +922,7 @@ static struct kunit_case queue_cases[] = {
 	KUNIT_CASE(queue_reducer_free_bulk_one_call),
 	KUNIT_CASE(queue_reducer_free_bulk_stress),
 	KUNIT_CASE(queue_stats_in_debugfs),
+	KUNIT_CASE(queue_batch_values_across_the_end),
 	{}
 };
 

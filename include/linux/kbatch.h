@@ -171,6 +171,8 @@ int kbatch_reduce(struct kbatch_queue *queue, unsigned long value);
 unsigned int kbatch_bound(struct kbatch_batch *batch);
 struct kbatch_req *kbatch_batch_req(struct kbatch_batch *batch, unsigned int i);
 unsigned long kbatch_batch_value(struct kbatch_batch *batch, unsigned int i);
+unsigned int kbatch_batch_values(struct kbatch_batch *batch, unsigned int first,
+				 unsigned long *vals, unsigned int n);
 void kbatch_complete(struct kbatch_batch *batch, unsigned int i, long result);
 unsigned int kbatch_batch_cpu(struct kbatch_batch *batch);
 
