@@ -217,6 +217,15 @@ void kbatch_complete(struct kbatch_batch *batch, unsigned int i, long result)
 		return;
 	*slot = 0;
 	req->result = result;
+	waiter = req->waiter;
+	if (waiter == current) {
+		/*
+		 * Our own request: nobody sleeps on it and nothing needs
+		 * keeping alive.  Release: pairs with wait_done()'s acquire.
+		 */
+		smp_store_release(&req->done, 1);
+		return;
+	}
 	/*
 	 * Once it sees done, the waiter returns (its request goes with its
 	 * stack) and may even exit; a task_struct is freed only an RCU grace
@@ -224,11 +233,9 @@ void kbatch_complete(struct kbatch_batch *batch, unsigned int i, long result)
 	 * valid for the wake-up.  Read it before publishing done.
 	 */
 	rcu_read_lock();
-	waiter = req->waiter;
 	/* Release: @result before @done; pairs with the acquire in wait_done(). */
 	smp_store_release(&req->done, 1);
-	if (waiter != current)
-		wake_up_process(waiter);
+	wake_up_process(waiter);
 	rcu_read_unlock();
 }
 EXPORT_SYMBOL_GPL(kbatch_complete);
@@ -323,6 +330,12 @@ static int submit_push(struct kbatch_queue *queue, struct kbatch_req *req,
 
 static void wait_done(struct kbatch_req *req)
 {
+	/*
+	 * Fast path, no barrier: a request the caller completed itself (it
+	 * led the batch) or that is already done.  Acquire: as below.
+	 */
+	if (smp_load_acquire(&req->done))
+		return;
 	for (;;) {
 		set_current_state(TASK_UNINTERRUPTIBLE);
 		/*
