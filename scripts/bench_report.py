@@ -386,7 +386,7 @@ def main():
     md.append("### Goals\n")
     for name, met, total in goals:
         verdict = "met" if total and met == total else "missed"
-        md.append(f"- {name}: {verdict} ({met} of {total} configurations)")
+        md.append(f"- {name}: {verdict} (met in {met} of {total} configurations)")
     if flat is not None:
         verdict = "met" if flat <= POLLER_FLAT_GOAL else "missed"
         md.append(f"- poller cost per poll flat (largest / smallest over the "
