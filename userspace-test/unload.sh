@@ -2,15 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Module unload, from the VM's /vmtests (TAP).  An open /dev/kbatch pins
-# the module; once it is closed the module unloads and loads again; then
-# 50 load/unload cycles with traffic in between.  Leaves kbatch loaded.
+# the module, and so does a module that uses kbatch's exported symbols
+# (samples/kbatch_kv) until it is unloaded itself; once they are gone the
+# module unloads and loads again; then 50 load/unload cycles with traffic
+# in between.  Leaves kbatch loaded.
 KO=/modules/kbatch.ko
 n=0
 ok() { n=$((n + 1)); echo "ok $n $*"; }
 notok() { n=$((n + 1)); echo "not ok $n $*"; }
 loaded() { grep -q "^kbatch " /proc/modules; }
 
-echo "1..5"
+echo "1..6"
 
 exec 3</dev/kbatch
 if err=$(rmmod kbatch 2>&1); then
@@ -23,6 +25,19 @@ else
 	else notok "rmmod refused while /dev/kbatch is open"; fi
 fi
 exec 3<&-
+
+if insmod /modules/kbatch_kv.ko; then
+	if rmmod kbatch 2>/dev/null || ! loaded; then
+		notok "rmmod refused while kbatch_kv uses kbatch"
+		insmod $KO
+	elif ! rmmod kbatch_kv; then
+		notok "rmmod refused while kbatch_kv uses kbatch (kbatch_kv stuck)"
+	else
+		ok "rmmod refused while kbatch_kv uses kbatch"
+	fi
+else
+	notok "rmmod refused while kbatch_kv uses kbatch (insmod kbatch_kv)"
+fi
 
 if rmmod kbatch && ! loaded; then ok "rmmod after close"
 else notok "rmmod after close"; fi
