@@ -351,46 +351,42 @@ static void queue_stress_submit_many(struct kunit *test)
 	stress_run(test, KBATCH_TASK, stress_task_fn, stress_many_thread, 1200);
 }
 
-/* One caller's array on an idle queue is one batch, in order. */
-static void queue_submit_many_one_batch(struct kunit *test)
+/*
+ * Submit @n requests as one array to an idle queue of @size slots; every
+ * request gets its own result and each is processed once.  Returns the
+ * number of batches it took.
+ */
+static int submit_many_batches(struct kunit *test, unsigned int size,
+			       unsigned int n)
 {
 	struct stress *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
-	struct kbatch_req *reqs = kunit_kcalloc(test, 32, sizeof(*reqs), GFP_KERNEL);
+	struct kbatch_req *reqs = kunit_kcalloc(test, n, sizeof(*reqs), GFP_KERNEL);
 	unsigned int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	KUNIT_ASSERT_NOT_NULL(test, reqs);
-	s->queue = kbatch_queue_alloc("many", KBATCH_TASK, 64, stress_task_fn, s);
+	s->queue = kbatch_queue_alloc("many", KBATCH_TASK, size, stress_task_fn, s);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(s->queue));
-	for (i = 0; i < 32; i++)
+	for (i = 0; i < n; i++)
 		reqs[i].arg = 1000 + i;
-	KUNIT_EXPECT_EQ(test, kbatch_submit_many(s->queue, reqs, 32), 32);
-	for (i = 0; i < 32; i++)
+	KUNIT_EXPECT_EQ(test, kbatch_submit_many(s->queue, reqs, n), (int)n);
+	for (i = 0; i < n; i++)
 		KUNIT_EXPECT_EQ(test, reqs[i].result, (long)((1000 + i) ^ RESULT_MAGIC));
-	KUNIT_EXPECT_EQ(test, atomic_read(&s->batches), 1);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&s->count), 32l);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&s->count), (long)n);
 	kbatch_queue_free(s->queue);
+	return atomic_read(&s->batches);
+}
+
+/* One caller's array on an idle queue is one batch. */
+static void queue_submit_many_one_batch(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, submit_many_batches(test, 64, 32), 1);
 }
 
 /* More requests than slots: run in ring-sized parts, all completed. */
 static void queue_submit_many_larger_than_ring(struct kunit *test)
 {
-	struct stress *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
-	struct kbatch_req *reqs = kunit_kcalloc(test, 50, sizeof(*reqs), GFP_KERNEL);
-	unsigned int i;
-
-	KUNIT_ASSERT_NOT_NULL(test, s);
-	KUNIT_ASSERT_NOT_NULL(test, reqs);
-	s->queue = kbatch_queue_alloc("many-small", KBATCH_TASK, 8, stress_task_fn, s);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(s->queue));
-	for (i = 0; i < 50; i++)
-		reqs[i].arg = i;
-	KUNIT_EXPECT_EQ(test, kbatch_submit_many(s->queue, reqs, 50), 50);
-	for (i = 0; i < 50; i++)
-		KUNIT_EXPECT_EQ(test, reqs[i].result, (long)(i ^ RESULT_MAGIC));
-	KUNIT_EXPECT_GE(test, atomic_read(&s->batches), 7);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&s->count), 50l);
-	kbatch_queue_free(s->queue);
+	KUNIT_EXPECT_GE(test, submit_many_batches(test, 8, 50), 7);
 }
 
 /* Every accepted post is processed exactly once, even across a free. */
