@@ -144,6 +144,7 @@ void kbatch_poller_set_dying_hook(struct kbatch_poller *poller,
 
 /* ---- ops.c: the op registry ---- */
 struct kbatch_op *kbatch_op_get(u32 opcode);
+void kbatch_op_get_more(struct kbatch_op *op, unsigned int n);
 void kbatch_op_put(struct kbatch_op *op, unsigned int n);
 bool kbatch_op_dying(struct kbatch_op *op);
 int kbatch_op_lookup(struct kbatch_lookup *lk);

@@ -43,6 +43,20 @@ struct kbatch_op *kbatch_op_get(u32 opcode)
 EXPORT_SYMBOL_IF_KUNIT(kbatch_op_get);
 
 /**
+ * kbatch_op_get_more() - @n more references on an op already held
+ * @op: an op the caller holds a reference on (from kbatch_op_get())
+ * @n: how many more
+ *
+ * Lets a run of entries of one opcode share one lookup.
+ *
+ * Context: any; does not sleep.
+ */
+void kbatch_op_get_more(struct kbatch_op *op, unsigned int n)
+{
+	percpu_ref_get_many(&op->ref, n);
+}
+
+/**
  * kbatch_op_put() - drop @n references taken by kbatch_op_get()
  * @op: the op; it may be freed once this returns
  * @n: how many

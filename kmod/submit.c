@@ -273,6 +273,38 @@ static int sqe_check(const struct kbatch_sqe *sqe, bool async)
 	return 0;
 }
 
+/*
+ * Resolve the run of entries of one opcode that starts at @first and ends
+ * before *@end: one lookup for the run, then one reference per entry
+ * taken at once, so a batch of one op costs one RCU section, not one per
+ * entry.  -EPERM (nothing taken for this run) for an admin op without
+ * CAP_SYS_ADMIN.
+ */
+static int prepare_run(struct kbatch_sub *sub, unsigned int first,
+		       unsigned int *end)
+{
+	u32 opcode = sub->sqes[first].opcode;
+	struct kbatch_op *op;
+	unsigned int i;
+
+	for (i = first + 1; i < sub->nr && sub->sqes[i].opcode == opcode; i++)
+		;
+	*end = i;
+	op = kbatch_op_get(opcode);
+	if (op && op->admin && !capable(CAP_SYS_ADMIN)) {
+		kbatch_op_put(op, 1);
+		return -EPERM;
+	}
+	if (op && *end - first > 1)
+		kbatch_op_get_more(op, *end - first - 1);
+	for (i = first; i < *end; i++) {
+		sub->reqs[i].arg = (unsigned long)op;
+		sub->reqs[i].ptr = sub;
+		sub->cqes[i].user_data = sub->sqes[i].user_data;
+	}
+	return 0;
+}
+
 /**
  * kbatch_sub_prepare() - check every entry, then resolve each to its op
  * @sub: a submission whose entries were copied in
@@ -289,8 +321,7 @@ static int sqe_check(const struct kbatch_sqe *sqe, bool async)
  */
 int kbatch_sub_prepare(struct kbatch_sub *sub, bool async)
 {
-	struct kbatch_op *op;
-	unsigned int i;
+	unsigned int i, end;
 	int ret;
 
 	for (i = 0; i < sub->nr; i++) {
@@ -298,12 +329,8 @@ int kbatch_sub_prepare(struct kbatch_sub *sub, bool async)
 		if (ret)
 			return ret;
 	}
-	for (i = 0; i < sub->nr; i++) {
-		op = kbatch_op_get(sub->sqes[i].opcode);
-		sub->reqs[i].arg = (unsigned long)op;
-		sub->reqs[i].ptr = sub;
-		sub->cqes[i].user_data = sub->sqes[i].user_data;
-		if (op && op->admin && !capable(CAP_SYS_ADMIN))
+	for (i = 0; i < sub->nr; i = end) {
+		if (prepare_run(sub, i, &end))
 			goto eperm;
 	}
 	return 0;
