@@ -306,28 +306,6 @@ static int wait_for_room(struct kbatch_queue *queue, struct kbatch_ring *ring)
 	return ret;
 }
 
-/* Push @req on the local ring, waiting for room as long as it is full. */
-static int submit_push(struct kbatch_queue *queue, struct kbatch_req *req,
-		       struct kbatch_ring **ringp, unsigned long *pos)
-{
-	struct kbatch_ring *ring;
-	int ret;
-
-	for (;;) {
-		preempt_disable();
-		ring = local_ring(queue);
-		ret = kbatch_ring_push(ring, (unsigned long)req, pos);
-		preempt_enable();
-		if (ret != -EAGAIN)
-			break;
-		ret = wait_for_room(queue, ring);
-		if (ret)
-			return ret;
-	}
-	*ringp = ring;
-	return ret;
-}
-
 static void wait_done(struct kbatch_req *req)
 {
 	/*
@@ -349,48 +327,6 @@ static void wait_done(struct kbatch_req *req)
 	}
 	__set_current_state(TASK_RUNNING);
 }
-
-/**
- * kbatch_submit() - run a task in a batch and wait for its result
- * @queue: a KBATCH_TASK queue
- * @req: the request, on the caller's stack; @req->arg and @req->ptr are
- *	inputs, @req->result the output
- *
- * The task joins the open batch of the local CPU's ring, or opens one; the
- * caller that opens it leads it: it runs the queue's callback, which
- * completes every task of the batch, its own included.  A follower sleeps
- * until its task is completed.  If the ring is full the caller sleeps until
- * a batch frees room (killable: -EINTR, nothing pushed).
- *
- * Context: process context, may sleep.
- *
- * Return: KBATCH_LED or KBATCH_FOLLOWED, with @req->result set;
- * -ESHUTDOWN if the queue is being freed, -EINTR on a fatal signal while
- * waiting for room, -EINVAL if @queue is not a task queue.  On error
- * nothing was pushed.
- */
-int kbatch_submit(struct kbatch_queue *queue, struct kbatch_req *req)
-{
-	struct kbatch_ring *ring;
-	unsigned long pos;
-	int ret;
-
-	might_sleep();
-	if (WARN_ON_ONCE(queue->mode != KBATCH_TASK))
-		return -EINVAL;
-	if (!queue_enter(queue))
-		return -ESHUTDOWN;
-	req->waiter = current;
-	req->done = 0;
-	ret = submit_push(queue, req, &ring, &pos);
-	if (ret == KBATCH_LED)
-		run_batch(queue, ring, pos);
-	else if (ret == KBATCH_FOLLOWED)
-		wait_done(req);
-	queue_leave(queue);
-	return ret;
-}
-EXPORT_SYMBOL_GPL(kbatch_submit);
 
 /*
  * Push as many of @reqs as the local ring takes, with preemption off so
@@ -423,6 +359,45 @@ static unsigned int push_many(struct kbatch_queue *queue, struct kbatch_req *req
 	return i;
 }
 
+/*
+ * kbatch_submit_many() and kbatch_submit(): push @reqs (in ring-sized
+ * parts if the ring fills), run the batch one of them opened, wait for the
+ * rest.  *@led says whether this caller ran a batch.
+ */
+static int submit_array(struct kbatch_queue *queue, struct kbatch_req *reqs,
+			unsigned int n, bool *led)
+{
+	struct kbatch_ring *ring;
+	unsigned int done = 0, pushed, i;
+	unsigned long lead;
+	int ret = 0;
+
+	might_sleep();
+	*led = false;
+	if (WARN_ON_ONCE(queue->mode != KBATCH_TASK))
+		return -EINVAL;
+	if (!queue_enter(queue))
+		return -ESHUTDOWN;
+	while (done < n) {
+		pushed = push_many(queue, reqs + done, n - done, &ring, &lead);
+		if (!pushed) {
+			ret = wait_for_room(queue, ring);
+			if (ret)
+				break;
+			continue;
+		}
+		if (lead) {
+			run_batch(queue, ring, lead & ~1UL);
+			*led = true;
+		}
+		for (i = 0; i < pushed; i++)
+			wait_done(&reqs[done + i]);
+		done += pushed;
+	}
+	queue_leave(queue);
+	return done ? done : ret;
+}
+
 /**
  * kbatch_submit_many() - run an array of tasks and wait for every result
  * @queue: a KBATCH_TASK queue
@@ -445,34 +420,41 @@ static unsigned int push_many(struct kbatch_queue *queue, struct kbatch_req *req
 int kbatch_submit_many(struct kbatch_queue *queue, struct kbatch_req *reqs,
 		       unsigned int n)
 {
-	struct kbatch_ring *ring;
-	unsigned int done = 0, pushed, i;
-	unsigned long lead;
-	int ret = 0;
+	bool led;
 
-	might_sleep();
-	if (WARN_ON_ONCE(queue->mode != KBATCH_TASK))
-		return -EINVAL;
-	if (!queue_enter(queue))
-		return -ESHUTDOWN;
-	while (done < n) {
-		pushed = push_many(queue, reqs + done, n - done, &ring, &lead);
-		if (!pushed) {
-			ret = wait_for_room(queue, ring);
-			if (ret)
-				break;
-			continue;
-		}
-		if (lead)
-			run_batch(queue, ring, lead & ~1UL);
-		for (i = 0; i < pushed; i++)
-			wait_done(&reqs[done + i]);
-		done += pushed;
-	}
-	queue_leave(queue);
-	return done ? done : ret;
+	return submit_array(queue, reqs, n, &led);
 }
 EXPORT_SYMBOL_GPL(kbatch_submit_many);
+
+/**
+ * kbatch_submit() - run a task in a batch and wait for its result
+ * @queue: a KBATCH_TASK queue
+ * @req: the request, on the caller's stack; @req->arg and @req->ptr are
+ *	inputs, @req->result the output
+ *
+ * The task joins the open batch of the local CPU's ring, or opens one; the
+ * caller that opens it leads it: it runs the queue's callback, which
+ * completes every task of the batch, its own included.  A follower sleeps
+ * until its task is completed.  If the ring is full the caller sleeps until
+ * a batch frees room (killable: -EINTR, nothing pushed).
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: KBATCH_LED or KBATCH_FOLLOWED, with @req->result set;
+ * -ESHUTDOWN if the queue is being freed, -EINTR on a fatal signal while
+ * waiting for room, -EINVAL if @queue is not a task queue.  On error
+ * nothing was pushed.
+ */
+int kbatch_submit(struct kbatch_queue *queue, struct kbatch_req *req)
+{
+	bool led;
+	int ret = submit_array(queue, req, 1, &led);
+
+	if (ret < 0)
+		return ret;
+	return led ? KBATCH_LED : KBATCH_FOLLOWED;
+}
+EXPORT_SYMBOL_GPL(kbatch_submit);
 
 /* ---- background mode and reducer ---- */
 
