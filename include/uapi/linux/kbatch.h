@@ -8,46 +8,71 @@
  * zeroes on the way out.  The sizes and offsets are checked with
  * static_assert in kmod/chardev.c and in userspace-test/submit_test.c.
  *
+ * THE OPEN FILE
+ *
+ * Each open file is a submission context of its own, like an io_uring
+ * instance: the entries of one file are never batched, run or completed
+ * together with another file's, so nothing one file submits changes the
+ * results of another or makes it wait.  (The one exception is an op whose
+ * provider asks for batches across files; KBATCH_IOC_LOOKUP reports it
+ * with KBATCH_LOOKUP_SHARED.  No built-in op does.)  What a file starts is bounded per
+ * file (kbatch_info: @max_entries per submit, @cq_entries completions,
+ * @max_timers timers), charged to the memory cgroup of its opener, and
+ * ends when the file is closed: close() cancels its timers and drops every
+ * completion not read.  Threads sharing one file share its limits.
+ *
  * SUBMITTING OPERATIONS
  *
  * KBATCH_IOC_SUBMIT takes a struct kbatch_submit that points to @nr
  * submission entries (struct kbatch_sqe), 1 to kbatch_info.max_entries of
- * them.  Before anything runs, the kernel copies all of them in and checks
- * all of them: a bad header or entry (unknown flag, nonzero reserved field)
- * is -EINVAL, an entry of an op that needs CAP_SYS_ADMIN from a caller
- * without it is -EPERM, an unreadable array is -EFAULT; in each case
- * nothing has run.  An opcode that names no op is not an error of the
- * submit: that entry completes with -EOPNOTSUPP and the others run.
+ * them.  @done is set to 0 before anything else happens, so an unwritable
+ * header is -EFAULT with nothing run.  Then the header is checked (unknown
+ * flag, nonzero reserved field, @nr of 0 or above max_entries, @completions
+ * given with KBATCH_SUBMIT_ASYNC: -EINVAL), every entry is copied in once
+ * (an unreadable array: -EFAULT) and every entry is checked (unknown flag,
+ * nonzero reserved field, an op marked asynchronous-only in a synchronous
+ * submit: -EINVAL; an op that needs CAP_SYS_ADMIN from a caller without
+ * it: -EPERM); in each of these cases nothing has run.  An opcode that
+ * names no op is not an error of the submit: that entry completes with
+ * -EOPNOTSUPP and the others run.
+ *
+ * The submitting thread runs the entries itself, in order: each maximal
+ * run of consecutive entries of one op goes to that op's handler in one
+ * call (a batch), so a provider pays its locking once per run.
  *
  * Synchronous (flags 0): the ioctl returns when every entry has completed;
  * one completion entry (struct kbatch_cqe) per submission entry, in the
- * same order, is written to @completions, room for @nr of them.  That room
- * is zeroed before any op runs, so a bad @completions is -EFAULT with
- * nothing run.  Should the copy-out fault after the ops ran anyway (another
- * thread unmapped the room meanwhile), the ioctl returns -EFAULT and @done
- * still tells how many ops ran.
+ * same order, is written to @completions, room for @nr of them.  A room
+ * that is not in the user address space at all is -EFAULT before anything
+ * runs; otherwise the room is written only after the entries ran, so a
+ * room that faults (not mapped, read-only, or unmapped meanwhile by
+ * another thread) is -EFAULT with the entries run and @done telling how
+ * many.  A fatal signal stops the
+ * submit between two runs: it returns with @done below @nr, having run
+ * exactly the first @done entries and none of the rest.
  *
- * Asynchronous (KBATCH_SUBMIT_ASYNC; @completions must be 0): the ioctl
- * returns once the entries are accepted; their completions are read from
- * the file with read(), in whole struct kbatch_cqe, in completion order,
- * and waited for with poll()/select()/epoll (EPOLLIN: at least one
- * completion is ready).  An open file holds at most kbatch_info.cq_entries
- * completions, counting those of accepted ops not yet complete and those
- * not yet read; a submit that would exceed it is -EBUSY with nothing
- * accepted.  read() of fewer than sizeof(struct kbatch_cqe) bytes or of a
- * size that is not a multiple of it is -EINVAL; with O_NONBLOCK and nothing
- * ready it is -EAGAIN; otherwise it waits (interruptibly) for at least one
- * completion and returns as many as fit.  Closing the file with ops in
- * flight is allowed: they complete into nothing.
+ * Asynchronous (KBATCH_SUBMIT_ASYNC; @completions must be 0): the entries
+ * run the same way, and their completions go to the file's completion
+ * queue instead; those of ops that complete at once (every built-in op
+ * but TIMER) are in it when the ioctl returns, those of deferred ops
+ * (TIMER) follow later.  Completions are read from the file with read(),
+ * in whole struct kbatch_cqe, in completion order, and waited for with
+ * poll()/select()/epoll (EPOLLIN: at least one completion is ready).  An
+ * open file holds at most kbatch_info.cq_entries completions, counting
+ * those of accepted ops not yet complete and those not yet read; a submit
+ * that would exceed it is -EBUSY with nothing accepted.  read() of fewer
+ * than sizeof(struct kbatch_cqe) bytes or of a size that is not a
+ * multiple of it is -EINVAL; with O_NONBLOCK and nothing ready it is
+ * -EAGAIN; otherwise it waits (interruptibly) for at least one completion
+ * and returns as many as fit.  Closing the file with ops in flight is
+ * allowed: they are cancelled or complete into nothing.
  *
  * @done: on success, how many entries were taken: all @nr (asynchronous:
- * accepted; synchronous: ran and completed).  A synchronous submit that
- * returns 0 with @done below @nr (the submitter got a fatal signal) ran
- * exactly the first @done entries and none of the rest.  It is set to 0
- * before anything else happens, so an unwritable header is -EFAULT with
- * nothing run.  (Should writing @done back fail after the entries were
- * taken, because the header was unmapped meanwhile, the ioctl returns
- * -EFAULT; asynchronous entries taken still complete into the file.)
+ * accepted; synchronous: ran and completed), or fewer after a fatal
+ * signal as above.  (Should writing @done back fail after the entries
+ * were taken, because the header was unmapped meanwhile, the ioctl
+ * returns -EFAULT; asynchronous entries taken still complete into the
+ * file.)
  */
 #ifndef _UAPI_LINUX_KBATCH_H
 #define _UAPI_LINUX_KBATCH_H
@@ -66,6 +91,9 @@
  * @online_cpus: num_online_cpus() at the time of the call
  * @max_entries: most entries one KBATCH_IOC_SUBMIT takes
  * @cq_entries: most completions an open file holds (asynchronous submit)
+ * @max_timers: most KBATCH_OP_TIMER entries one open file has in flight
+ * @reserved32: zero
+ * @timer_max_ns: longest KBATCH_OP_TIMER delay, in nanoseconds
  * @reserved: zero
  */
 struct kbatch_info {
@@ -75,7 +103,10 @@ struct kbatch_info {
 	__u32 online_cpus;
 	__u32 max_entries;
 	__u32 cq_entries;
-	__u64 reserved[5];
+	__u32 max_timers;
+	__u32 reserved32;
+	__u64 timer_max_ns;
+	__u64 reserved[3];
 };
 
 /* KBATCH_IOC_SUBMIT, synchronous. */
@@ -95,13 +126,15 @@ struct kbatch_info {
  *
  * KBATCH_OP_NOP: result 0.
  * KBATCH_OP_ECHO: result args[0].
- * KBATCH_OP_SUM: result the sum of args[0] of every SUM entry of the run
- *	of SUM entries it was run with (a batch; see include/linux/kbatch.h),
- *	the same for each of them, modulo 2^64.
+ * KBATCH_OP_SUM: result the sum of args[0] of every entry of its run (the
+ *	maximal sequence of consecutive SUM entries of its submit that
+ *	contains it), the same for each of them, modulo 2^64.
  * KBATCH_OP_TIMER: asynchronous only (-EINVAL synchronously); result 0,
- *	args[0] nanoseconds after it was run, or -EBUSY at once if too many
- *	timers are in flight.  Its completion is posted by kbatch's fair
- *	poller, so it comes after the other completions of its submit.
+ *	args[0] nanoseconds after it was run.  It completes at once with
+ *	-EINVAL if args[0] is above kbatch_info.timer_max_ns, and with
+ *	-EBUSY if its file already has kbatch_info.max_timers timers in
+ *	flight.  Its completion is posted by kbatch's fair poller, after the
+ *	other completions of its submit.
  */
 #define KBATCH_OP_NOP		0
 #define KBATCH_OP_ECHO		1
@@ -165,6 +198,15 @@ struct kbatch_submit {
 
 /* struct kbatch_lookup.op_flags: the op needs CAP_SYS_ADMIN. */
 #define KBATCH_LOOKUP_ADMIN	(1u << 0)
+/* ... the op is asynchronous only (-EINVAL in a synchronous submit). */
+#define KBATCH_LOOKUP_ASYNC	(1u << 1)
+/*
+ * ... the op's entries from different open files may share one batch:
+ * its handler sees them together, so they can see each other's effects
+ * (a SUM-like op would mix their inputs), and a submit may wait, not
+ * interruptibly, for another file's submitter that leads the batch.
+ */
+#define KBATCH_LOOKUP_SHARED	(1u << 2)
 
 /**
  * struct kbatch_lookup - the argument of KBATCH_IOC_LOOKUP
