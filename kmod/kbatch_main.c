@@ -3,7 +3,8 @@
  * kbatch: per-CPU batch queues and a fair deferred-work poller.
  *
  * Module load and unload.  Each part is set up in order and torn down in
- * the reverse order; /dev/kbatch comes last and goes first.
+ * the reverse order; the service (/dev/kbatch, kmod/dev/) comes last and
+ * goes first.
  */
 #include <linux/debugfs.h>
 #include <linux/init.h>
@@ -11,6 +12,7 @@
 #include <linux/workqueue.h>
 
 #include "kbatch_internal.h"
+#include "dev/dev.h"
 
 struct dentry *kbatch_debugfs_root;
 struct workqueue_struct *kbatch_wq;
@@ -28,31 +30,11 @@ static int __init kbatch_init(void)
 	ret = kbatch_hotplug_init();
 	if (ret)
 		goto err_wq;
-	ret = kbatch_builtin_ops_init();
+	ret = kbatch_dev_init();
 	if (ret)
 		goto err_hotplug;
-	ret = kbatch_timer_op_init();
-	if (ret)
-		goto err_ops;
-	ret = kbatch_submit_init();
-	if (ret)
-		goto err_timer;
-	ret = kbatch_async_init();
-	if (ret)
-		goto err_submit;
-	ret = kbatch_chardev_init();
-	if (ret)
-		goto err_async;
 	return 0;
 
-err_async:
-	kbatch_async_exit();
-err_submit:
-	kbatch_submit_exit();
-err_timer:
-	kbatch_timer_op_exit();
-err_ops:
-	kbatch_builtin_ops_exit();
 err_hotplug:
 	kbatch_hotplug_exit();
 err_wq:
@@ -64,11 +46,7 @@ err_debugfs:
 
 static void __exit kbatch_exit(void)
 {
-	kbatch_chardev_exit();
-	kbatch_async_exit();
-	kbatch_submit_exit();
-	kbatch_timer_op_exit();
-	kbatch_builtin_ops_exit();
+	kbatch_dev_exit();
 	kbatch_hotplug_exit();
 	destroy_workqueue(kbatch_wq);
 	debugfs_remove_recursive(kbatch_debugfs_root);

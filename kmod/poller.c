@@ -514,7 +514,7 @@ static int kbatch_poller_init_slots(struct kbatch_poller *poller)
 	u32 i;
 
 	poller->slots = kvcalloc(poller->capacity, sizeof(*poller->slots),
-				 GFP_KERNEL);
+				 GFP_KERNEL_ACCOUNT);
 	if (!poller->slots)
 		return -ENOMEM;
 	for (i = 0; i < poller->capacity; i++)
@@ -547,10 +547,10 @@ struct kbatch_poller *kbatch_poller_alloc_flags(const char *name,
 	might_sleep();
 	if (!capacity || capacity > KBATCH_POLLER_MAX_CAPACITY)
 		return ERR_PTR(-EINVAL);
-	poller = kzalloc(sizeof(*poller), GFP_KERNEL);
+	poller = kzalloc(sizeof(*poller), GFP_KERNEL_ACCOUNT);
 	if (!poller)
 		return ERR_PTR(-ENOMEM);
-	strscpy(poller->name, name, sizeof(poller->name));
+	strscpy(poller->name, name ?: "", sizeof(poller->name));
 	poller->capacity = capacity;
 	poller->budget = budget ?: KBATCH_POLLER_DEFAULT_BUDGET;
 	poller->flags = flags;
@@ -563,21 +563,24 @@ struct kbatch_poller *kbatch_poller_alloc_flags(const char *name,
 		kbatch_poller_destroy(poller);
 		return ERR_PTR(-ENOMEM);
 	}
-	kbatch_poller_debugfs_init(poller);
+	if (name)
+		kbatch_poller_debugfs_init(poller);
 	return poller;
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_alloc_flags);
 
 /**
  * kbatch_poller_alloc() - create a poller and its worker
- * @name: names the poller in debugfs (kbatch/poller-<name>/stats)
+ * @name: names the poller in debugfs (kbatch/poller-<name>/stats); NULL
+ *	for a poller without a debugfs folder (one per open file, say)
  * @capacity: the most items it holds at once, 1 to
  *	KBATCH_POLLER_MAX_CAPACITY; fixed for its life.  Memory is about
  *	8 bytes per slot plus two bits per slot for the wake sets.
  * @budget: the most items polled per slice; 0 for
  *	KBATCH_POLLER_DEFAULT_BUDGET
  *
- * The poller runs its cycles in system_unbound_wq when it is kicked.
+ * The poller runs its cycles in system_unbound_wq when it is kicked.  Its
+ * memory is charged to the caller's memory cgroup (GFP_KERNEL_ACCOUNT).
  *
  * Context: process context, may sleep.
  * Return: the poller, ERR_PTR(-EINVAL) for a bad capacity, or

@@ -202,4 +202,14 @@ static inline unsigned long kbatch_ring_bound(struct kbatch_ring *ring)
 	return atomic_long_fetch_xor_acquire(KB_PHASE, &ring->word) & ~KB_PHASE;
 }
 
+/* ---- ring.c ---- */
+bool kbatch_ring_full(struct kbatch_ring *ring);
+bool kbatch_ring_empty(struct kbatch_ring *ring);
+void kbatch_ring_release(struct kbatch_ring *ring, unsigned long start,
+			 unsigned long end);
+struct kbatch_ring *kbatch_ring_alloc(struct kbatch_queue *queue,
+				      unsigned int cpu, unsigned int size,
+				      unsigned long first);
+void kbatch_ring_free(struct kbatch_ring *ring);
+
 #endif /* _KBATCH_RING_H */

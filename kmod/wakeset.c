@@ -54,7 +54,8 @@ int kbatch_wakeset_init(struct kbatch_wakeset *ws, unsigned int nbits)
 	memset(ws, 0, sizeof(*ws));
 	ws->depth = kbatch_wakeset_levels(nbits, len);
 	for (k = 0; k < ws->depth; k++) {
-		ws->level[k] = kvcalloc(len[k], sizeof(atomic_long_t), GFP_KERNEL);
+		ws->level[k] = kvcalloc(len[k], sizeof(atomic_long_t),
+					GFP_KERNEL_ACCOUNT);
 		if (!ws->level[k]) {
 			kbatch_wakeset_destroy(ws);
 			return -ENOMEM;
@@ -183,7 +184,8 @@ int kbatch_wakesnap_init(struct kbatch_wakesnap *snap, unsigned int nbits)
 	memset(snap, 0, sizeof(*snap));
 	snap->depth = kbatch_wakeset_levels(nbits, len);
 	for (k = 0; k < snap->depth; k++) {
-		snap->level[k] = kvcalloc(len[k], sizeof(unsigned long), GFP_KERNEL);
+		snap->level[k] = kvcalloc(len[k], sizeof(unsigned long),
+					  GFP_KERNEL_ACCOUNT);
 		if (!snap->level[k]) {
 			kbatch_wakesnap_destroy(snap);
 			return -ENOMEM;

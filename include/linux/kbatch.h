@@ -81,6 +81,7 @@
 
 #include <linux/bits.h>
 #include <linux/completion.h>
+#include <linux/mutex.h>
 #include <linux/percpu-refcount.h>
 #include <linux/types.h>
 
@@ -273,24 +274,25 @@ void kbatch_poller_cancel(struct kbatch_pollable *item);
  * resolves the name to an opcode (KBATCH_IOC_LOOKUP) and submits entries
  * with that opcode (KBATCH_IOC_SUBMIT, include/uapi/linux/kbatch.h).
  *
- * Every submitted entry goes through one module-wide KBATCH_TASK queue, so
- * the entries of one submit, and those of concurrent submitters on the same
- * CPU, form batches.  kbatch runs a batch in order and hands each maximal
- * run of consecutive entries with the same op to that op's handler in one
- * call: a provider sees a batch (struct kbatch_op_batch), takes its lock
- * once for all of it, and sets one result per entry.
+ * The open file is the unit of submission.  A submit runs its own entries
+ * in the submitting task: each maximal run of consecutive entries of one
+ * op in that submit goes to the op's handler in one call (struct
+ * kbatch_op_batch), so a provider takes its lock once per run and sets one
+ * result per entry.  A handler call never holds entries of two open files,
+ * so one user's entries cannot change another's results or wait for them,
+ * unless the provider sets @shared (see struct kbatch_op).
  *
- * Lifetime rule.  Each entry holds a reference on its op (a percpu_ref in
- * the op) from the moment its submit is accepted until it has completed.
- * kbatch_unregister_op() first makes the opcode unknown to new submits,
- * then waits for every entry that holds a reference: entries already
- * queued complete with -ESHUTDOWN without reaching the handler, a handler
- * call already running finishes.  When it returns, no handler call of that
- * op runs or will run, and the op's memory and module may go.  A provider
- * therefore calls kbatch_unregister_op() in its module exit before it tears
- * down anything its handler uses; while the wait lasts, the module is
- * pinned by its own exit path (no try_module_get(), so an unload is never
- * refused because ops are in flight: it waits for them instead).
+ * Lifetime rule.  A submit holds a reference on the op (a percpu_ref in
+ * the op) across each run it hands to it.  kbatch_unregister_op() first
+ * makes the opcode unknown to new submits, then waits for every reference:
+ * runs that found the op but have not reached its handler complete with
+ * -ESHUTDOWN, a handler call already running finishes.  When it returns,
+ * no handler call of that op runs or will run, and the op's memory and
+ * module may go.  A provider therefore calls kbatch_unregister_op() in its
+ * module exit before it tears down anything its handler uses; while the
+ * wait lasts, the module is pinned by its own exit path (no
+ * try_module_get(), so an unload is never refused because ops are in
+ * flight: it waits for them instead).
  */
 
 struct kbatch_op_batch;
@@ -301,12 +303,27 @@ struct kbatch_op_batch;
  *	looks it up; must stay valid while the op is registered
  * @run: the batch handler: runs the entries of @b (at least one), setting
  *	each one's result with kbatch_op_set_result() (an entry left alone
- *	completes with 0).  Process context; may sleep.  It runs in the task
- *	of a submitter or in kbatch's worker, not necessarily the task that
- *	submitted the entries, so it must not use current's credentials or
- *	memory.  It must not unregister its own op.
+ *	completes with 0).  Process context; may sleep.  It runs in the
+ *	task that submitted the entries (with @shared, in the task of any
+ *	submitter of the batch), so it must not rely on current beyond what
+ *	the submitter could do itself.  It must not unregister its own op.
  * @admin: entries of this op need CAP_SYS_ADMIN in the submitter; checked
  *	when they are submitted (-EPERM for the whole submit)
+ * @shared: batch entries of different open files together: submitters
+ *	push their runs into a per-CPU kbatch queue (KBATCH_TASK) of the op,
+ *	and the leader of each batch, once no other handler call of the op
+ *	runs, hands every run pushed meanwhile to @run in one call.  Handler
+ *	calls of a shared op never overlap.  What this exposes, and
+ *	KBATCH_LOOKUP_SHARED tells user space: a handler that aggregates
+ *	over its batch mixes the inputs of different users; a submitter
+ *	waits, uninterruptibly, for the leader of its batch, which may be
+ *	another user's task; the leader pays the CPU time and the memory
+ *	charge of the whole batch.  Set it only for ops whose results do not
+ *	depend on the batch and whose handler is short.  No built-in op sets
+ *	it.
+ * @async_only: kbatch's own ops only (kbatch_register_op() refuses it):
+ *	the handler takes its entries' completions over and posts them later
+ *	(TIMER); a synchronous submit of it is -EINVAL
  *
  * Embed it in the provider's data or make it static.  The fields below
  * are kbatch's own.
@@ -315,9 +332,13 @@ struct kbatch_op {
 	const char *name;
 	void (*run)(struct kbatch_op_batch *b);
 	bool admin;
+	bool shared;
+	bool async_only;
 	/* private: */
 	struct percpu_ref ref;
 	struct completion released;
+	struct kbatch_queue *queue;
+	struct mutex lock;	/* @shared: held by a batch's leader while @run runs */
 	u32 opcode;
 };
 

@@ -14,6 +14,9 @@
  *
  * The table sits behind one mutex, and each handler takes it once per
  * batch it is given, not once per op: that is what kbatch buys a driver.
+ * The table is shared by every user, but the wait for it is killable: a
+ * submitter killed while another user's batch holds the table gets
+ * -EINTR for its batch instead of sleeping on uninterruptibly.
  */
 #include <linux/hashtable.h>
 #include <linux/module.h>
@@ -95,12 +98,25 @@ static s64 kv_clear_all(void)
 	return n;
 }
 
+/* Take the table for a batch; false (every entry -EINTR) if killed first. */
+static bool kv_lock(struct kbatch_op_batch *b)
+{
+	unsigned int i;
+
+	if (!mutex_lock_killable(&kv_mutex))
+		return true;
+	for (i = 0; i < kbatch_op_batch_len(b); i++)
+		kbatch_op_set_result(b, i, -EINTR);
+	return false;
+}
+
 /* The batch handlers: one lock round trip for the whole batch. */
 static void kv_put_run(struct kbatch_op_batch *b)
 {
 	unsigned int i;
 
-	mutex_lock(&kv_mutex);
+	if (!kv_lock(b))
+		return;
 	for (i = 0; i < kbatch_op_batch_len(b); i++)
 		kbatch_op_set_result(b, i, kv_put_one(kbatch_op_arg(b, i, 0),
 						      kbatch_op_arg(b, i, 1)));
@@ -112,7 +128,8 @@ static void kv_get_run(struct kbatch_op_batch *b)
 	struct kv_node *node;
 	unsigned int i;
 
-	mutex_lock(&kv_mutex);
+	if (!kv_lock(b))
+		return;
 	for (i = 0; i < kbatch_op_batch_len(b); i++) {
 		node = kv_find(kbatch_op_arg(b, i, 0));
 		kbatch_op_set_result(b, i, node ? (s64)node->value : -ENOENT);
@@ -124,7 +141,8 @@ static void kv_del_run(struct kbatch_op_batch *b)
 {
 	unsigned int i;
 
-	mutex_lock(&kv_mutex);
+	if (!kv_lock(b))
+		return;
 	for (i = 0; i < kbatch_op_batch_len(b); i++)
 		kbatch_op_set_result(b, i, kv_del_one(kbatch_op_arg(b, i, 0)));
 	mutex_unlock(&kv_mutex);
@@ -134,7 +152,8 @@ static void kv_clear_run(struct kbatch_op_batch *b)
 {
 	unsigned int i;
 
-	mutex_lock(&kv_mutex);
+	if (!kv_lock(b))
+		return;
 	for (i = 0; i < kbatch_op_batch_len(b); i++)
 		kbatch_op_set_result(b, i, kv_clear_all());
 	mutex_unlock(&kv_mutex);

@@ -6,7 +6,7 @@
  * only __u8..__u64 fields, no implicit padding, and reserved fields that the
  * caller must zero (the kernel answers -EINVAL otherwise) and the kernel
  * zeroes on the way out.  The sizes and offsets are checked with
- * static_assert in kmod/chardev.c and in userspace-test/submit_test.c.
+ * static_assert in kmod/dev/chardev.c and in userspace-test/submit_test.c.
  *
  * THE OPEN FILE
  *
@@ -43,8 +43,9 @@
  * Synchronous (flags 0): the ioctl returns when every entry has completed;
  * one completion entry (struct kbatch_cqe) per submission entry, in the
  * same order, is written to @completions, room for @nr of them.  A room
- * that is not in the user address space at all is -EFAULT before anything
- * runs; otherwise the room is written only after the entries ran, so a
+ * at address 0, or not in the user address space at all, is -EFAULT
+ * before anything runs; otherwise the room is written only after the
+ * entries ran, so a
  * room that faults (not mapped, read-only, or unmapped meanwhile by
  * another thread) is -EFAULT with the entries run and @done telling how
  * many.  A fatal signal stops the

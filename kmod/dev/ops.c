@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The op registry: a table from opcode to struct kbatch_op.  Writers
- * (register, unregister) take ops_mutex; submitters read the table under
- * RCU and take a reference on the op they find (see the lifetime rule in
+ * The op registry, a table from opcode to struct kbatch_op, and the
+ * accessors an op's handler uses.  Writers (register, unregister) take
+ * ops_mutex; submitters read the table under RCU and take a reference on
+ * the op for each run they hand to it (see the lifetime rule in
  * include/linux/kbatch.h).
  */
 #include <linux/export.h>
+#include <linux/jiffies.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/string.h>
 #include <kunit/visibility.h>
 
-#include "kbatch_internal.h"
+#include "dev.h"
 
 static struct kbatch_op __rcu *ops_table[KBATCH_OPS_MAX];
 static DEFINE_MUTEX(ops_mutex);
@@ -19,7 +21,23 @@ static DEFINE_MUTEX(ops_mutex);
 static u32 ops_next = KBATCH_OP_DYNAMIC;
 
 /**
- * kbatch_op_get() - the op of an opcode, with a reference for one entry
+ * kbatch_op_peek() - the op of an opcode, without a reference
+ * @opcode: from a submission entry
+ *
+ * Context: inside rcu_read_lock(); the op stays valid until
+ * rcu_read_unlock() (kbatch_unregister_op() waits a grace period).
+ *
+ * Return: the op, or NULL if no op has that opcode.
+ */
+struct kbatch_op *kbatch_op_peek(u32 opcode)
+{
+	if (opcode >= KBATCH_OPS_MAX)
+		return NULL;
+	return rcu_dereference(ops_table[opcode]);
+}
+
+/**
+ * kbatch_op_get() - the op of an opcode, with a reference for one run
  * @opcode: from a submission entry
  *
  * Context: any; does not sleep.
@@ -31,10 +49,8 @@ struct kbatch_op *kbatch_op_get(u32 opcode)
 {
 	struct kbatch_op *op;
 
-	if (opcode >= KBATCH_OPS_MAX)
-		return NULL;
 	rcu_read_lock();
-	op = rcu_dereference(ops_table[opcode]);
+	op = kbatch_op_peek(opcode);
 	if (op && !percpu_ref_tryget_live(&op->ref))
 		op = NULL;
 	rcu_read_unlock();
@@ -43,44 +59,53 @@ struct kbatch_op *kbatch_op_get(u32 opcode)
 EXPORT_SYMBOL_IF_KUNIT(kbatch_op_get);
 
 /**
- * kbatch_op_get_more() - @n more references on an op already held
- * @op: an op the caller holds a reference on (from kbatch_op_get())
- * @n: how many more
- *
- * Lets a run of entries of one opcode share one lookup.
- *
- * Context: any; does not sleep.
- */
-void kbatch_op_get_more(struct kbatch_op *op, unsigned int n)
-{
-	percpu_ref_get_many(&op->ref, n);
-}
-
-/**
- * kbatch_op_put() - drop @n references taken by kbatch_op_get()
- * @op: the op; it may be freed once this returns
- * @n: how many
+ * kbatch_op_put() - drop a reference taken by kbatch_op_get()
+ * @op: the op, or NULL; it may be freed once this returns
  *
  * Context: any.
  */
-void kbatch_op_put(struct kbatch_op *op, unsigned int n)
+void kbatch_op_put(struct kbatch_op *op)
 {
-	if (n)
-		percpu_ref_put_many(&op->ref, n);
+	if (op)
+		percpu_ref_put(&op->ref);
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_op_put);
 
 /**
- * kbatch_op_dying() - is @op being unregistered?
- * @op: an op the caller holds a reference on
+ * kbatch_op_fail() - complete every entry of a run with @result, unrun
+ * @b: the run
+ * @result: a negative errno
  *
  * Context: any.
- *
- * Return: true once kbatch_unregister_op() has begun.
  */
-bool kbatch_op_dying(struct kbatch_op *op)
+void kbatch_op_fail(struct kbatch_op_batch *b, s64 result)
 {
-	return percpu_ref_is_dying(&op->ref);
+	unsigned int i;
+
+	for (i = 0; i < b->len; i++)
+		b->cqes[i].result = result;
+}
+
+/**
+ * kbatch_op_run() - hand a run to its op's handler
+ * @b: the run; @b->op is its op with a reference held, or NULL if the
+ *	opcode names no op
+ *
+ * Entries of no op complete with -EOPNOTSUPP, those of an op being
+ * unregistered with -ESHUTDOWN, without reaching a handler.
+ *
+ * Context: process context, may sleep (the handler may).
+ */
+void kbatch_op_run(struct kbatch_op_batch *b)
+{
+	if (!b->op)
+		kbatch_op_fail(b, -EOPNOTSUPP);
+	else if (percpu_ref_is_dying(&b->op->ref))
+		kbatch_op_fail(b, -ESHUTDOWN);
+	else if (b->op->shared)
+		kbatch_shared_run(b);
+	else
+		b->op->run(b);
 }
 
 static void op_released(struct percpu_ref *ref)
@@ -125,7 +150,7 @@ static int op_check(const struct kbatch_op *op)
 {
 	size_t len;
 
-	if (!op->name || !op->run)
+	if (!op->name || !op->run || (op->shared && op->async_only))
 		return -EINVAL;
 	len = strnlen(op->name, KBATCH_OP_NAME_MAX);
 	if (!len || len >= KBATCH_OP_NAME_MAX)
@@ -150,6 +175,11 @@ static int op_insert(struct kbatch_op *op, int opcode)
 	ret = percpu_ref_init(&op->ref, op_released, 0, GFP_KERNEL);
 	if (ret)
 		return ret;
+	ret = kbatch_shared_init(op);
+	if (ret) {
+		percpu_ref_exit(&op->ref);
+		return ret;
+	}
 	op->opcode = opcode;
 	/* Publish the initialised op; pairs with rcu_dereference() in kbatch_op_get(). */
 	rcu_assign_pointer(ops_table[opcode], op);
@@ -192,7 +222,8 @@ EXPORT_SYMBOL_IF_KUNIT(kbatch_register_op_at);
  *
  * Context: process context, may sleep.
  *
- * Return: the opcode; -EINVAL for a missing handler or a bad name, -EEXIST
+ * Return: the opcode; -EINVAL for a missing handler, a bad name or
+ * @async_only set (only kbatch's built-in ops may defer), -EEXIST
  * if an op of that name is registered, -ENOSPC if every opcode is taken,
  * -ENOMEM.
  */
@@ -201,6 +232,8 @@ int kbatch_register_op(struct kbatch_op *op)
 	int ret = op_check(op);
 
 	might_sleep();
+	if (!ret && op->async_only)
+		ret = -EINVAL;	/* deferring completions is kbatch's own */
 	if (ret)
 		return ret;
 	mutex_lock(&ops_mutex);
@@ -210,14 +243,19 @@ int kbatch_register_op(struct kbatch_op *op)
 }
 EXPORT_SYMBOL_GPL(kbatch_register_op);
 
+/* How often kbatch_unregister_op() warns while a handler call holds it. */
+#define KBATCH_UNREGISTER_WARN	(10 * HZ)
+
 /**
  * kbatch_unregister_op() - withdraw an op and wait until no entry uses it
  * @op: a registered op
  *
  * New submits no longer find the opcode (their entries complete with
- * -EOPNOTSUPP); entries already accepted but not yet run complete with
- * -ESHUTDOWN; a handler call already running is waited for.  See the
- * lifetime rule at the top of the OPS section.
+ * -EOPNOTSUPP); runs that found the op but have not reached its handler
+ * complete with -ESHUTDOWN; a handler call already running is waited for,
+ * as long as it takes: the op's memory and code must outlive it.  Every
+ * 10 seconds of waiting it warns, naming the op.  See the lifetime rule
+ * at the top of the OPS section.
  *
  * Context: process context, may sleep; not from @op's own handler.
  */
@@ -233,9 +271,13 @@ void kbatch_unregister_op(struct kbatch_op *op)
 	mutex_unlock(&ops_mutex);
 	/* Submitters that found @op before it left the table hold references. */
 	percpu_ref_kill(&op->ref);
-	wait_for_completion(&op->released);
+	while (!wait_for_completion_timeout(&op->released,
+					    KBATCH_UNREGISTER_WARN))
+		pr_warn("kbatch: unregistering op %s: a handler call still runs\n",
+			op->name);
 	/* Wait out readers that found @op and failed to get a reference. */
 	synchronize_rcu();
+	kbatch_shared_exit(op);
 	percpu_ref_exit(&op->ref);
 }
 EXPORT_SYMBOL_GPL(kbatch_unregister_op);
@@ -264,7 +306,9 @@ int kbatch_op_lookup(struct kbatch_lookup *lk)
 	op = op_by_name((const char *)lk->name);
 	if (op) {
 		lk->opcode = op->opcode;
-		lk->op_flags = op->admin ? KBATCH_LOOKUP_ADMIN : 0;
+		lk->op_flags = (op->admin ? KBATCH_LOOKUP_ADMIN : 0) |
+			       (op->async_only ? KBATCH_LOOKUP_ASYNC : 0) |
+			       (op->shared ? KBATCH_LOOKUP_SHARED : 0);
 	} else {
 		ret = -ENOENT;
 	}
@@ -272,3 +316,73 @@ int kbatch_op_lookup(struct kbatch_lookup *lk)
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_op_lookup);
+
+/* ---- what an op's handler sees of its run ---- */
+
+/**
+ * kbatch_op_batch_len() - how many entries a handler was given
+ * @b: the batch passed to the handler
+ *
+ * Context: inside an op's handler.
+ *
+ * Return: the number of entries, at least 1.
+ */
+unsigned int kbatch_op_batch_len(const struct kbatch_op_batch *b)
+{
+	return b->len;
+}
+EXPORT_SYMBOL_GPL(kbatch_op_batch_len);
+
+/**
+ * kbatch_op_batch_op() - the op whose entries a handler was given
+ * @b: the batch passed to the handler
+ *
+ * For a handler shared by several ops, or to get back to the provider's
+ * object that embeds the op (container_of()).
+ *
+ * Context: inside an op's handler.
+ *
+ * Return: the op.
+ */
+struct kbatch_op *kbatch_op_batch_op(const struct kbatch_op_batch *b)
+{
+	return b->op;
+}
+EXPORT_SYMBOL_GPL(kbatch_op_batch_op);
+
+/**
+ * kbatch_op_arg() - an argument of an entry
+ * @b: the batch passed to the handler
+ * @i: the entry, below kbatch_op_batch_len(); entries are in submission
+ *	order
+ * @n: which argument, 0 to 3 (struct kbatch_sqe.args)
+ *
+ * Context: inside an op's handler.
+ *
+ * Return: the argument as user space gave it; 0 for an index out of range.
+ */
+u64 kbatch_op_arg(const struct kbatch_op_batch *b, unsigned int i,
+		  unsigned int n)
+{
+	if (WARN_ON_ONCE(i >= b->len || n >= ARRAY_SIZE(b->sqes->args)))
+		return 0;
+	return b->sqes[i].args[n];
+}
+EXPORT_SYMBOL_GPL(kbatch_op_arg);
+
+/**
+ * kbatch_op_set_result() - set the result user space gets for an entry
+ * @b: the batch passed to the handler
+ * @i: the entry, below kbatch_op_batch_len()
+ * @result: a value, or a negative errno
+ *
+ * The last call for an entry wins; an entry never set completes with 0.
+ *
+ * Context: inside an op's handler.
+ */
+void kbatch_op_set_result(struct kbatch_op_batch *b, unsigned int i, s64 result)
+{
+	if (!WARN_ON_ONCE(i >= b->len))
+		b->cqes[i].result = result;
+}
+EXPORT_SYMBOL_GPL(kbatch_op_set_result);

@@ -1,27 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /dev/kbatch: the character device through which user space reaches
- * kbatch.  Open files pin the module (fops.owner).  The device is the last
- * thing registered at load and the first removed at unload, so no ioctl
- * ever sees a half-built module.  Each open file has a context (file.c)
- * holding its completion queue; the ioctls are dispatched from here.
+ * kbatch, and the service's set-up.  Open files pin the module
+ * (fops.owner).  The device is the last thing the service registers and
+ * the first it removes, so no ioctl ever sees a half-built service.  Each
+ * open file has a context (struct kbatch_ctx) that lives from open() to
+ * release(); the ioctls are dispatched from here.
  */
 #include <linux/cpumask.h>
 #include <linux/fs.h>
 #include <linux/log2.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <kunit/visibility.h>
 
-#include "kbatch_internal.h"
+#include "dev.h"
 
 /* The ABI's layout, on every architecture: sizes and no hidden padding. */
 static_assert(sizeof(struct kbatch_info) == 64);
 static_assert(offsetof(struct kbatch_info, max_entries) == 16);
-static_assert(offsetof(struct kbatch_info, reserved) == 24);
+static_assert(offsetof(struct kbatch_info, max_timers) == 24);
+static_assert(offsetof(struct kbatch_info, timer_max_ns) == 32);
+static_assert(offsetof(struct kbatch_info, reserved) == 40);
 static_assert(sizeof(struct kbatch_sqe) == 64);
 static_assert(offsetof(struct kbatch_sqe, user_data) == 8);
 static_assert(offsetof(struct kbatch_sqe, args) == 16);
@@ -53,6 +57,8 @@ void kbatch_fill_info(struct kbatch_info *info)
 	info->online_cpus = num_online_cpus();
 	info->max_entries = KBATCH_MAX_ENTRIES;
 	info->cq_entries = KBATCH_CQ_ENTRIES;
+	info->max_timers = KBATCH_FILE_TIMERS;
+	info->timer_max_ns = KBATCH_TIMER_MAX_NS;
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_fill_info);
 
@@ -99,30 +105,40 @@ static long kbatch_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 
 static int kbatch_open(struct inode *inode, struct file *filp)
 {
-	struct kbatch_file *file = kbatch_file_alloc();
+	struct kbatch_ctx *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 
-	if (!file)
+	if (!ctx)
 		return -ENOMEM;
-	filp->private_data = file;
+	kbatch_cq_init(&ctx->cq);
+	filp->private_data = ctx;
 	return stream_open(inode, filp);
 }
 
+/* No ioctl runs any more: timers go first, as they post to the queue. */
 static int kbatch_release(struct inode *inode, struct file *filp)
 {
-	kbatch_file_release(filp->private_data);
+	struct kbatch_ctx *ctx = filp->private_data;
+
+	kbatch_timers_release(ctx);
+	kbatch_ctx_free_buf(ctx);
+	kbatch_cq_destroy(&ctx->cq);
+	kfree(ctx);
 	return 0;
 }
 
 static ssize_t kbatch_read(struct file *filp, char __user *buf, size_t count,
 			   loff_t *ppos)
 {
-	return kbatch_file_read(filp->private_data, buf, count,
-				filp->f_flags & O_NONBLOCK);
+	struct kbatch_ctx *ctx = filp->private_data;
+
+	return kbatch_cq_read(&ctx->cq, buf, count, filp->f_flags & O_NONBLOCK);
 }
 
 static __poll_t kbatch_poll(struct file *filp, struct poll_table_struct *pt)
 {
-	return kbatch_file_poll(filp->private_data, filp, pt);
+	struct kbatch_ctx *ctx = filp->private_data;
+
+	return kbatch_cq_poll(&ctx->cq, filp, pt);
 }
 
 static const struct file_operations kbatch_fops = {
@@ -143,12 +159,47 @@ static struct miscdevice kbatch_miscdev = {
 	.mode	= 0666,
 };
 
-int kbatch_chardev_init(void)
+/**
+ * kbatch_dev_init() - set up the service: built-in ops, then the device
+ *
+ * Context: process context, may sleep; module load.
+ *
+ * Return: 0 or a negative errno, with nothing left set up.
+ */
+int kbatch_dev_init(void)
 {
-	return misc_register(&kbatch_miscdev);
+	int ret;
+
+	kbatch_dev_stats_init();
+	ret = kbatch_builtin_ops_init();
+	if (ret)
+		goto err_stats;
+	ret = kbatch_timer_op_init();
+	if (ret)
+		goto err_ops;
+	ret = misc_register(&kbatch_miscdev);
+	if (ret)
+		goto err_timer;
+	return 0;
+
+err_timer:
+	kbatch_timer_op_exit();
+err_ops:
+	kbatch_builtin_ops_exit();
+err_stats:
+	kbatch_dev_stats_exit();
+	return ret;
 }
 
-void kbatch_chardev_exit(void)
+/**
+ * kbatch_dev_exit() - take the service down, the device first
+ *
+ * Context: process context, may sleep; module unload (no file is open).
+ */
+void kbatch_dev_exit(void)
 {
 	misc_deregister(&kbatch_miscdev);
+	kbatch_timer_op_exit();
+	kbatch_builtin_ops_exit();
+	kbatch_dev_stats_exit();
 }

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KBATCH_OP_TIMER: completes args[0] nanoseconds after it ran, driven by
+ * a fair poller of its open file.  Asynchronous submits only.
+ *
+ * An open file's first TIMER gives it a struct kbatch_timers: a poller of
+ * its own and a list of its timers in flight, bounded by
+ * KBATCH_FILE_TIMERS, so one file's timers neither use up a limit that
+ * other files share nor wait behind their polls.  The handler takes each
+ * entry's completion over (kbatch_op_defer()), registers a timer item with
+ * the file's poller and starts an hrtimer; the hrtimer's callback marks
+ * the item fired and wakes it; the poller's next cycle polls it, and the
+ * poll posts the completion to the file and frees the timer.  So the
+ * expiry of many timers costs a bit set each in interrupt context, and
+ * their completions are posted in fair cycles.
+ *
+ * Ownership: a timer is on its file's list from its start until either
+ * its poll or the file's release takes it off (under the list's lock);
+ * whoever takes it off frees it.  Release cancels every timer still on
+ * the list, then frees the poller, which waits for a poll still running;
+ * so nothing of a file outlives its release.
+ */
+#include <linux/err.h>
+#include <linux/hrtimer.h>
+#include <linux/list.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include "dev.h"
+
+/*
+ * Slots of a file's poller: an index freed by a finished timer is reused
+ * only after a grace period, so twice the limit keeps the poller from
+ * running out of indices before the file reaches its limit.
+ */
+#define TIMER_POLLER_SLOTS	(2 * KBATCH_FILE_TIMERS)
+
+/**
+ * struct kbatch_timers - one open file's timers
+ * @poller: polls the file's fired timers
+ * @cq: the file's completion queue
+ * @lock: guards @list and @count
+ * @list: the timers in flight
+ * @count: how many, at most KBATCH_FILE_TIMERS
+ */
+struct kbatch_timers {
+	struct kbatch_poller *poller;
+	struct kbatch_cq *cq;
+	spinlock_t lock;		/* list, count */
+	struct list_head list;
+	unsigned int count;
+};
+
+/**
+ * struct kbatch_timer - one TIMER entry in flight
+ * @item: its item in the file's poller
+ * @timer: the hrtimer
+ * @node: on its file's list while in flight
+ * @owner: its file's timers
+ * @cqe: its completion, taken over from the submit
+ * @fired: set by the hrtimer's callback
+ */
+struct kbatch_timer {
+	struct kbatch_pollable item;
+	struct hrtimer timer;
+	struct list_head node;
+	struct kbatch_timers *owner;
+	struct kbatch_cqe cqe;
+	bool fired;
+};
+
+/* Take @t off its file's list; true if we did (we now own it). */
+static bool timer_take(struct kbatch_timer *t)
+{
+	struct kbatch_timers *ts = t->owner;
+	bool mine;
+
+	spin_lock(&ts->lock);
+	mine = !list_empty(&t->node);
+	list_del_init(&t->node);
+	spin_unlock(&ts->lock);
+	return mine;
+}
+
+static enum hrtimer_restart timer_fire(struct hrtimer *timer)
+{
+	struct kbatch_timer *t = container_of(timer, struct kbatch_timer, timer);
+
+	/* Release: pairs with the acquire in timer_poll(). */
+	smp_store_release(&t->fired, true);
+	kbatch_wake(&t->item);
+	return HRTIMER_NORESTART;
+}
+
+static enum kbatch_poll_ret timer_poll(struct kbatch_pollable *item)
+{
+	struct kbatch_timer *t = container_of(item, struct kbatch_timer, item);
+	struct kbatch_timers *ts = t->owner;
+
+	/* Acquire: pairs with the release in timer_fire(). */
+	if (!smp_load_acquire(&t->fired) || !timer_take(t))
+		return KBATCH_POLL_PENDING;
+	/* Let the hrtimer callback return before its timer is freed. */
+	hrtimer_cancel(&t->timer);
+	/* Our own item: leaves the poller now, without waiting. */
+	kbatch_poller_cancel(&t->item);
+	kbatch_cq_post(ts->cq, &t->cqe, 1);
+	kfree(t);
+	spin_lock(&ts->lock);
+	ts->count--;
+	spin_unlock(&ts->lock);
+	return KBATCH_POLL_DONE;
+}
+
+/* The file's timers, created by its first TIMER; NULL without memory. */
+static struct kbatch_timers *timers_get(struct kbatch_ctx *ctx)
+{
+	struct kbatch_timers *ts;
+
+	/* Acquire: pairs with the cmpxchg below; @ts is seen whole. */
+	ts = smp_load_acquire(&ctx->timers);
+	if (ts)
+		return ts;
+	ts = kzalloc(sizeof(*ts), GFP_KERNEL_ACCOUNT);
+	if (!ts)
+		return NULL;
+	ts->poller = kbatch_poller_alloc(NULL, TIMER_POLLER_SLOTS, 0);
+	if (IS_ERR(ts->poller)) {
+		kfree(ts);
+		return NULL;
+	}
+	ts->cq = &ctx->cq;
+	spin_lock_init(&ts->lock);
+	INIT_LIST_HEAD(&ts->list);
+	/* Full barrier on success: pairs with the acquire above. */
+	if (!cmpxchg(&ctx->timers, NULL, ts))
+		return ts;
+	/* Another thread of the file won the race. */
+	kbatch_poller_free(ts->poller);
+	kfree(ts);
+	return ctx->timers;
+}
+
+/* Count one more timer in flight for the file; false at its limit. */
+static bool timers_reserve(struct kbatch_timers *ts)
+{
+	bool ok;
+
+	spin_lock(&ts->lock);
+	ok = ts->count < KBATCH_FILE_TIMERS;
+	if (ok)
+		ts->count++;
+	spin_unlock(&ts->lock);
+	return ok;
+}
+
+static void timers_unreserve(struct kbatch_timers *ts)
+{
+	spin_lock(&ts->lock);
+	ts->count--;
+	spin_unlock(&ts->lock);
+}
+
+/* Start a timer for entry @i of @b; a negative errno, nothing started. */
+static int timer_start(struct kbatch_op_batch *b, unsigned int i,
+		       struct kbatch_timers *ts)
+{
+	u64 ns = b->sqes[i].args[0];
+	struct kbatch_timer *t;
+	int ret;
+
+	if (ns > KBATCH_TIMER_MAX_NS)
+		return -EINVAL;
+	if (!timers_reserve(ts))
+		return -EBUSY;
+	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
+	ret = t ? kbatch_poller_add(ts->poller, &t->item, timer_poll) : -ENOMEM;
+	if (ret) {
+		kfree(t);
+		timers_unreserve(ts);
+		return ret == -ENOSPC ? -EBUSY : ret;
+	}
+	t->owner = ts;
+	kbatch_op_defer(b, i, &t->cqe);
+	hrtimer_init(&t->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	t->timer.function = timer_fire;
+	spin_lock(&ts->lock);
+	list_add_tail(&t->node, &ts->list);
+	spin_unlock(&ts->lock);
+	hrtimer_start(&t->timer, ns_to_ktime(ns), HRTIMER_MODE_REL);
+	return 0;
+}
+
+static void timer_run(struct kbatch_op_batch *b)
+{
+	struct kbatch_timers *ts = timers_get(b->ctx);
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < b->len; i++) {
+		ret = ts ? timer_start(b, i, ts) : -ENOMEM;
+		if (ret)
+			b->cqes[i].result = ret;
+	}
+}
+
+/**
+ * kbatch_timers_release() - cancel and free every timer of a closing file
+ * @ctx: the file, released: no submit runs on it any more
+ *
+ * Their completions go nowhere.  Returns once no poll of the file's
+ * timers runs and everything is freed.
+ *
+ * Context: process context, may sleep.
+ */
+void kbatch_timers_release(struct kbatch_ctx *ctx)
+{
+	struct kbatch_timers *ts = ctx->timers;
+	struct kbatch_timer *t;
+
+	if (!ts)
+		return;
+	for (;;) {
+		spin_lock(&ts->lock);
+		t = list_first_entry_or_null(&ts->list, struct kbatch_timer,
+					     node);
+		if (t)
+			list_del_init(&t->node);
+		spin_unlock(&ts->lock);
+		if (!t)
+			break;
+		hrtimer_cancel(&t->timer);
+		/* Waits for a poll of @t that is running: it will not own it. */
+		kbatch_poller_cancel(&t->item);
+		kfree(t);
+	}
+	/* Waits for polls still running, which own their timers. */
+	kbatch_poller_free(ts->poller);
+	kfree(ts);
+	ctx->timers = NULL;
+}
+
+static struct kbatch_op timer_op = {
+	.name = "timer", .run = timer_run, .async_only = true,
+};
+
+/**
+ * kbatch_timer_op_init() - register TIMER
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: 0 or a negative errno.
+ */
+int kbatch_timer_op_init(void)
+{
+	int ret = kbatch_register_op_at(&timer_op, KBATCH_OP_TIMER);
+
+	return ret < 0 ? ret : 0;
+}
+
+/**
+ * kbatch_timer_op_exit() - unregister TIMER
+ *
+ * Every file is closed by then (open files pin the module), so no timer
+ * is in flight.
+ *
+ * Context: process context, may sleep.
+ */
+void kbatch_timer_op_exit(void)
+{
+	kbatch_unregister_op(&timer_op);
+}
