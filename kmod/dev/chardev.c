@@ -16,6 +16,7 @@
 #include <linux/stddef.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 #include <kunit/visibility.h>
 
 #include "dev.h"
@@ -61,6 +62,9 @@ void kbatch_fill_info(struct kbatch_info *info)
 	info->timer_max_ns = KBATCH_TIMER_MAX_NS;
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_fill_info);
+
+/* Where released files are torn down (see ctx_free_work()). */
+static struct workqueue_struct *ctx_wq;
 
 static long kbatch_ioc_info(void __user *uarg)
 {
@@ -114,15 +118,31 @@ static int kbatch_open(struct inode *inode, struct file *filp)
 	return stream_open(inode, filp);
 }
 
-/* No ioctl runs any more: timers go first, as they post to the queue. */
-static int kbatch_release(struct inode *inode, struct file *filp)
+/*
+ * Tear a released file down: timers first, as their polls post to the
+ * completion queue.  Freeing the file's timer poller waits a grace
+ * period, so this runs in ctx_wq rather than in close(); kbatch_dev_exit()
+ * destroys ctx_wq, which runs every teardown still queued, before the
+ * module's code goes.
+ */
+static void ctx_free_work(struct work_struct *work)
 {
-	struct kbatch_ctx *ctx = filp->private_data;
+	struct kbatch_ctx *ctx = container_of(work, struct kbatch_ctx, free);
 
 	kbatch_timers_release(ctx);
 	kbatch_ctx_free_buf(ctx);
 	kbatch_cq_destroy(&ctx->cq);
 	kfree(ctx);
+}
+
+/* No ioctl runs on the file any more. */
+static int kbatch_release(struct inode *inode, struct file *filp)
+{
+	struct kbatch_ctx *ctx = filp->private_data;
+
+	INIT_WORK(&ctx->free, ctx_free_work);
+	/* queue_work() orders our last use of @ctx before the work runs. */
+	queue_work(ctx_wq, &ctx->free);
 	return 0;
 }
 
@@ -170,6 +190,9 @@ int kbatch_dev_init(void)
 {
 	int ret;
 
+	ctx_wq = alloc_workqueue("kbatch_release", 0, 0);
+	if (!ctx_wq)
+		return -ENOMEM;
 	kbatch_dev_stats_init();
 	ret = kbatch_builtin_ops_init();
 	if (ret)
@@ -188,6 +211,7 @@ err_ops:
 	kbatch_builtin_ops_exit();
 err_stats:
 	kbatch_dev_stats_exit();
+	destroy_workqueue(ctx_wq);
 	return ret;
 }
 
@@ -199,6 +223,7 @@ err_stats:
 void kbatch_dev_exit(void)
 {
 	misc_deregister(&kbatch_miscdev);
+	destroy_workqueue(ctx_wq);
 	kbatch_timer_op_exit();
 	kbatch_builtin_ops_exit();
 	kbatch_dev_stats_exit();

@@ -18,6 +18,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/kbatch.h>
 #include <uapi/linux/kbatch.h>
 
@@ -63,15 +64,17 @@ struct kbatch_cq {
  * @cq: its completion queue
  * @buf: a cached submit buffer, taken by one submit at a time (submit.c)
  * @timers: its timers, created by its first TIMER (timer_op.c)
+ * @free: tears the context down after release() (chardev.c)
  *
- * Lives from open() to release().  Nothing outlives it: its submits run
- * inside the ioctl, which holds the file, and release() cancels its
- * timers before freeing it.
+ * Lives from open() until shortly after release().  Nothing outlives it:
+ * its submits run inside the ioctl, which holds the file, and its
+ * teardown cancels its timers before freeing it.
  */
 struct kbatch_ctx {
 	struct kbatch_cq cq;
 	struct kbatch_buf *buf;
 	struct kbatch_timers *timers;
+	struct work_struct free;
 };
 
 /**

@@ -18,8 +18,10 @@
  * with KBATCH_LOOKUP_SHARED.  No built-in op does.)  What a file starts is bounded per
  * file (kbatch_info: @max_entries per submit, @cq_entries completions,
  * @max_timers timers), charged to the memory cgroup of its opener, and
- * ends when the file is closed: close() cancels its timers and drops every
- * completion not read.  Threads sharing one file share its limits.
+ * ends with the file: once it is closed, its timers are cancelled, every
+ * completion not read is dropped and its memory freed (in the background,
+ * within moments, and always before the module can be unloaded).  Threads
+ * sharing one file share its limits.
  *
  * SUBMITTING OPERATIONS
  *
