@@ -24,7 +24,7 @@ static void info_reports_abi(struct kunit *test)
 
 	kbatch_fill_info(&info);
 	KUNIT_EXPECT_EQ(test, info.abi_version, KBATCH_ABI_VERSION);
-	KUNIT_EXPECT_EQ(test, info.features & ~KBATCH_FEAT_ALL, 0u);
+	KUNIT_EXPECT_EQ(test, info.features & ~KBATCH_FEATURES, 0u);
 }
 
 static void info_zeroes_reserved(struct kunit *test)

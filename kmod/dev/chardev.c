@@ -53,7 +53,9 @@ void kbatch_fill_info(struct kbatch_info *info)
 	memset(info, 0, sizeof(*info));
 	info->abi_version = KBATCH_ABI_VERSION;
 	info->features = KBATCH_FEAT_SUBMIT | KBATCH_FEAT_ASYNC |
-			 KBATCH_FEAT_LOOKUP | KBATCH_FEAT_TIMER;
+			 KBATCH_FEAT_LOOKUP | KBATCH_FEAT_TIMER |
+			 KBATCH_FEAT_URING |
+			 (KBATCH_URING_CAN_CANCEL ? KBATCH_FEAT_URING_TIMER : 0);
 	info->possible_cpus = num_possible_cpus();
 	info->online_cpus = num_online_cpus();
 	info->max_entries = KBATCH_MAX_ENTRIES;
@@ -130,6 +132,7 @@ static void ctx_free_work(struct work_struct *work)
 	struct kbatch_ctx *ctx = container_of(work, struct kbatch_ctx, free);
 
 	kbatch_timers_release(ctx);
+	kbatch_uring_release(ctx);
 	kbatch_ctx_free_buf(ctx);
 	kbatch_cq_destroy(&ctx->cq);
 	kfree(ctx);
@@ -169,6 +172,7 @@ static const struct file_operations kbatch_fops = {
 	.poll		= kbatch_poll,
 	.unlocked_ioctl	= kbatch_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.uring_cmd	= kbatch_uring_cmd,
 	.llseek		= no_llseek,
 };
 

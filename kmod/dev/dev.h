@@ -30,11 +30,17 @@
 #define KBATCH_FILE_TIMERS	1024
 /* Longest TIMER delay: one hour. */
 #define KBATCH_TIMER_MAX_NS	(3600ULL * NSEC_PER_SEC)
+/* KBATCH_FEAT_* bits this module may report (kbatch_fill_info()). */
+#define KBATCH_FEATURES		(KBATCH_FEAT_SUBMIT | KBATCH_FEAT_ASYNC | \
+				 KBATCH_FEAT_LOOKUP | KBATCH_FEAT_TIMER | \
+				 KBATCH_FEAT_URING | KBATCH_FEAT_URING_TIMER)
 /* Size of the opcode table: built-ins below KBATCH_OP_DYNAMIC. */
 #define KBATCH_OPS_MAX		256
 
 struct kbatch_buf;
+struct kbatch_timer;
 struct kbatch_timers;
+struct kbatch_uring;
 
 /**
  * struct kbatch_cq - an open file's completion queue (cq.c)
@@ -64,6 +70,7 @@ struct kbatch_cq {
  * @cq: its completion queue
  * @buf: a cached submit buffer, taken by one submit at a time (submit.c)
  * @timers: its timers, created by its first TIMER (timer_op.c)
+ * @uring: its io_uring commands waiting to run (uring.c)
  * @free: tears the context down after release() (chardev.c)
  *
  * Lives from open() until shortly after release().  Nothing outlives it:
@@ -74,6 +81,7 @@ struct kbatch_ctx {
 	struct kbatch_cq cq;
 	struct kbatch_buf *buf;
 	struct kbatch_timers *timers;
+	struct kbatch_uring *uring;
 	struct work_struct free;
 };
 
@@ -84,6 +92,10 @@ struct kbatch_ctx {
  * @cqes: their completions: @user_data set, @result for the handler
  * @len: entries in the run, at least 1
  * @ctx: the file of an asynchronous submit; NULL when synchronous
+ * @uring: the entries are io_uring commands (uring.c): each one's
+ *	user_data is its struct io_uring_cmd
+ * @issue_flags: with @uring: io_uring's flags for the task work that
+ *	runs them
  */
 struct kbatch_op_batch {
 	struct kbatch_op *op;
@@ -91,6 +103,8 @@ struct kbatch_op_batch {
 	struct kbatch_cqe *cqes;
 	unsigned int len;
 	struct kbatch_ctx *ctx;
+	bool uring;
+	unsigned int issue_flags;
 };
 
 /* ---- chardev.c: the device, KBATCH_IOC_INFO and KBATCH_IOC_LOOKUP ---- */
@@ -115,6 +129,10 @@ unsigned int kbatch_entries_run(struct kbatch_ctx *ctx,
 				struct kbatch_cqe *cqes, unsigned int nr);
 void kbatch_op_defer(struct kbatch_op_batch *b, unsigned int i,
 		     struct kbatch_cqe *cqe);
+void kbatch_entries_run_uring(struct kbatch_ctx *ctx,
+			      const struct kbatch_sqe *sqes,
+			      struct kbatch_cqe *cqes, unsigned int nr,
+			      unsigned int issue_flags);
 long kbatch_ioc_submit(struct kbatch_ctx *ctx,
 		       struct kbatch_submit __user *uhdr);
 void kbatch_ctx_free_buf(struct kbatch_ctx *ctx);
@@ -141,6 +159,40 @@ void kbatch_builtin_ops_exit(void);
 int kbatch_timer_op_init(void);
 void kbatch_timer_op_exit(void);
 void kbatch_timers_release(struct kbatch_ctx *ctx);
+
+/* ---- uring.c: IORING_OP_URING_CMD ---- */
+
+/*
+ * The io_uring command API moved between the kernels kbatch supports:
+ * 6.1 has it in <linux/io_uring.h> with the payload at cmd->cmd and no
+ * cancellation; 6.7 on (Debian's 6.12) in <linux/io_uring/cmd.h>, with
+ * the SQE at cmd->sqe and cancelable commands.  kmod/Kbuild tells which
+ * by looking for that header (KBATCH_HAVE_URING_CMD_H).
+ */
+#ifdef KBATCH_HAVE_URING_CMD_H
+#include <linux/io_uring/cmd.h>
+#define kbatch_uring_payload(c)		io_uring_sqe_cmd((c)->sqe)
+#define KBATCH_URING_CAN_CANCEL		1
+#define kbatch_uring_cancelling(flags)	((flags) & IO_URING_F_CANCEL)
+#define kbatch_uring_mark_cancelable(c, flags) \
+	io_uring_cmd_mark_cancelable(c, flags)
+#else
+#include <linux/io_uring.h>
+#define kbatch_uring_payload(c)		((c)->cmd)
+#define KBATCH_URING_CAN_CANCEL		0
+#define kbatch_uring_cancelling(flags)	false
+#define kbatch_uring_mark_cancelable(c, flags) do { } while (0)
+#endif
+
+int kbatch_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
+void kbatch_uring_post(const struct kbatch_cqe *cqes, unsigned int n,
+		       unsigned int issue_flags);
+void kbatch_uring_complete_later(struct io_uring_cmd *cmd, s64 result);
+void kbatch_uring_set_timer(struct io_uring_cmd *cmd, struct kbatch_timer *t);
+struct kbatch_timer *kbatch_uring_timer(struct io_uring_cmd *cmd);
+void kbatch_uring_release(struct kbatch_ctx *ctx);
+void kbatch_timer_uring_cancel(struct io_uring_cmd *cmd,
+			       unsigned int issue_flags);
 
 /* ---- stats.c: what the service did, in debugfs ---- */
 

@@ -186,15 +186,16 @@ static void cqes_init(const struct kbatch_sqe *sqes, struct kbatch_cqe *cqes,
  * One pass over the entries.  Completions of the runs this pass runs are
  * packed at the front of @cqes, from *@packed on, in order (in the
  * synchronous pass, entry i's completion is @cqes[i]), except those an op
- * took over.  Return how many entries the pass got through: @nr,
- * or fewer if a synchronous submitter got a fatal signal.
+ * took over.  @proto says where the runs' completions go.  Return how
+ * many entries the pass got through: @nr, or fewer if a synchronous
+ * submitter got a fatal signal.
  */
-static unsigned int run_pass(struct kbatch_ctx *ctx,
+static unsigned int run_pass(const struct kbatch_op_batch *proto,
 			     const struct kbatch_sqe *sqes,
 			     struct kbatch_cqe *cqes, unsigned int nr,
 			     enum run_pass pass, unsigned int *packed)
 {
-	struct kbatch_op_batch b = { .ctx = ctx };
+	struct kbatch_op_batch b = *proto;
 	unsigned int i, j, end;
 
 	for (i = 0; i < nr; i = end) {
@@ -221,9 +222,10 @@ static unsigned int run_pass(struct kbatch_ctx *ctx,
  * kbatch_op_defer() - take over an entry's completion (async-only ops)
  * @b: the batch passed to the handler of an async_only op
  * @i: the entry, below @b->len
- * @cqe: gets the entry's completion, to be posted later with its result
+ * @cqe: gets the entry's completion, to be posted later with its result:
  *	through kbatch_cq_post() on @b->ctx's completion queue, where its
- *	room stays reserved until then
+ *	room stays reserved until then, or, if @b->uring, through
+ *	kbatch_uring_complete_later() of the command in @cqe->user_data
  *
  * Context: inside the handler of an async_only op.
  */
@@ -233,6 +235,38 @@ void kbatch_op_defer(struct kbatch_op_batch *b, unsigned int i,
 	*cqe = b->cqes[i];
 	b->cqes[i].result = KBATCH_RESULT_DEFERRED;
 	this_cpu_inc(kbatch_dev_stats.deferred);
+}
+
+/* Post completions of an asynchronous submit where @proto says. */
+static void post(const struct kbatch_op_batch *proto,
+		 const struct kbatch_cqe *cqes, unsigned int n)
+{
+	if (proto->uring)
+		kbatch_uring_post(cqes, n, proto->issue_flags);
+	else
+		kbatch_cq_post(&proto->ctx->cq, cqes, n);
+}
+
+/* Run checked entries as @proto says (see kbatch_entries_run()). */
+static unsigned int entries_run(const struct kbatch_op_batch *proto,
+				const struct kbatch_sqe *sqes,
+				struct kbatch_cqe *cqes, unsigned int nr)
+{
+	unsigned int done, packed = 0;
+
+	might_sleep();
+	if (!proto->ctx) {
+		done = run_pass(proto, sqes, cqes, nr, PASS_SYNC, &packed);
+	} else {
+		done = run_pass(proto, sqes, cqes, nr, PASS_NOW, &packed);
+		post(proto, cqes, packed);
+		packed = 0;
+		run_pass(proto, sqes, cqes, nr, PASS_LATER, &packed);
+		post(proto, cqes, packed);
+	}
+	this_cpu_inc(kbatch_dev_stats.submits);
+	this_cpu_add(kbatch_dev_stats.entries, done);
+	return done;
 }
 
 /**
@@ -256,23 +290,35 @@ unsigned int kbatch_entries_run(struct kbatch_ctx *ctx,
 				const struct kbatch_sqe *sqes,
 				struct kbatch_cqe *cqes, unsigned int nr)
 {
-	unsigned int done, packed = 0;
+	struct kbatch_op_batch proto = { .ctx = ctx };
 
-	might_sleep();
-	if (!ctx) {
-		done = run_pass(NULL, sqes, cqes, nr, PASS_SYNC, &packed);
-	} else {
-		done = run_pass(ctx, sqes, cqes, nr, PASS_NOW, &packed);
-		kbatch_cq_post(&ctx->cq, cqes, packed);
-		packed = 0;
-		run_pass(ctx, sqes, cqes, nr, PASS_LATER, &packed);
-		kbatch_cq_post(&ctx->cq, cqes, packed);
-	}
-	this_cpu_inc(kbatch_dev_stats.submits);
-	this_cpu_add(kbatch_dev_stats.entries, done);
-	return done;
+	return entries_run(&proto, sqes, cqes, nr);
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_entries_run);
+
+/**
+ * kbatch_entries_run_uring() - run checked entries of io_uring commands
+ * @ctx: their file
+ * @sqes: the entries; each one's user_data is its command
+ * @cqes: scratch room for @nr completions
+ * @nr: how many
+ * @issue_flags: of the io_uring task-work callback that runs them
+ *
+ * Every command is completed, those of async-only ops later.
+ *
+ * Context: io_uring task work of the submitting task; may sleep.
+ */
+void kbatch_entries_run_uring(struct kbatch_ctx *ctx,
+			      const struct kbatch_sqe *sqes,
+			      struct kbatch_cqe *cqes, unsigned int nr,
+			      unsigned int issue_flags)
+{
+	struct kbatch_op_batch proto = {
+		.ctx = ctx, .uring = true, .issue_flags = issue_flags,
+	};
+
+	entries_run(&proto, sqes, cqes, nr);
+}
 
 static int hdr_check(const struct kbatch_submit *hdr)
 {

@@ -58,6 +58,7 @@ struct kbatch_timers {
  * @node: on its file's list while in flight
  * @owner: its file's timers
  * @cqe: its completion, taken over from the submit
+ * @ucmd: the io_uring command it completes, or NULL (the file's queue)
  * @fired: set by the hrtimer's callback
  */
 struct kbatch_timer {
@@ -66,6 +67,7 @@ struct kbatch_timer {
 	struct list_head node;
 	struct kbatch_timers *owner;
 	struct kbatch_cqe cqe;
+	struct io_uring_cmd *ucmd;
 	bool fired;
 };
 
@@ -80,6 +82,17 @@ static bool timer_take(struct kbatch_timer *t)
 	list_del_init(&t->node);
 	spin_unlock(&ts->lock);
 	return mine;
+}
+
+/* Free a timer taken off its list, and count it out of its file. */
+static void timer_free(struct kbatch_timer *t)
+{
+	struct kbatch_timers *ts = t->owner;
+
+	kfree(t);
+	spin_lock(&ts->lock);
+	ts->count--;
+	spin_unlock(&ts->lock);
 }
 
 static enum hrtimer_restart timer_fire(struct hrtimer *timer)
@@ -104,11 +117,11 @@ static enum kbatch_poll_ret timer_poll(struct kbatch_pollable *item)
 	hrtimer_cancel(&t->timer);
 	/* Our own item: leaves the poller now, without waiting. */
 	kbatch_poller_cancel(&t->item);
-	kbatch_cq_post(ts->cq, &t->cqe, 1);
-	kfree(t);
-	spin_lock(&ts->lock);
-	ts->count--;
-	spin_unlock(&ts->lock);
+	if (t->ucmd)
+		kbatch_uring_complete_later(t->ucmd, 0);
+	else
+		kbatch_cq_post(ts->cq, &t->cqe, 1);
+	timer_free(t);
 	return KBATCH_POLL_DONE;
 }
 
@@ -161,6 +174,24 @@ static void timers_unreserve(struct kbatch_timers *ts)
 	spin_unlock(&ts->lock);
 }
 
+/*
+ * Register @t with its file's poller.  The file is below its limit, so
+ * the poller has room, unless the indices of timers that ended recently
+ * (cancelled by io_uring, say) still wait for their grace period: the
+ * failed add kicked a cycle to recycle them; wait a grace period and try
+ * again, a few times.
+ */
+static int timer_add(struct kbatch_timers *ts, struct kbatch_timer *t)
+{
+	unsigned int tries = 0;
+	int ret;
+
+	while ((ret = kbatch_poller_add(ts->poller, &t->item, timer_poll)) ==
+	       -ENOSPC && tries++ < 4)
+		synchronize_rcu();
+	return ret;
+}
+
 /* Start a timer for entry @i of @b; a negative errno, nothing started. */
 static int timer_start(struct kbatch_op_batch *b, unsigned int i,
 		       struct kbatch_timers *ts)
@@ -174,7 +205,7 @@ static int timer_start(struct kbatch_op_batch *b, unsigned int i,
 	if (!timers_reserve(ts))
 		return -EBUSY;
 	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
-	ret = t ? kbatch_poller_add(ts->poller, &t->item, timer_poll) : -ENOMEM;
+	ret = t ? timer_add(ts, t) : -ENOMEM;
 	if (ret) {
 		kfree(t);
 		timers_unreserve(ts);
@@ -182,6 +213,12 @@ static int timer_start(struct kbatch_op_batch *b, unsigned int i,
 	}
 	t->owner = ts;
 	kbatch_op_defer(b, i, &t->cqe);
+	if (b->uring) {
+		t->ucmd = (struct io_uring_cmd *)(uintptr_t)t->cqe.user_data;
+		kbatch_uring_set_timer(t->ucmd, t);
+		/* Before it can complete: io_uring may cancel it from now on. */
+		kbatch_uring_mark_cancelable(t->ucmd, b->issue_flags);
+	}
 	hrtimer_init(&t->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 	t->timer.function = timer_fire;
 	spin_lock(&ts->lock);
@@ -202,6 +239,37 @@ static void timer_run(struct kbatch_op_batch *b)
 		if (ret)
 			b->cqes[i].result = ret;
 	}
+}
+
+/* Stop a timer taken off its list; a poll of it that runs cannot own it. */
+static void timer_cancel(struct kbatch_timer *t)
+{
+	hrtimer_cancel(&t->timer);
+	/* Waits for a poll of @t that is running. */
+	kbatch_poller_cancel(&t->item);
+}
+
+/**
+ * kbatch_timer_uring_cancel() - io_uring cancels a TIMER command
+ * @cmd: the command, whose timer is in flight
+ * @issue_flags: io_uring's, with IO_URING_F_CANCEL
+ *
+ * If the timer's poll has not taken it, it is stopped and the command
+ * completes with -ECANCELED; otherwise the poll completes it, and
+ * io_uring, which retries until every command is done, has nothing to do.
+ *
+ * Context: io_uring's cancellation, process context; may sleep.
+ */
+void kbatch_timer_uring_cancel(struct io_uring_cmd *cmd,
+			       unsigned int issue_flags)
+{
+	struct kbatch_timer *t = kbatch_uring_timer(cmd);
+
+	if (!timer_take(t))
+		return;
+	timer_cancel(t);
+	timer_free(t);
+	io_uring_cmd_done(cmd, -ECANCELED, -ECANCELED, issue_flags);
 }
 
 /**
@@ -229,10 +297,8 @@ void kbatch_timers_release(struct kbatch_ctx *ctx)
 		spin_unlock(&ts->lock);
 		if (!t)
 			break;
-		hrtimer_cancel(&t->timer);
-		/* Waits for a poll of @t that is running: it will not own it. */
-		kbatch_poller_cancel(&t->item);
-		kfree(t);
+		timer_cancel(t);
+		timer_free(t);
 	}
 	/* Waits for polls still running, which own their timers. */
 	kbatch_poller_free(ts->poller);

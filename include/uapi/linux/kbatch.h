@@ -120,8 +120,10 @@ struct kbatch_info {
 #define KBATCH_FEAT_LOOKUP	(1u << 2)
 /* KBATCH_OP_TIMER. */
 #define KBATCH_FEAT_TIMER	(1u << 3)
-#define KBATCH_FEAT_ALL		(KBATCH_FEAT_SUBMIT | KBATCH_FEAT_ASYNC | \
-				 KBATCH_FEAT_LOOKUP | KBATCH_FEAT_TIMER)
+/* KBATCH_URING_CMD through io_uring. */
+#define KBATCH_FEAT_URING	(1u << 4)
+/* ... including KBATCH_OP_TIMER (kernels that cancel io_uring commands). */
+#define KBATCH_FEAT_URING_TIMER	(1u << 5)
 
 /*
  * Built-in opcodes.  Ops of other modules get opcodes from
@@ -229,7 +231,39 @@ struct kbatch_lookup {
 	__u64 reserved[3];
 };
 
+/*
+ * IO_URING
+ *
+ * /dev/kbatch also takes its entries as IORING_OP_URING_CMD commands from
+ * an io_uring set up with IORING_SETUP_SQE128 (the command area holds 80
+ * bytes): the io_uring SQE's @fd is an open /dev/kbatch, its @cmd_op
+ * KBATCH_URING_CMD and its command area one struct kbatch_sqe, whose
+ * @user_data must be 0 (io_uring's own user_data identifies the command).
+ * Each command completes with one io_uring CQE: @res is the entry's
+ * result if it fits in 32 bits, else -EOVERFLOW; on a ring set up with
+ * IORING_SETUP_CQE32 the whole 64-bit result is in big_cqe[0].
+ *
+ * The kbatch commands one io_uring_enter() submits on one open file run
+ * as one submit of that file, in the submitting task, once io_uring is
+ * done submitting: each run of consecutive commands of one op reaches its
+ * handler in one call, as with KBATCH_IOC_SUBMIT, and the same rules
+ * hold: commands of two open files never share a batch, and a file's
+ * limits (timers) count its commands too.
+ *
+ * A command that cannot be taken completes at once with a negative @res:
+ * -EINVAL (ring without SQE128; a flag, a reserved field or @user_data of
+ * the kbatch_sqe set), -EPERM (an op that needs CAP_SYS_ADMIN),
+ * -ENOTTY (another @cmd_op), -EOPNOTSUPP (KBATCH_OP_TIMER on a kernel
+ * that cannot cancel io_uring commands, before Linux 6.7: see
+ * KBATCH_FEAT_URING_TIMER), -EAGAIN (no memory to queue it now).  An
+ * opcode that names no op completes with -EOPNOTSUPP too.  TIMER commands
+ * complete later; tearing the ring down, or the task exiting, cancels
+ * those still pending (-ECANCELED).
+ */
 #define KBATCH_IOC_MAGIC	0xBA
+
+/* io_uring_sqe.cmd_op of a kbatch command. */
+#define KBATCH_URING_CMD	_IOWR(KBATCH_IOC_MAGIC, 0x10, struct kbatch_sqe)
 
 /* Fill a struct kbatch_info. */
 #define KBATCH_IOC_INFO		_IOR(KBATCH_IOC_MAGIC, 0x00, struct kbatch_info)

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/kbatch through io_uring: IORING_OP_URING_CMD entries carrying one
+ * struct kbatch_sqe each (the ABI is in include/uapi/linux/kbatch.h).
+ *
+ * io_uring hands us its commands one at a time.  To give an op's handler
+ * a batch, a command is checked and copied into the file's open batch
+ * and completes later (-EIOCBQUEUED); the first command of a batch asks
+ * io_uring to call us back in its task (io_uring_cmd_complete_in_task()),
+ * which happens once the task is done submitting: so every kbatch command
+ * of one io_uring_enter() on one file lands in one batch, which then runs
+ * as one submit (submit.c) in the submitting task.  A batch that fills up
+ * is closed and the next command opens another.  Batches hold commands
+ * of one file only, like every other submit, and of one ring only: the
+ * io_uring flags the callback gets, which say how to complete a command,
+ * hold for its own ring, so a command of another ring closes the batch.
+ *
+ * TIMER completes later, from its file's poller, through a task-work
+ * callback again; it needs io_uring's cancellation of commands (Linux
+ * 6.7 on) so that a ring can be torn down with timers in flight: on older
+ * kernels it is refused.
+ */
+#include <linux/capability.h>
+#include <linux/io_uring_types.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include "dev.h"
+
+/* Most commands in one batch. */
+#define URING_BATCH	256
+
+/**
+ * struct uring_batch - kbatch commands of one file waiting to run
+ * @ring: the io_uring they all come from (compared, never dereferenced)
+ * @n: how many
+ * @cmds: the commands
+ * @sqes: their entries, copied at issue; user_data holds the command
+ * @cqes: room for their completions
+ */
+struct uring_batch {
+	const void *ring;
+	unsigned int n;
+	struct io_uring_cmd *cmds[URING_BATCH];
+	struct kbatch_sqe sqes[URING_BATCH];
+	struct kbatch_cqe cqes[URING_BATCH];
+};
+
+/**
+ * struct kbatch_uring - a file's io_uring state
+ * @lock: guards @open and @spare
+ * @open: the batch that new commands join, or NULL
+ * @spare: a free batch, kept for the next one
+ */
+struct kbatch_uring {
+	spinlock_t lock;		/* open, spare */
+	struct uring_batch *open;
+	struct uring_batch *spare;
+};
+
+/**
+ * struct uring_pdu - what kbatch keeps in a command
+ * @batch: the first command of a batch: the batch it runs
+ * @timer: a TIMER in flight: its timer, for cancellation
+ * @result: a deferred command's result, for the task-work callback
+ */
+struct uring_pdu {
+	struct uring_batch *batch;
+	struct kbatch_timer *timer;
+	s64 result;
+};
+
+static struct uring_pdu *cmd_pdu(struct io_uring_cmd *cmd)
+{
+	BUILD_BUG_ON(sizeof(struct uring_pdu) > sizeof(cmd->pdu));
+	return (struct uring_pdu *)cmd->pdu;
+}
+
+/* Complete @cmd with @result: the low 32 bits if they say it all, and res2. */
+static void cmd_done(struct io_uring_cmd *cmd, s64 result,
+		     unsigned int issue_flags)
+{
+	ssize_t res = result == (s32)result ? result : -EOVERFLOW;
+
+	io_uring_cmd_done(cmd, res, result, issue_flags);
+}
+
+/**
+ * kbatch_uring_post() - complete commands whose entries ran
+ * @cqes: their completions; user_data is the command
+ * @n: how many
+ * @issue_flags: of the task-work callback that ran them
+ *
+ * Context: io_uring task work of the submitting task.
+ */
+void kbatch_uring_post(const struct kbatch_cqe *cqes, unsigned int n,
+		       unsigned int issue_flags)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		cmd_done((struct io_uring_cmd *)(uintptr_t)cqes[i].user_data,
+			 cqes[i].result, issue_flags);
+}
+
+/**
+ * kbatch_uring_set_timer() - remember the TIMER of a command, for cancel
+ * @cmd: the command
+ * @t: its timer
+ *
+ * Context: the task work that runs the command's entry.
+ */
+void kbatch_uring_set_timer(struct io_uring_cmd *cmd, struct kbatch_timer *t)
+{
+	cmd_pdu(cmd)->timer = t;
+}
+
+/**
+ * kbatch_uring_timer() - the TIMER of a command being cancelled
+ * @cmd: the command
+ *
+ * Context: io_uring's cancellation of @cmd.
+ *
+ * Return: the timer kbatch_uring_set_timer() remembered.
+ */
+struct kbatch_timer *kbatch_uring_timer(struct io_uring_cmd *cmd)
+{
+	return cmd_pdu(cmd)->timer;
+}
+
+static void uring_late_done(struct io_uring_cmd *cmd, unsigned int issue_flags)
+{
+	cmd_done(cmd, cmd_pdu(cmd)->result, issue_flags);
+}
+
+/**
+ * kbatch_uring_complete_later() - complete a deferred command (TIMER)
+ * @cmd: the command
+ * @result: its result
+ *
+ * Completion goes through io_uring task work, where io_uring's locking
+ * is known.
+ *
+ * Context: any but hardirq.
+ */
+void kbatch_uring_complete_later(struct io_uring_cmd *cmd, s64 result)
+{
+	cmd_pdu(cmd)->result = result;
+	io_uring_cmd_complete_in_task(cmd, uring_late_done);
+}
+
+static struct kbatch_uring *uring_get(struct kbatch_ctx *ctx, gfp_t gfp)
+{
+	struct kbatch_uring *u;
+
+	/* Acquire: pairs with the cmpxchg below; @u is seen whole. */
+	u = smp_load_acquire(&ctx->uring);
+	if (u)
+		return u;
+	u = kzalloc(sizeof(*u), gfp);
+	if (!u)
+		return NULL;
+	spin_lock_init(&u->lock);
+	/* Full barrier on success: pairs with the acquire above. */
+	if (cmpxchg(&ctx->uring, NULL, u)) {
+		kfree(u);
+		u = ctx->uring;
+	}
+	return u;
+}
+
+/* The task-work callback of a batch's first command: run the batch. */
+static void uring_flush(struct io_uring_cmd *first, unsigned int issue_flags)
+{
+	struct uring_batch *b = cmd_pdu(first)->batch;
+	struct kbatch_ctx *ctx = first->file->private_data;
+	struct kbatch_uring *u = ctx->uring;
+
+	spin_lock(&u->lock);
+	if (u->open == b)
+		u->open = NULL;		/* closed: no command joins it now */
+	spin_unlock(&u->lock);
+	kbatch_entries_run_uring(ctx, b->sqes, b->cqes, b->n, issue_flags);
+	b->n = 0;
+	spin_lock(&u->lock);
+	if (!u->spare) {
+		u->spare = b;
+		b = NULL;
+	}
+	spin_unlock(&u->lock);
+	kfree(b);
+}
+
+/* Add @cmd with entry @sqe to the file's open batch; 0 or -errno. */
+static int uring_queue(struct kbatch_ctx *ctx, struct io_uring_cmd *cmd,
+		       const struct kbatch_sqe *sqe, unsigned int issue_flags)
+{
+	gfp_t gfp = issue_flags & IO_URING_F_NONBLOCK ? GFP_NOWAIT : GFP_KERNEL;
+	struct kbatch_uring *u = uring_get(ctx, gfp | __GFP_ACCOUNT);
+	const void *ring = cmd_to_io_kiocb(cmd)->ctx;
+	struct uring_batch *b, *fresh = NULL;
+	unsigned int i;
+
+	if (!u)
+		return -EAGAIN;
+	for (;;) {
+		spin_lock(&u->lock);
+		b = u->open;
+		if (b && b->ring != ring) {
+			u->open = NULL;	/* another ring's: its callback runs it */
+			b = NULL;
+		}
+		if (!b && (u->spare || fresh)) {
+			b = u->spare ?: fresh;
+			if (b == fresh)
+				fresh = NULL;
+			else
+				u->spare = NULL;
+			b->n = 0;
+			b->ring = ring;
+			u->open = b;
+		}
+		if (b)
+			break;
+		spin_unlock(&u->lock);
+		fresh = kmalloc(sizeof(*fresh), gfp | __GFP_ACCOUNT);
+		if (!fresh)
+			return -EAGAIN;	/* io_uring retries where it may sleep */
+	}
+	i = b->n++;
+	b->cmds[i] = cmd;
+	b->sqes[i] = *sqe;
+	b->sqes[i].user_data = (uintptr_t)cmd;
+	if (b->n == URING_BATCH)
+		u->open = NULL;
+	spin_unlock(&u->lock);
+	kfree(fresh);
+	if (!i) {
+		cmd_pdu(cmd)->batch = b;
+		io_uring_cmd_complete_in_task(cmd, uring_flush);
+	}
+	return -EIOCBQUEUED;
+}
+
+/**
+ * kbatch_uring_cmd() - file_operations.uring_cmd of /dev/kbatch
+ * @cmd: the command
+ * @issue_flags: io_uring's
+ *
+ * Context: process context (the submitting task or an io_uring worker).
+ *
+ * Return: -EIOCBQUEUED (it completes later), or the command's error.
+ */
+int kbatch_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
+{
+	struct kbatch_ctx *ctx = cmd->file->private_data;
+	struct kbatch_sqe sqe;
+	struct kbatch_op *op;
+	bool later;
+	int ret;
+
+	if (kbatch_uring_cancelling(issue_flags)) {
+		kbatch_timer_uring_cancel(cmd, issue_flags);
+		return 0;
+	}
+	if (cmd->cmd_op != KBATCH_URING_CMD)
+		return -ENOTTY;
+	if (!(issue_flags & IO_URING_F_SQE128))
+		return -EINVAL;
+	memcpy(&sqe, kbatch_uring_payload(cmd), sizeof(sqe));
+	if (sqe.user_data)
+		return -EINVAL;
+	ret = kbatch_entries_check(&sqe, 1, true);
+	if (ret)
+		return ret;
+	rcu_read_lock();
+	op = kbatch_op_peek(sqe.opcode);
+	later = op && op->async_only;
+	rcu_read_unlock();
+	if (later && !KBATCH_URING_CAN_CANCEL)
+		return -EOPNOTSUPP;
+	return uring_queue(ctx, cmd, &sqe, issue_flags);
+}
+
+/**
+ * kbatch_uring_release() - free a file's io_uring state
+ * @ctx: the file, released: no command of it is in flight (each holds
+ *	the file)
+ *
+ * Context: process context.
+ */
+void kbatch_uring_release(struct kbatch_ctx *ctx)
+{
+	struct kbatch_uring *u = ctx->uring;
+
+	if (!u)
+		return;
+	WARN_ON_ONCE(u->open);
+	kfree(u->spare);
+	kfree(u);
+	ctx->uring = NULL;
+}

@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KBATCH_URING_CMD: kbatch entries submitted as IORING_OP_URING_CMD
+ * commands.  Every built-in op gives the result the ioctl gives; the
+ * commands of one io_uring_enter() on one file run as one submit (a run
+ * of SUM commands learns the run's sum), never mixed with another file's;
+ * bad commands complete with their errno; 64-bit results need CQE32;
+ * several threads with rings of their own; and TIMER commands complete
+ * later, or are cancelled when the ring goes or the process is killed.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/kbatch.h>
+
+#include "kselftest_harness.h"
+#include "kbatch_util.h"
+
+#define RING_ENTRIES	512
+#define SEC		1000000000ULL
+
+static int ring_init(struct io_uring *ring, unsigned int flags)
+{
+	struct io_uring_params p;
+
+	memset(&p, 0, sizeof(p));
+	p.flags = flags;
+	return io_uring_queue_init_params(RING_ENTRIES, ring, &p);
+}
+
+/* Queue one kbatch command of @sqe on @fd, io_uring user_data @tag. */
+static void queue_cmd(struct io_uring *ring, int fd,
+		      const struct kbatch_sqe *sqe, __u64 tag)
+{
+	struct io_uring_sqe *s = io_uring_get_sqe(ring);
+
+	assert(s);
+	io_uring_prep_rw(IORING_OP_URING_CMD, s, fd, NULL, 0, 0);
+	s->cmd_op = KBATCH_URING_CMD;
+	memcpy(s->cmd, sqe, sizeof(*sqe));
+	s->user_data = tag;
+}
+
+/*
+ * Reap @n completions into res[tag] (and big[tag] if @big), tags below
+ * @n.  0 or -errno.
+ */
+static int reap(struct io_uring *ring, unsigned int n, long long *res,
+		long long *big)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = io_uring_wait_cqe(ring, &cqe);
+		if (ret)
+			return ret;
+		if (cqe->user_data >= n)
+			return -ERANGE;
+		res[cqe->user_data] = cqe->res;
+		if (big)
+			big[cqe->user_data] = (long long)cqe->big_cqe[0];
+		io_uring_cqe_seen(ring, cqe);
+	}
+	return 0;
+}
+
+FIXTURE(uring) {
+	int fd;
+	struct io_uring ring;
+	struct kbatch_info info;
+};
+
+FIXTURE_SETUP(uring)
+{
+	self->fd = open("/dev/kbatch", O_RDWR);
+	ASSERT_GE(self->fd, 0);
+	ASSERT_EQ(0, kb_info(self->fd, &self->info));
+	ASSERT_NE(0u, self->info.features & KBATCH_FEAT_URING);
+	ASSERT_EQ(0, ring_init(&self->ring, IORING_SETUP_SQE128 |
+					    IORING_SETUP_CQE32));
+}
+
+FIXTURE_TEARDOWN(uring)
+{
+	io_uring_queue_exit(&self->ring);
+	close(self->fd);
+}
+
+/* The mixed batch of the ioctl tests gives the same results both ways. */
+TEST_F(uring, same_results_as_the_ioctl)
+{
+	struct kbatch_sqe sqe[8] = {
+		kb_sqe(KBATCH_OP_NOP, 0, 0, 0),
+		kb_sqe(KBATCH_OP_ECHO, 42, 0, 0),
+		kb_sqe(KBATCH_OP_ECHO, (__u64)-5LL, 0, 0),
+		kb_sqe(KBATCH_OP_SUM, 1, 0, 0),
+		kb_sqe(KBATCH_OP_SUM, 2, 0, 0),
+		kb_sqe(KBATCH_OP_SUM, 3, 0, 0),
+		kb_sqe(200, 0, 0, 0),
+		kb_sqe(KBATCH_OP_SUM, 10, 0, 0),
+	};
+	struct kbatch_cqe cqe[8];
+	long long res[8], big[8];
+	unsigned int i;
+
+	ASSERT_EQ(0, kb_sync(self->fd, sqe, cqe, 8));
+	for (i = 0; i < 8; i++)
+		queue_cmd(&self->ring, self->fd, &sqe[i], i);
+	ASSERT_EQ(8, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, reap(&self->ring, 8, res, big));
+	for (i = 0; i < 8; i++) {
+		EXPECT_EQ(cqe[i].result, big[i]) TH_LOG("entry %u", i);
+		EXPECT_EQ(cqe[i].result, res[i]) TH_LOG("entry %u", i);
+	}
+	/* One submit: the three SUMs are one run, the last its own. */
+	EXPECT_EQ(6, res[3]);
+	EXPECT_EQ(10, res[7]);
+	EXPECT_EQ(-EOPNOTSUPP, res[6]);
+}
+
+/* A run of 256 SUMs in one io_uring_enter(): one handler call, one sum. */
+TEST_F(uring, one_enter_is_one_batch)
+{
+	long long res[256];
+	unsigned int i;
+
+	for (i = 0; i < 256; i++) {
+		struct kbatch_sqe s = kb_sqe(KBATCH_OP_SUM, i + 1, 0, 0);
+
+		queue_cmd(&self->ring, self->fd, &s, i);
+	}
+	ASSERT_EQ(256, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, reap(&self->ring, 256, res, NULL));
+	for (i = 0; i < 256; i++)
+		EXPECT_EQ(256 * 257 / 2, res[i]);
+}
+
+/* Two files in one io_uring_enter(): each file's SUMs see only its own. */
+TEST_F(uring, files_do_not_mix)
+{
+	int other = open("/dev/kbatch", O_RDWR);
+	long long res[64];
+	unsigned int i;
+
+	ASSERT_GE(other, 0);
+	for (i = 0; i < 64; i++) {
+		struct kbatch_sqe s = kb_sqe(KBATCH_OP_SUM, i % 2 ? 1000 : 1,
+					     0, 0);
+
+		queue_cmd(&self->ring, i % 2 ? other : self->fd, &s, i);
+	}
+	ASSERT_EQ(64, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, reap(&self->ring, 64, res, NULL));
+	for (i = 0; i < 64; i++)
+		EXPECT_EQ(i % 2 ? 32000 : 32, res[i]) TH_LOG("cmd %u", i);
+	close(other);
+}
+
+/* 64-bit results: -EOVERFLOW in res, the value in big_cqe[0] (CQE32). */
+TEST_F(uring, wide_results)
+{
+	struct kbatch_sqe s = kb_sqe(KBATCH_OP_ECHO, 1ULL << 40, 0, 0);
+	struct io_uring small;
+	long long res[1], big[1];
+
+	queue_cmd(&self->ring, self->fd, &s, 0);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, reap(&self->ring, 1, res, big));
+	EXPECT_EQ(-EOVERFLOW, res[0]);
+	EXPECT_EQ(1LL << 40, big[0]);
+
+	ASSERT_EQ(0, ring_init(&small, IORING_SETUP_SQE128));
+	queue_cmd(&small, self->fd, &s, 0);
+	ASSERT_EQ(1, io_uring_submit(&small));
+	ASSERT_EQ(0, reap(&small, 1, res, NULL));
+	EXPECT_EQ(-EOVERFLOW, res[0]);
+	io_uring_queue_exit(&small);
+}
+
+/* Every bad command of the ioctl path, and those only io_uring has. */
+TEST_F(uring, bad_commands)
+{
+	struct kbatch_sqe good = kb_sqe(KBATCH_OP_ECHO, 7, 0, 0), bad[4];
+	struct io_uring_sqe *s;
+	struct io_uring plain;
+	long long res[6];
+	unsigned int i;
+
+	for (i = 0; i < 4; i++)
+		bad[i] = good;
+	bad[0].flags = 1;
+	bad[1].reserved[0] = 1;
+	bad[2].reserved[1] = 1;
+	bad[3].user_data = 1;
+	for (i = 0; i < 4; i++)
+		queue_cmd(&self->ring, self->fd, &bad[i], i);
+	queue_cmd(&self->ring, self->fd, &good, 4);
+	s = io_uring_get_sqe(&self->ring);
+	io_uring_prep_rw(IORING_OP_URING_CMD, s, self->fd, NULL, 0, 0);
+	s->cmd_op = KBATCH_URING_CMD + 1;
+	s->user_data = 5;
+	ASSERT_EQ(6, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, reap(&self->ring, 6, res, NULL));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(-EINVAL, res[i]) TH_LOG("bad %u", i);
+	EXPECT_EQ(7, res[4]);
+	EXPECT_EQ(-ENOTTY, res[5]);
+
+	/* Without SQE128 a kbatch_sqe does not fit. */
+	ASSERT_EQ(0, ring_init(&plain, 0));
+	s = io_uring_get_sqe(&plain);
+	io_uring_prep_rw(IORING_OP_URING_CMD, s, self->fd, NULL, 0, 0);
+	s->cmd_op = KBATCH_URING_CMD;
+	s->user_data = 0;
+	ASSERT_EQ(1, io_uring_submit(&plain));
+	ASSERT_EQ(0, reap(&plain, 1, res, NULL));
+	EXPECT_EQ(-EINVAL, res[0]);
+	io_uring_queue_exit(&plain);
+}
+
+/* An admin op without CAP_SYS_ADMIN: -EPERM, like the ioctl. */
+TEST_F(uring, admin_op_needs_cap)
+{
+	int op = kb_lookup(self->fd, "kv.clear", NULL);
+	struct kbatch_sqe s;
+	long long res[1];
+
+	if (op < 0)
+		SKIP(return, "kbatch_kv is not loaded");
+	if (geteuid() == 0)
+		SKIP(return, "runs as root");
+	s = kb_sqe(op, 0, 0, 0);
+	queue_cmd(&self->ring, self->fd, &s, 0);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, reap(&self->ring, 1, res, NULL));
+	EXPECT_EQ(-EPERM, res[0]);
+}
+
+struct worker {
+	int fd;
+	unsigned int id;
+	int bad;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct io_uring ring;
+	long long res[128];
+	unsigned int i, k;
+
+	if (ring_init(&ring, IORING_SETUP_SQE128 | IORING_SETUP_CQE32)) {
+		w->bad = -1;
+		return NULL;
+	}
+	for (k = 0; k < 20; k++) {
+		for (i = 0; i < 128; i++) {
+			struct kbatch_sqe s = kb_sqe(KBATCH_OP_ECHO,
+						     w->id * 1000000 + k * 128 + i,
+						     0, 0);
+
+			queue_cmd(&ring, w->fd, &s, i);
+		}
+		if (io_uring_submit(&ring) != 128 || reap(&ring, 128, res, NULL)) {
+			w->bad++;
+			break;
+		}
+		for (i = 0; i < 128; i++)
+			w->bad += res[i] != w->id * 1000000 + k * 128 + i;
+	}
+	io_uring_queue_exit(&ring);
+	return NULL;
+}
+
+/* Four threads, a ring each, on one file: every result is its own. */
+TEST_F(uring, threads_with_rings_of_their_own)
+{
+	struct worker w[4];
+	pthread_t t[4];
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		w[i] = (struct worker){ .fd = self->fd, .id = i + 1 };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, worker_main, &w[i]));
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, w[i].bad) TH_LOG("thread %u", i);
+	}
+}
+
+static bool timers_cancelable(const struct kbatch_info *info)
+{
+	return info->features & KBATCH_FEAT_URING_TIMER;
+}
+
+/* TIMER commands complete after their delay, or are refused where they cannot be cancelled. */
+TEST_F(uring, timers)
+{
+	struct kbatch_sqe s = kb_sqe(KBATCH_OP_TIMER, 50 * 1000000ULL, 0, 0);
+	struct timespec a, b;
+	long long res[2];
+
+	queue_cmd(&self->ring, self->fd, &s, 0);
+	s = kb_sqe(KBATCH_OP_ECHO, 3, 0, 0);
+	queue_cmd(&self->ring, self->fd, &s, 1);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	ASSERT_EQ(2, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, reap(&self->ring, 2, res, NULL));
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	EXPECT_EQ(3, res[1]);
+	if (!timers_cancelable(&self->info)) {
+		EXPECT_EQ(-EOPNOTSUPP, res[0]);
+		return;
+	}
+	EXPECT_EQ(0, res[0]);
+	EXPECT_GE((long long)((b.tv_sec - a.tv_sec) * SEC + b.tv_nsec -
+			      a.tv_nsec), 50 * 1000000LL);
+}
+
+/*
+ * Ring teardown with many commands and timers in flight: the ring exits,
+ * the timers are cancelled (nothing leaks: the file's timer count comes
+ * back, so a full set of max_timers fits again).
+ */
+TEST_F(uring, ring_exit_with_timers_in_flight)
+{
+	unsigned int n = self->info.max_timers, round, i, busy;
+	struct kbatch_sqe s = kb_sqe(KBATCH_OP_TIMER, 3600 * SEC, 0, 0);
+	struct io_uring ring;
+	long long res[1];
+
+	if (!timers_cancelable(&self->info))
+		SKIP(return, "this kernel cannot cancel io_uring commands");
+	for (round = 0; round < 2; round++) {
+		ASSERT_EQ(0, ring_init(&ring, IORING_SETUP_SQE128));
+		for (i = 0; i < n; i++) {
+			if (!io_uring_sq_space_left(&ring))
+				ASSERT_GT(io_uring_submit(&ring), 0);
+			queue_cmd(&ring, self->fd, &s, i);
+		}
+		ASSERT_GT(io_uring_submit(&ring), 0);
+		usleep(100000);
+		io_uring_queue_exit(&ring);
+	}
+	/*
+	 * The file still works, and its timers come back: a ring is torn
+	 * down (and its commands cancelled) in the background, so give it
+	 * a few seconds to get a whole set of max_timers through again.
+	 */
+	s = kb_sqe(KBATCH_OP_TIMER, 1000, 0, 0);
+	for (round = 0; round < 100; round++) {
+		ASSERT_EQ(0, ring_init(&ring, IORING_SETUP_SQE128));
+		for (i = 0; i < n; i++) {
+			if (!io_uring_sq_space_left(&ring))
+				ASSERT_GT(io_uring_submit(&ring), 0);
+			queue_cmd(&ring, self->fd, &s, 0);
+		}
+		ASSERT_GT(io_uring_submit(&ring), 0);
+		busy = 0;
+		for (i = 0; i < n; i++) {
+			ASSERT_EQ(0, reap(&ring, 1, res, NULL));
+			busy += res[0] == -EBUSY;
+		}
+		io_uring_queue_exit(&ring);
+		if (!busy)
+			break;
+		usleep(50000);
+	}
+	EXPECT_EQ(0u, busy);
+}
+
+/* A process killed with thousands of commands in flight goes at once. */
+TEST(killed_with_commands_in_flight)
+{
+	struct timespec a, b;
+	int status, fd;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		struct kbatch_sqe s = kb_sqe(KBATCH_OP_ECHO, 1, 0, 0);
+		struct kbatch_info info;
+		struct io_uring ring;
+
+		fd = open("/dev/kbatch", O_RDWR);
+		if (fd < 0 || kb_info(fd, &info) ||
+		    ring_init(&ring, IORING_SETUP_SQE128))
+			_exit(1);
+		for (unsigned int i = 0; ; i++) {
+			if (i == info.max_timers &&
+			    (info.features & KBATCH_FEAT_URING_TIMER))
+				s = kb_sqe(KBATCH_OP_TIMER, 3600 * SEC, 0, 0);
+			if (!io_uring_sq_space_left(&ring))
+				io_uring_submit(&ring);
+			queue_cmd(&ring, fd, &s, i);
+			if (i == 2 * info.max_timers)
+				io_uring_submit(&ring);
+		}
+	}
+	usleep(300000);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	EXPECT_TRUE(WIFSIGNALED(status));
+	/* Generous for emulation; a timer not cancelled would take an hour. */
+	EXPECT_LT((long long)((b.tv_sec - a.tv_sec) * SEC + b.tv_nsec -
+			      a.tv_nsec), 10 * (long long)SEC);
+}
+
+TEST_HARNESS_MAIN
