@@ -24,6 +24,7 @@
 
 #include "kselftest_harness.h"
 #include "kbatch_util.h"
+#include "libkbatch-uring.h"
 
 #define RING_ENTRIES	512
 #define SEC		1000000000ULL
@@ -44,10 +45,7 @@ static void queue_cmd(struct io_uring *ring, int fd,
 	struct io_uring_sqe *s = io_uring_get_sqe(ring);
 
 	assert(s);
-	io_uring_prep_rw(IORING_OP_URING_CMD, s, fd, NULL, 0, 0);
-	s->cmd_op = KBATCH_URING_CMD;
-	memcpy(s->cmd, sqe, sizeof(*sqe));
-	s->user_data = tag;
+	kbatch_uring_prep(s, fd, sqe, tag);
 }
 
 /*
@@ -69,7 +67,7 @@ static int reap(struct io_uring *ring, unsigned int n, long long *res,
 			return -ERANGE;
 		res[cqe->user_data] = cqe->res;
 		if (big)
-			big[cqe->user_data] = (long long)cqe->big_cqe[0];
+			big[cqe->user_data] = kbatch_uring_result(ring, cqe);
 		io_uring_cqe_seen(ring, cqe);
 	}
 	return 0;
@@ -87,8 +85,7 @@ FIXTURE_SETUP(uring)
 	ASSERT_GE(self->fd, 0);
 	ASSERT_EQ(0, kb_info(self->fd, &self->info));
 	ASSERT_NE(0u, self->info.features & KBATCH_FEAT_URING);
-	ASSERT_EQ(0, ring_init(&self->ring, IORING_SETUP_SQE128 |
-					    IORING_SETUP_CQE32));
+	ASSERT_EQ(0, kbatch_uring_queue_init(RING_ENTRIES, &self->ring, 0));
 }
 
 FIXTURE_TEARDOWN(uring)
@@ -260,7 +257,7 @@ static void *worker_main(void *arg)
 	long long res[128];
 	unsigned int i, k;
 
-	if (ring_init(&ring, IORING_SETUP_SQE128 | IORING_SETUP_CQE32)) {
+	if (kbatch_uring_queue_init(RING_ENTRIES, &ring, 0)) {
 		w->bad = -1;
 		return NULL;
 	}
