@@ -17,6 +17,7 @@
 #ifndef LIBKBATCH_URING_H
 #define LIBKBATCH_URING_H
 
+#include <stddef.h>
 #include <liburing.h>
 #include "libkbatch.h"
 
@@ -47,7 +48,9 @@ static inline void kbatch_uring_prep(struct io_uring_sqe *sqe, int fd,
 {
 	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
 	sqe->cmd_op = KBATCH_URING_CMD;
-	memcpy(sqe->cmd, entry, sizeof(*entry));
+	/* The command area runs on into the second half of a 128-byte SQE. */
+	memcpy((char *)sqe + offsetof(struct io_uring_sqe, cmd), entry,
+	       sizeof(*entry));
 	io_uring_sqe_set_data64(sqe, user_data);
 }
 
