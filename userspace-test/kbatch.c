@@ -10,62 +10,49 @@
  * four, separated by colons.  -a submits asynchronously and reads the
  * completions back.  Example: kbatch submit echo:5 sum:1 sum:2 kv.get:7
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
-#include <linux/kbatch.h>
 
-#include "kbatch_util.h"
+#include "libkbatch.h"
 
-static int open_dev(void)
+static int cmd_info(struct kbatch *kb)
 {
-	int fd = open("/dev/kbatch", O_RDWR);
+	const struct kbatch_info *info = &kb->info;
 
-	if (fd < 0)
-		fprintf(stderr, "kbatch: open /dev/kbatch: %s\n", strerror(errno));
-	return fd;
-}
-
-static int cmd_info(int fd)
-{
-	struct kbatch_info info;
-
-	if (ioctl(fd, KBATCH_IOC_INFO, &info)) {
-		fprintf(stderr, "kbatch: KBATCH_IOC_INFO: %s\n", strerror(errno));
-		return 1;
-	}
-	printf("abi version    %u\n", info.abi_version);
-	printf("features       %#x\n", info.features);
-	printf("possible cpus  %u\n", info.possible_cpus);
-	printf("online cpus    %u\n", info.online_cpus);
-	printf("max entries    %u\n", info.max_entries);
-	printf("cq entries     %u\n", info.cq_entries);
+	printf("abi version    %u\n", info->abi_version);
+	printf("features       %#x\n", info->features);
+	printf("possible cpus  %u\n", info->possible_cpus);
+	printf("online cpus    %u\n", info->online_cpus);
+	printf("max entries    %u\n", info->max_entries);
+	printf("cq entries     %u\n", info->cq_entries);
+	printf("max timers     %u\n", info->max_timers);
+	printf("timer max ns   %llu\n", (unsigned long long)info->timer_max_ns);
 	return 0;
 }
 
-static int cmd_lookup(int fd, int argc, char **argv)
+static int cmd_lookup(struct kbatch *kb, int argc, char **argv)
 {
 	__u32 flags = 0;
 	int op;
 
 	for (int i = 0; i < argc; i++) {
-		op = kb_lookup(fd, argv[i], &flags);
+		op = kbatch_lookup(kb, argv[i], &flags);
 		if (op < 0) {
 			fprintf(stderr, "kbatch: %s: %s\n", argv[i], strerror(-op));
 			return 1;
 		}
-		printf("%-16s opcode %d%s\n", argv[i], op,
-		       flags & KBATCH_LOOKUP_ADMIN ? " (CAP_SYS_ADMIN)" : "");
+		printf("%-16s opcode %d%s%s%s\n", argv[i], op,
+		       flags & KBATCH_LOOKUP_ADMIN ? " (CAP_SYS_ADMIN)" : "",
+		       flags & KBATCH_LOOKUP_ASYNC ? " (async only)" : "",
+		       flags & KBATCH_LOOKUP_SHARED ? " (shared)" : "");
 	}
 	return 0;
 }
 
 /* Parse "OP[:ARG]..." into @sqe; 0 or -1 with a message. */
-static int parse_entry(int fd, char *spec, struct kbatch_sqe *sqe, __u64 ud)
+static int parse_entry(struct kbatch *kb, char *spec, struct kbatch_sqe *sqe,
+		       __u64 ud)
 {
 	char *name = strtok(spec, ":"), *arg, *end;
 	unsigned int n = 0;
@@ -75,24 +62,24 @@ static int parse_entry(int fd, char *spec, struct kbatch_sqe *sqe, __u64 ud)
 		return -1;
 	op = strtol(name, &end, 0);
 	if (*end)
-		op = kb_lookup(fd, name, NULL);
+		op = kbatch_lookup(kb, name, NULL);
 	if (op < 0) {
 		fprintf(stderr, "kbatch: op %s: %s\n", name, strerror(-op));
 		return -1;
 	}
-	*sqe = kb_sqe(op, 0, 0, ud);
+	kbatch_prep(sqe, op, 0, 0, ud);
 	while ((arg = strtok(NULL, ":")) && n < 4)
 		sqe->args[n++] = strtoull(arg, NULL, 0);
 	return 0;
 }
 
-static int cmd_submit(int fd, int argc, char **argv)
+static int cmd_submit(struct kbatch *kb, int argc, char **argv)
 {
 	int async = argc > 0 && !strcmp(argv[0], "-a"), n, ret;
 	struct kbatch_sqe *sqe;
 	struct kbatch_cqe *cqe;
 	char **specs = argv + async;
-	__u32 done = 0;
+	int done = 0;
 
 	n = argc - async;
 	sqe = calloc(n ? n : 1, sizeof(*sqe));
@@ -100,19 +87,22 @@ static int cmd_submit(int fd, int argc, char **argv)
 	if (!sqe || !cqe)
 		return 1;
 	for (int i = 0; i < n; i++)
-		if (parse_entry(fd, specs[i], &sqe[i], i))
+		if (parse_entry(kb, specs[i], &sqe[i], i))
 			return 1;
-	ret = kb_submit(fd, sqe, async ? NULL : cqe, n,
-			async ? KBATCH_SUBMIT_ASYNC : 0, &done);
-	if (!ret && async)
-		ret = kb_read_all(fd, cqe, done);
-	if (ret) {
+	if (async)
+		ret = kbatch_submit_async(kb, sqe, n);
+	else
+		ret = kbatch_submit_sync(kb, sqe, cqe, n);
+	done = ret;
+	if (ret > 0 && async)
+		ret = kbatch_reap_cqes(kb, cqe, done);
+	if (ret < 0) {
 		fprintf(stderr, "kbatch: submit: %s\n", strerror(-ret));
 		return 1;
 	}
-	printf("%s submit: %u of %d entries\n", async ? "async" : "sync",
+	printf("%s submit: %d of %d entries\n", async ? "async" : "sync",
 	       done, n);
-	for (__u32 i = 0; i < done; i++) {
+	for (int i = 0; i < done; i++) {
 		const struct kbatch_sqe *s = &sqe[cqe[i].user_data];
 		long long res = cqe[i].result;
 
@@ -136,25 +126,28 @@ static void print_help(void)
 
 int main(int argc, char **argv)
 {
-	int fd, ret;
+	struct kbatch kb;
+	int ret;
 
 	if (argc < 2) {
 		print_help();
 		return 2;
 	}
-	fd = open_dev();
-	if (fd < 0)
+	ret = kbatch_open(&kb, NULL, 0);
+	if (ret) {
+		fprintf(stderr, "kbatch: open /dev/kbatch: %s\n", strerror(-ret));
 		return 1;
+	}
 	if (!strcmp(argv[1], "info")) {
-		ret = cmd_info(fd);
+		ret = cmd_info(&kb);
 	} else if (!strcmp(argv[1], "lookup")) {
-		ret = cmd_lookup(fd, argc - 2, argv + 2);
+		ret = cmd_lookup(&kb, argc - 2, argv + 2);
 	} else if (!strcmp(argv[1], "submit")) {
-		ret = cmd_submit(fd, argc - 2, argv + 2);
+		ret = cmd_submit(&kb, argc - 2, argv + 2);
 	} else {
 		print_help();
 		ret = 2;
 	}
-	close(fd);
+	kbatch_close(&kb);
 	return ret;
 }
