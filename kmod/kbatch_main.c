@@ -14,6 +14,19 @@
 #include "kbatch_internal.h"
 #include "dev/dev.h"
 
+/* kbatch's tracepoints are defined here, once for the module. */
+#define CREATE_TRACE_POINTS
+#include <trace/events/kbatch.h>
+
+/* For other modules' probes (the KUnit suites attach to them). */
+EXPORT_TRACEPOINT_SYMBOL_GPL(kbatch_batch_open);
+EXPORT_TRACEPOINT_SYMBOL_GPL(kbatch_batch_bound);
+EXPORT_TRACEPOINT_SYMBOL_GPL(kbatch_batch_done);
+EXPORT_TRACEPOINT_SYMBOL_GPL(kbatch_refused);
+EXPORT_TRACEPOINT_SYMBOL_GPL(kbatch_poller_cycle);
+EXPORT_TRACEPOINT_SYMBOL_GPL(kbatch_dev_submit);
+EXPORT_TRACEPOINT_SYMBOL_GPL(kbatch_op_run);
+
 struct dentry *kbatch_debugfs_root;
 struct workqueue_struct *kbatch_wq;
 

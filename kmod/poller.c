@@ -41,6 +41,7 @@
 
 #include "kbatch_internal.h"
 #include "wakeset.h"
+#include <trace/events/kbatch.h>
 
 /* The end of an index list. */
 #define KBATCH_NIL		KBATCH_POLLER_MAX_CAPACITY
@@ -62,6 +63,8 @@
  * @running_task: the task that polls @running
  * @dying: set by kbatch_poller_free(); wakes and adds do nothing after it
  * @in_cycle: the snapshot holds items of an unfinished cycle (worker only)
+ * @cycle_polled: items polled in the current cycle (worker only)
+ * @cycle_slices: slices of the current cycle (worker only)
  * @flags: KBATCH_POLLER_MANUAL or 0
  * @wake: the shared wake set, marked by kbatch_wake()
  * @snap: the snapshot of the current cycle (worker only)
@@ -87,6 +90,8 @@ struct kbatch_poller {
 	struct task_struct *running_task;
 	bool dying;
 	bool in_cycle;
+	unsigned int cycle_polled;
+	unsigned int cycle_slices;
 	unsigned int flags;
 	struct kbatch_wakeset wake;
 	struct kbatch_wakesnap snap;
@@ -357,6 +362,8 @@ static void kbatch_poller_begin_cycle(struct kbatch_poller *poller)
 	if (n > poller->stats.largest)
 		WRITE_ONCE(poller->stats.largest, n);
 	poller->in_cycle = true;
+	poller->cycle_polled = 0;
+	poller->cycle_slices = 0;
 }
 
 /**
@@ -385,7 +392,12 @@ bool kbatch_poller_run_slice(struct kbatch_poller *poller)
 			break;
 		kbatch_poller_poll_index(poller, bit);
 	}
+	poller->cycle_polled += n;
+	poller->cycle_slices++;
 	poller->in_cycle = !kbatch_wakesnap_empty(&poller->snap);
+	if (!poller->in_cycle)
+		trace_kbatch_poller_cycle(poller->name, poller->cycle_polled,
+					  poller->cycle_slices);
 	return poller->in_cycle;
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_run_slice);

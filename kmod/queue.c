@@ -44,6 +44,7 @@
 #include <kunit/visibility.h>
 
 #include "kbatch_internal.h"
+#include <trace/events/kbatch.h>
 
 static LIST_HEAD(kbatch_queues);
 static DEFINE_MUTEX(kbatch_queues_lock);	/* the list above */
@@ -106,6 +107,8 @@ unsigned int kbatch_bound(struct kbatch_batch *batch)
 		batch->end = kbatch_ring_bound(batch->ring);
 		batch->len = kbatch_ring_len(batch->start, batch->end);
 		batch->bounded = true;
+		trace_kbatch_batch_bound(batch->queue->name, batch->ring->cpu,
+					 batch->len);
 	}
 	return batch->len;
 }
@@ -272,6 +275,7 @@ static void run_batch(struct kbatch_queue *queue, struct kbatch_ring *ring,
 			kbatch_complete(&batch, i, -ECANCELED);
 	}
 	kbatch_ring_release(ring, batch.start, batch.end);
+	trace_kbatch_batch_done(queue->name, ring->cpu, batch.len);
 }
 
 /* ---- task mode ---- */
@@ -351,8 +355,10 @@ static unsigned int push_many(struct kbatch_queue *queue, struct kbatch_req *req
 		ret = kbatch_ring_push(ring, (unsigned long)&reqs[i], &pos);
 		if (ret < 0)
 			break;
-		if (ret == KBATCH_LED)
+		if (ret == KBATCH_LED) {
 			*lead = pos | 1;
+			trace_kbatch_batch_open(queue->name, ring->cpu, 1);
+		}
 	}
 	preempt_enable();
 	*ringp = ring;
@@ -376,8 +382,11 @@ static int submit_array(struct kbatch_queue *queue, struct kbatch_req *reqs,
 	*led = false;
 	if (WARN_ON_ONCE(queue->mode != KBATCH_TASK))
 		return -EINVAL;
-	if (!queue_enter(queue))
+	if (!queue_enter(queue)) {
+		trace_kbatch_refused(queue->name, raw_smp_processor_id(),
+				     -ESHUTDOWN);
 		return -ESHUTDOWN;
+	}
 	while (done < n) {
 		pushed = push_many(queue, reqs + done, n - done, &ring, &lead);
 		if (!pushed) {
@@ -395,6 +404,8 @@ static int submit_array(struct kbatch_queue *queue, struct kbatch_req *reqs,
 		done += pushed;
 	}
 	queue_leave(queue);
+	if (!done)
+		trace_kbatch_refused(queue->name, raw_smp_processor_id(), ret);
 	return done ? done : ret;
 }
 
@@ -478,6 +489,7 @@ static int push_value(struct kbatch_queue *queue, unsigned long value,
 	if (queue_live(queue))
 		ret = kbatch_ring_push(ring, value, pos);
 	if (ret == KBATCH_LED) {
+		trace_kbatch_batch_open(queue->name, ring->cpu, 1);
 		if (queue->mode == KBATCH_BACKGROUND) {
 			/* queue_work_on() orders this store before the work runs. */
 			ring->bg_start = *pos;
@@ -486,6 +498,8 @@ static int push_value(struct kbatch_queue *queue, unsigned long value,
 			queue_hold(queue);
 		}
 	}
+	if (ret < 0)
+		trace_kbatch_refused(queue->name, ring->cpu, ret);
 	local_irq_restore(flags);
 	*ringp = ring;
 	return ret;

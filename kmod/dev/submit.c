@@ -27,6 +27,7 @@
 #include <kunit/visibility.h>
 
 #include "dev.h"
+#include <trace/events/kbatch.h>
 
 /**
  * struct kbatch_buf - room for the entries and completions of one submit
@@ -159,6 +160,7 @@ static bool run_span(struct kbatch_op_batch *b, u32 opcode, enum run_pass pass)
 		return false;
 	}
 	b->op = op;
+	trace_kbatch_op_run(op ? op->name : "", opcode, b->len);
 	if (later && pass == PASS_SYNC)
 		kbatch_op_fail(b, -EINVAL);	/* re-registered since the check */
 	else if (pass != PASS_SYNC && fatal_signal_pending(current))
@@ -266,6 +268,9 @@ static unsigned int entries_run(const struct kbatch_op_batch *proto,
 	}
 	this_cpu_inc(kbatch_dev_stats.submits);
 	this_cpu_add(kbatch_dev_stats.entries, done);
+	trace_kbatch_dev_submit(done, proto->uring ? KBATCH_TRACE_URING :
+				proto->ctx ? KBATCH_TRACE_ASYNC :
+				KBATCH_TRACE_SYNC);
 	return done;
 }
 
