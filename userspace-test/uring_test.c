@@ -244,6 +244,47 @@ TEST_F(uring, admin_op_needs_cap)
 	EXPECT_EQ(-EPERM, res[0]);
 }
 
+/* kbatch_kv's statistic @name (debugfs), or -1. */
+static long long kv_stat(const char *name)
+{
+	FILE *f = fopen("/sys/kernel/debug/kbatch_kv/stats", "r");
+	char line[128], key[64];
+	long long v, found = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63[^:]: %lld", key, &v) == 2 &&
+		    !strcmp(key, name))
+			found = v;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* kbatch_kv's handler gets the 256 kv.get of one io_uring_enter() at once. */
+TEST_F(uring, kv_handler_sees_the_whole_enter)
+{
+	int op = kb_lookup(self->fd, "kv.get", NULL);
+	long long res[256], calls;
+	unsigned int i;
+
+	if (op < 0)
+		SKIP(return, "kbatch_kv is not loaded");
+	if (kv_stat("calls") < 0)
+		SKIP(return, "no kbatch_kv statistics (debugfs needs root)");
+	calls = kv_stat("calls");
+	for (i = 0; i < 256; i++) {
+		struct kbatch_sqe s = kb_sqe(op, 1u << 30 | i, 0, 0);
+
+		queue_cmd(&self->ring, self->fd, &s, i);
+	}
+	ASSERT_EQ(256, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, reap(&self->ring, 256, res, NULL));
+	for (i = 0; i < 256; i++)
+		EXPECT_EQ(-ENOENT, res[i]);
+	EXPECT_EQ(256, kv_stat("last"));
+	EXPECT_EQ(calls + 1, kv_stat("calls"));
+}
+
 struct worker {
 	int fd;
 	unsigned int id;

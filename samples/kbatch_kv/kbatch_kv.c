@@ -18,9 +18,11 @@
  * submitter killed while another user's batch holds the table gets
  * -EINTR for its batch instead of sleeping on uninterruptibly.
  */
+#include <linux/debugfs.h>
 #include <linux/hashtable.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/kbatch.h>
 
@@ -33,8 +35,17 @@ struct kv_node {
 };
 
 static DEFINE_HASHTABLE(kv_table, 10);
-static DEFINE_MUTEX(kv_mutex);	/* kv_table and kv_count */
+static DEFINE_MUTEX(kv_mutex);	/* kv_table, kv_count and kv_stats */
 static unsigned int kv_count;
+
+/* What the handlers were given: /sys/kernel/debug/kbatch_kv/stats. */
+static struct {
+	u64 calls;	/* handler calls (batches) */
+	u64 entries;	/* entries in them */
+	u64 largest;	/* most entries in one call */
+	u64 last;	/* entries in the latest call */
+} kv_stats;
+static struct dentry *kv_debugfs;
 
 static struct kv_node *kv_find(u64 key)
 {
@@ -101,11 +112,16 @@ static s64 kv_clear_all(void)
 /* Take the table for a batch; false (every entry -EINTR) if killed first. */
 static bool kv_lock(struct kbatch_op_batch *b)
 {
-	unsigned int i;
+	unsigned int i, len = kbatch_op_batch_len(b);
 
-	if (!mutex_lock_killable(&kv_mutex))
+	if (!mutex_lock_killable(&kv_mutex)) {
+		kv_stats.calls++;
+		kv_stats.entries += len;
+		kv_stats.largest = max_t(u64, kv_stats.largest, len);
+		kv_stats.last = len;
 		return true;
-	for (i = 0; i < kbatch_op_batch_len(b); i++)
+	}
+	for (i = 0; i < len; i++)
 		kbatch_op_set_result(b, i, -EINTR);
 	return false;
 }
@@ -166,6 +182,17 @@ static struct kbatch_op kv_ops[] = {
 	{ .name = "kv.clear", .run = kv_clear_run, .admin = true },
 };
 
+static int kv_stats_show(struct seq_file *m, void *unused)
+{
+	mutex_lock(&kv_mutex);
+	seq_printf(m, "calls: %llu\nentries: %llu\nlargest: %llu\nlast: %llu\nkeys: %u\n",
+		   kv_stats.calls, kv_stats.entries, kv_stats.largest,
+		   kv_stats.last, kv_count);
+	mutex_unlock(&kv_mutex);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kv_stats);
+
 static void kv_unregister(unsigned int n)
 {
 	while (n--)
@@ -184,12 +211,15 @@ static int __init kv_init(void)
 			return ret;
 		}
 	}
+	kv_debugfs = debugfs_create_dir("kbatch_kv", NULL);
+	debugfs_create_file("stats", 0444, kv_debugfs, NULL, &kv_stats_fops);
 	return 0;
 }
 
 /* Ops first: once they are gone no handler runs, and the table can go. */
 static void __exit kv_exit(void)
 {
+	debugfs_remove_recursive(kv_debugfs);
 	kv_unregister(ARRAY_SIZE(kv_ops));
 	mutex_lock(&kv_mutex);
 	kv_clear_all();
