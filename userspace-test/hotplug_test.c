@@ -132,6 +132,8 @@ TEST(offline_online_under_traffic)
 
 	if (cpus < 2)
 		SKIP(return, "needs two CPUs");
+	if (geteuid())
+		SKIP(return, "CPU hotplug needs root");
 	before = submit_queue_pushes();
 	ASSERT_GE(before, 0) TH_LOG("no submit queue statistics in debugfs");
 	for (i = 0; i < THREADS; i++) {

@@ -5,10 +5,14 @@
  *   kbatch info                     print what KBATCH_IOC_INFO reports
  *   kbatch lookup NAME...           print the opcode of each op
  *   kbatch submit [-a] OP[:ARG]...  submit one batch, print each result
+ *   kbatch flood COUNT OP[:ARG]...  submit the batch COUNT times
+ *                                   asynchronously and exit at once
  *
  * OP is an op's name (looked up) or an opcode; ARGs are numbers, up to
  * four, separated by colons.  -a submits asynchronously and reads the
  * completions back.  Example: kbatch submit echo:5 sum:1 sum:2 kv.get:7
+ * flood leaves its ops in flight when it closes the file and exits (tests
+ * of close and unload); it prints how many entries were accepted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -127,11 +131,40 @@ static int cmd_submit(int fd, int argc, char **argv)
 	return 0;
 }
 
+/* Submit the batch @count times, asynchronously; read nothing back. */
+static int cmd_flood(int fd, int argc, char **argv)
+{
+	long count = argc > 0 ? strtol(argv[0], NULL, 0) : 0;
+	unsigned long taken = 0;
+	struct kbatch_sqe *sqe;
+	int n = argc - 1, ret = 0;
+	__u32 done;
+
+	if (count <= 0 || n <= 0)
+		return 2;
+	sqe = calloc(n, sizeof(*sqe));
+	if (!sqe)
+		return 1;
+	for (int i = 0; i < n; i++)
+		if (parse_entry(fd, argv[1 + i], &sqe[i], i))
+			return 1;
+	for (long r = 0; r < count && !ret; r++) {
+		ret = kb_submit(fd, sqe, NULL, n, KBATCH_SUBMIT_ASYNC, &done);
+		taken += done;
+	}
+	printf("flood: %lu entries accepted%s%s\n", taken, ret ? ", then " : "",
+	       ret ? strerror(-ret) : "");
+	free(sqe);
+	/* -EBUSY (the completion queue is full) is where a flood stops. */
+	return ret && ret != -EBUSY;
+}
+
 static void print_help(void)
 {
 	fprintf(stderr, "usage: kbatch info\n"
 		"       kbatch lookup NAME...\n"
-		"       kbatch submit [-a] OP[:ARG]...\n");
+		"       kbatch submit [-a] OP[:ARG]...\n"
+		"       kbatch flood COUNT OP[:ARG]...\n");
 }
 
 int main(int argc, char **argv)
@@ -151,6 +184,10 @@ int main(int argc, char **argv)
 		ret = cmd_lookup(fd, argc - 2, argv + 2);
 	} else if (!strcmp(argv[1], "submit")) {
 		ret = cmd_submit(fd, argc - 2, argv + 2);
+	} else if (!strcmp(argv[1], "flood")) {
+		ret = cmd_flood(fd, argc - 2, argv + 2);
+		if (ret == 2)
+			print_help();
 	} else {
 		print_help();
 		ret = 2;

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One file's submits never wait for another file's work (the top of
+ * include/uapi/linux/kbatch.h, THE OPEN FILE).  A victim measures many
+ * 1-entry synchronous NOP submits, first alone, then beside a flooder: an
+ * unprivileged process (uid 65534 when the test runs as root) at normal
+ * priority on the same CPU, submitting max-size NOP batches without a
+ * pause.  Beside the flooder the victim's average must stay within
+ * AVG_FACTOR of its average alone, and no submit may take MAX_NS or more.
+ *
+ * The victim sleeps a little between submits, as an interactive process
+ * would, so the scheduler gives it the CPU as soon as it wakes (a woken
+ * sleeper preempts a CPU hog; in-kernel too with preempt=full, which the
+ * VM boots Debian's kernel with, and always on the PREEMPT debug kernel).
+ * Only the submit call is timed: what it measures is the time kbatch
+ * makes the victim wait, not the CPU it shares fairly with the flooder.
+ *
+ * This is a test under emulation (QEMU/TCG, vCPUs that the host may
+ * deschedule), not a benchmark: the bounds are generous, and a
+ * measurement that misses them is taken again, up to TRIES times in all;
+ * one try within them passes.  A victim that waits for the flooder's
+ * batches misses them on every try.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/kbatch.h>
+
+#include "kselftest_harness.h"
+#include "kbatch_util.h"
+
+#define VICTIM_SUBMITS	2000
+#define VICTIM_PAUSE_US	200
+#define FLOOD_BATCH	1024
+#define AVG_FACTOR	5
+#define MAX_NS		(10 * 1000000ll)
+#define TRIES		3
+
+struct latency {
+	long long avg_ns;
+	long long max_ns;
+};
+
+/* VICTIM_SUBMITS 1-entry NOP submits on @fd: their average and maximum. */
+static int measure(int fd, struct latency *lat)
+{
+	struct kbatch_sqe sqe = kb_sqe(KBATCH_OP_NOP, 0, 0, 1);
+	struct kbatch_cqe cqe;
+	long long sum = 0, t, d;
+	int ret;
+
+	lat->max_ns = 0;
+	for (int i = 0; i < VICTIM_SUBMITS; i++) {
+		usleep(VICTIM_PAUSE_US);
+		t = kb_now_ns();
+		ret = kb_sync(fd, &sqe, &cqe, 1);
+		d = kb_now_ns() - t;
+		if (ret)
+			return ret;
+		if (cqe.result || cqe.user_data != 1)
+			return -EIO;
+		sum += d;
+		if (d > lat->max_ns)
+			lat->max_ns = d;
+	}
+	lat->avg_ns = sum / VICTIM_SUBMITS;
+	return 0;
+}
+
+/*
+ * The flooder: uid 65534, pinned to @cpu, submitting @n NOPs per call until
+ * killed.  It writes one byte to @pipefd after its first submit.
+ */
+static pid_t start_flooder(int cpu, unsigned int n, int pipefd)
+{
+	struct kbatch_sqe *sqe;
+	struct kbatch_cqe *cqe;
+	pid_t pid = fork();
+	int fd;
+
+	if (pid)
+		return pid;
+	sqe = calloc(n, sizeof(*sqe));
+	cqe = calloc(n, sizeof(*cqe));
+	if (!sqe || !cqe || kb_pin_cpu(cpu) || kb_become_nobody())
+		_exit(2);
+	fd = open("/dev/kbatch", O_RDWR);
+	if (fd < 0)
+		_exit(3);
+	for (unsigned int i = 0; i < n; i++)
+		sqe[i] = kb_sqe(KBATCH_OP_NOP, 0, 0, i);
+	if (kb_sync(fd, sqe, cqe, n) || write(pipefd, "f", 1) != 1)
+		_exit(4);
+	for (;;)
+		kb_sync(fd, sqe, cqe, n);
+}
+
+static void log_preemption(struct __test_metadata *_metadata)
+{
+	char buf[128] = "";
+	FILE *f = fopen("/sys/kernel/debug/sched/preempt", "r");
+
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	TH_LOG("preemption: %s", buf[0] ? buf : "(not readable)\n");
+}
+
+FIXTURE(stall) {
+	int fd;
+};
+
+FIXTURE_SETUP(stall)
+{
+	self->fd = open("/dev/kbatch", O_RDWR);
+	ASSERT_GE(self->fd, 0) TH_LOG("open /dev/kbatch: %s", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(stall)
+{
+	close(self->fd);
+}
+
+TEST_F_TIMEOUT(stall, victim_beside_a_flooder_on_one_cpu, 300)
+{
+	int cpu = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0, fd = self->fd, p[2];
+	struct latency alone, busy;
+	struct kbatch_info info;
+	unsigned int n;
+	int ok = 0;
+	pid_t pid;
+	char c;
+
+	log_preemption(_metadata);
+	ASSERT_EQ(0, kb_pin_cpu(cpu));
+	ASSERT_EQ(0, kb_info(fd, &info));
+	n = info.max_entries < FLOOD_BATCH ? info.max_entries : FLOOD_BATCH;
+	ASSERT_EQ(0, pipe(p));
+	for (int try = 1; try <= TRIES && !ok; try++) {
+		ASSERT_EQ(0, measure(fd, &alone));
+		pid = start_flooder(cpu, n, p[1]);
+		ASSERT_GT(pid, 0);
+		ASSERT_EQ(1, read(p[0], &c, 1)) TH_LOG("the flooder failed");
+		ASSERT_EQ(0, measure(fd, &busy));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		TH_LOG("try %d: alone avg %lld ns max %lld ns; beside the flooder avg %lld ns max %lld ns",
+		       try, alone.avg_ns, alone.max_ns, busy.avg_ns,
+		       busy.max_ns);
+		ok = busy.avg_ns <= AVG_FACTOR * alone.avg_ns &&
+		     busy.max_ns < MAX_NS;
+	}
+	EXPECT_TRUE(ok) TH_LOG("average above %dx alone, or a submit of 10 ms or more, on every try",
+			       AVG_FACTOR);
+	close(p[0]);
+	close(p[1]);
+}
+
+TEST_HARNESS_MAIN
