@@ -48,6 +48,8 @@ static int cmd_info(int fd)
 	printf("online cpus    %u\n", info.online_cpus);
 	printf("max entries    %u\n", info.max_entries);
 	printf("cq entries     %u\n", info.cq_entries);
+	printf("max timers     %u\n", info.max_timers);
+	printf("timer max ns   %llu\n", (unsigned long long)info.timer_max_ns);
 	return 0;
 }
 

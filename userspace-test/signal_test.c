@@ -171,7 +171,8 @@ TEST_F(sig, other_signals_do_not_cut_a_submit)
 		EXPECT_EQ((__u64)i, cqe[i].user_data);
 		EXPECT_EQ(0, cqe[i].result) TH_LOG("entry %d", i);
 	}
-	TH_LOG("%d SIGUSR1 handled during the submit", (int)usr1_seen);
+	/* Pending during the ioctl, they are handled when it returns. */
+	EXPECT_LT(0, (int)usr1_seen);
 	close(fd);
 }
 

@@ -10,12 +10,13 @@
  *               submitter that knows its own runs can tell whether any
  *               other entry was in the call.
  *   test.sleep  sleeps args[0] microseconds (at most TESTOPS_SLEEP_MAX_US;
- *               -EINVAL above), killably unless args[1] is 1 (other values
- *               of args[1]: -EINVAL), then result 0.  At a fatal signal the
- *               handler stops: the entry whose sleep was cut and every
- *               later entry of the call complete with -EINTR.  With
- *               args[1] == 1 only the submit layer can stop a submit of
- *               many runs early, between runs.
+ *               -EINVAL above), then result 0.  With args[1] == 0 the
+ *               sleep is killable: at a fatal signal the entry whose sleep
+ *               was cut and every later killable entry of the call
+ *               complete with -EINTR at once.  With args[1] == 1 the entry
+ *               sleeps uninterruptibly and ignores fatal signals, so that
+ *               only the submit layer can stop a submit of many such runs
+ *               early, between runs.  Other values of args[1]: -EINVAL.
  */
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
@@ -64,26 +65,32 @@ static int testops_sleep_us(u64 us, unsigned int state)
 	}
 }
 
-static s64 testops_sleep_one(u64 us, u64 mode)
+/* One entry; @killed: a fatal signal already cut a killable sleep. */
+static s64 testops_sleep_one(u64 us, u64 mode, bool *killed)
 {
+	s64 ret;
+
 	if (us > TESTOPS_SLEEP_MAX_US || mode > 1)
 		return -EINVAL;
-	return testops_sleep_us(us, mode ? TASK_UNINTERRUPTIBLE : TASK_KILLABLE);
+	if (mode)
+		return testops_sleep_us(us, TASK_UNINTERRUPTIBLE);
+	if (*killed)
+		return -EINTR;
+	ret = testops_sleep_us(us, TASK_KILLABLE);
+	*killed = ret == -EINTR;
+	return ret;
 }
 
 static void testops_sleep_run(struct kbatch_op_batch *b)
 {
 	unsigned int i, n = kbatch_op_batch_len(b);
-	s64 ret = 0;
+	bool killed = false;
 
-	for (i = 0; i < n; i++) {
-		if (ret != -EINTR && fatal_signal_pending(current))
-			ret = -EINTR;
-		if (ret != -EINTR)
-			ret = testops_sleep_one(kbatch_op_arg(b, i, 0),
-						kbatch_op_arg(b, i, 1));
-		kbatch_op_set_result(b, i, ret);
-	}
+	for (i = 0; i < n; i++)
+		kbatch_op_set_result(b, i,
+				     testops_sleep_one(kbatch_op_arg(b, i, 0),
+						       kbatch_op_arg(b, i, 1),
+						       &killed));
 }
 
 static struct kbatch_op testops_ops[] = {
