@@ -38,7 +38,7 @@ struct side {
 	int cpu;
 	int drop;		/* become uid 65534 first */
 	int agg;		/* the opcode of test.agg */
-	volatile int *go;	/* both start together */
+	int *go;		/* both start together (atomic) */
 	unsigned long submits;
 	unsigned long foreign;	/* results that were not its own */
 	int error;		/* -errno of a failed call, or 0 */
@@ -108,7 +108,7 @@ static void run_side(struct side *s)
 		s->error = -errno;
 		return;
 	}
-	while (!*s->go)
+	while (!__atomic_load_n(s->go, __ATOMIC_ACQUIRE))
 		;
 	for (unsigned int r = 0; !ret && r < SUBMITS; r++) {
 		n = build(s, r, sqe, want);
@@ -134,7 +134,7 @@ static int one_cpu(void)
 
 FIXTURE(iso) {
 	struct side *side;	/* two, shared with child processes */
-	volatile int *go;
+	int *go;
 };
 
 FIXTURE_SETUP(iso)
@@ -151,7 +151,7 @@ FIXTURE_SETUP(iso)
 	self->side = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->side);
-	self->go = (volatile int *)&self->side[2];
+	self->go = (int *)&self->side[2];
 	for (int i = 0; i < 2; i++)
 		self->side[i] = (struct side){
 			.value = i ? 1 : 1000, .cpu = one_cpu(), .agg = agg,
@@ -194,7 +194,7 @@ TEST_F(iso, two_users_on_one_cpu)
 		run_side(&self->side[i]);
 		_exit(0);
 	}
-	*self->go = 1;
+	__atomic_store_n(self->go, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < 2; i++) {
 		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
 		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
@@ -221,7 +221,7 @@ TEST_F(iso, two_files_of_one_process)
 	for (int i = 0; i < 2; i++)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, side_thread,
 					    &self->side[i]));
-	*self->go = 1;
+	__atomic_store_n(self->go, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < 2; i++)
 		ASSERT_EQ(0, pthread_join(t[i], NULL));
 	report(_metadata, self->side);

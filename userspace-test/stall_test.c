@@ -16,10 +16,13 @@
  * makes the victim wait, not the CPU it shares fairly with the flooder.
  *
  * This is a test under emulation (QEMU/TCG, vCPUs that the host may
- * deschedule), not a benchmark: the bounds are generous, and a
- * measurement that misses them is taken again, up to TRIES times in all;
- * one try within them passes.  A victim that waits for the flooder's
- * batches misses them on every try.
+ * deschedule), not a benchmark: the bounds are generous.  A try whose
+ * victim alone already had a submit of MAX_NS / 2 or more measured the
+ * host, not kbatch: it is taken again, up to TRIES times in all, and the
+ * test is skipped if the host never was quiet (the debug kernel on a busy
+ * host can be that slow).  A try with a quiet host decides.  (A victim
+ * that joins the flooder's batches does not stall on every submit, so
+ * retrying any miss would let it pass.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/kbatch.h>
@@ -34,12 +38,12 @@
 #include "kselftest_harness.h"
 #include "kbatch_util.h"
 
-#define VICTIM_SUBMITS	2000
+#define VICTIM_SUBMITS	4000
 #define VICTIM_PAUSE_US	200
 #define FLOOD_BATCH	1024
 #define AVG_FACTOR	5
 #define MAX_NS		(10 * 1000000ll)
-#define TRIES		3
+#define TRIES		4
 /* A phase ends after this long even if not all its submits were made. */
 #define PHASE_NS	(15 * 1000000000ll)
 
@@ -94,7 +98,9 @@ static pid_t start_flooder(int cpu, unsigned int n, int pipefd)
 		return pid;
 	sqe = calloc(n, sizeof(*sqe));
 	cqe = calloc(n, sizeof(*cqe));
-	if (!sqe || !cqe || kb_pin_cpu(cpu) || kb_become_nobody())
+	/* After the uid change, which clears the parent-death signal. */
+	if (!sqe || !cqe || kb_pin_cpu(cpu) || kb_become_nobody() ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL))
 		_exit(2);
 	fd = open("/dev/kbatch", O_RDWR);
 	if (fd < 0)
@@ -141,7 +147,7 @@ TEST_F_TIMEOUT(stall, victim_beside_a_flooder_on_one_cpu, 200)
 	struct latency alone, busy;
 	struct kbatch_info info;
 	unsigned int n;
-	int ok = 0;
+	int ok = 0, quiet = 0;
 	pid_t pid;
 	char c;
 
@@ -150,7 +156,7 @@ TEST_F_TIMEOUT(stall, victim_beside_a_flooder_on_one_cpu, 200)
 	ASSERT_EQ(0, kb_info(fd, &info));
 	n = info.max_entries < FLOOD_BATCH ? info.max_entries : FLOOD_BATCH;
 	ASSERT_EQ(0, pipe(p));
-	for (int try = 1; try <= TRIES && !ok; try++) {
+	for (int try = 1; try <= TRIES && !quiet; try++) {
 		ASSERT_EQ(0, measure(fd, &alone));
 		pid = start_flooder(cpu, n, p[1]);
 		ASSERT_GT(pid, 0);
@@ -158,16 +164,21 @@ TEST_F_TIMEOUT(stall, victim_beside_a_flooder_on_one_cpu, 200)
 		ASSERT_EQ(0, measure(fd, &busy));
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		TH_LOG("try %d: alone %d submits avg %lld ns max %lld ns; beside the flooder %d submits avg %lld ns max %lld ns",
-		       try, alone.submits, alone.avg_ns, alone.max_ns,
-		       busy.submits, busy.avg_ns, busy.max_ns);
+		TH_LOG("try %d: alone %d submits avg %lld max %lld ns",
+		       try, alone.submits, alone.avg_ns, alone.max_ns);
+		TH_LOG("try %d: flooded %d submits avg %lld max %lld ns",
+		       try, busy.submits, busy.avg_ns, busy.max_ns);
 		ok = busy.avg_ns <= AVG_FACTOR * alone.avg_ns &&
 		     busy.max_ns < MAX_NS;
+		quiet = ok || alone.max_ns < MAX_NS / 2;
 	}
-	EXPECT_TRUE(ok) TH_LOG("average above %dx alone, or a submit of 10 ms or more, on every try",
-			       AVG_FACTOR);
 	close(p[0]);
 	close(p[1]);
+	if (!quiet)
+		SKIP(return, "a victim alone took %lld ms or more on every try",
+		     MAX_NS / 2000000);
+	EXPECT_TRUE(ok) TH_LOG("average above %dx alone, or a submit of 10 ms",
+			       AVG_FACTOR);
 }
 
 TEST_HARNESS_MAIN

@@ -255,7 +255,7 @@ TEST_F_TIMEOUT(timer, completes_after_the_rest_of_its_submit, 120)
 	struct loader l[3];
 	pthread_t t[3];
 	unsigned long wrong = 0;
-	unsigned int pending = 0;
+	unsigned int pending = 0, s;
 	int stop = 0, fl = fcntl(self->fd, F_GETFL), got;
 
 	ASSERT_NE(NULL, seen);
@@ -264,7 +264,7 @@ TEST_F_TIMEOUT(timer, completes_after_the_rest_of_its_submit, 120)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, load_main, &l[i]));
 	}
 	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl | O_NONBLOCK));
-	for (unsigned int s = 0; s < ORDER_SUBMITS; s++) {
+	for (s = 0; s < ORDER_SUBMITS; s++) {
 		struct kbatch_sqe sqe[ORDER_ENTRIES];
 		__u64 ud = s * ORDER_ENTRIES;
 
@@ -297,9 +297,8 @@ TEST_F_TIMEOUT(timer, completes_after_the_rest_of_its_submit, 120)
 		pthread_join(t[i], NULL);
 		EXPECT_EQ(0, l[i].error);
 	}
-	for (unsigned int s = 0; s < ORDER_SUBMITS; s++) {
+	for (s = 0; s < ORDER_SUBMITS; s++)
 		ASSERT_EQ(0x3f, seen[s]) TH_LOG("submit %u", s);
-	}
 	EXPECT_EQ(0ul, wrong) TH_LOG("%lu timers read before the rest of their submit",
 				     wrong);
 	free(seen);
