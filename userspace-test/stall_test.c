@@ -43,9 +43,9 @@
 #define FLOOD_BATCH	1024
 #define AVG_FACTOR	5
 #define MAX_NS		(10 * 1000000ll)
-#define TRIES		4
+#define TRIES		3
 /* A phase ends after this long even if not all its submits were made. */
-#define PHASE_NS	(15 * 1000000000ll)
+#define PHASE_NS	(10 * 1000000000ll)
 
 struct latency {
 	long long avg_ns;
