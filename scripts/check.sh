@@ -86,17 +86,19 @@ cp userspace-test/*.sh "$top/build/utest/" 2>/dev/null
 say done
 
 vm() {
-	local kernel=$1 obj=$2 plan=$3 log=$4 limit=$5
+	local kernel=$1 obj=$2 plan=$3 log=$4 limit=$5 cmdline=${6:-}
 	scripts/vm/mkinitramfs.sh "$top/build/initrd-$plan.gz" "$obj" \
 		"$top/build/utest" "$top/build/utest/tools/kbatch:bin/kbatch" && \
 	scripts/vm/run-vm.sh "$kernel" \
-		"$top/build/initrd-$plan.gz" "$plan" "$limit" "$log"
+		"$top/build/initrd-$plan.gz" "$plan" "$limit" "$log" "$cmdline"
 }
 
 vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" check \
 	"$logs/check-$variant.log" 1200
+# preempt=full: the stall test (stall_test.c) on a fully preemptible
+# kernel, as the debug kernel (CONFIG_PREEMPT) always is.
 vm "/boot/vmlinuz-$debkver" "$top/build/obj-deb" deb \
-	"$logs/check-deb.log" 600
+	"$logs/check-deb.log" 600 preempt=full
 
 echo "== kbatch: results (logs in build/logs) =="
 scripts/results.py "$logs/static.log" "$logs/check-$variant.log" \

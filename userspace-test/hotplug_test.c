@@ -117,6 +117,8 @@ TEST(offline_online_under_traffic)
 
 	if (cpus < 2)
 		SKIP(return, "needs two CPUs");
+	if (geteuid())
+		SKIP(return, "CPU hotplug needs root");
 	before = entries_run();
 	ASSERT_GE(before, 0) TH_LOG("no service statistics in debugfs");
 	for (i = 0; i < THREADS; i++) {

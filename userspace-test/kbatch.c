@@ -5,10 +5,14 @@
  *   kbatch info                     print what KBATCH_IOC_INFO reports
  *   kbatch lookup NAME...           print the opcode of each op
  *   kbatch submit [-a] OP[:ARG]...  submit one batch, print each result
+ *   kbatch flood COUNT OP[:ARG]...  submit the batch COUNT times
+ *                                   asynchronously and exit at once
  *
  * OP is an op's name (looked up) or an opcode; ARGs are numbers, up to
  * four, separated by colons.  -a submits asynchronously and reads the
  * completions back.  Example: kbatch submit echo:5 sum:1 sum:2 kv.get:7
+ * flood leaves its ops in flight when it closes the file and exits (tests
+ * of close and unload); it prints how many entries were accepted.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,11 +121,40 @@ static int cmd_submit(struct kbatch *kb, int argc, char **argv)
 	return 0;
 }
 
+/* Submit the batch @count times, asynchronously; read nothing back. */
+static int cmd_flood(struct kbatch *kb, int argc, char **argv)
+{
+	long count = argc > 0 ? strtol(argv[0], NULL, 0) : 0;
+	unsigned long taken = 0;
+	struct kbatch_sqe *sqe;
+	int n = argc - 1, ret = 0;
+
+	if (count <= 0 || n <= 0)
+		return 2;
+	sqe = calloc(n, sizeof(*sqe));
+	if (!sqe)
+		return 1;
+	for (int i = 0; i < n; i++)
+		if (parse_entry(kb, argv[1 + i], &sqe[i], i))
+			return 1;
+	for (long r = 0; r < count && ret >= 0; r++) {
+		ret = kbatch_submit_async(kb, sqe, n);
+		if (ret > 0)
+			taken += ret;
+	}
+	printf("flood: %lu entries accepted%s%s\n", taken, ret < 0 ? ", then " : "",
+	       ret < 0 ? strerror(-ret) : "");
+	free(sqe);
+	/* -EBUSY (the completion queue is full) is where a flood stops. */
+	return ret < 0 && ret != -EBUSY;
+}
+
 static void print_help(void)
 {
 	fprintf(stderr, "usage: kbatch info\n"
 		"       kbatch lookup NAME...\n"
-		"       kbatch submit [-a] OP[:ARG]...\n");
+		"       kbatch submit [-a] OP[:ARG]...\n"
+		"       kbatch flood COUNT OP[:ARG]...\n");
 }
 
 int main(int argc, char **argv)
@@ -144,6 +177,10 @@ int main(int argc, char **argv)
 		ret = cmd_lookup(&kb, argc - 2, argv + 2);
 	} else if (!strcmp(argv[1], "submit")) {
 		ret = cmd_submit(&kb, argc - 2, argv + 2);
+	} else if (!strcmp(argv[1], "flood")) {
+		ret = cmd_flood(&kb, argc - 2, argv + 2);
+		if (ret == 2)
+			print_help();
 	} else {
 		print_help();
 		ret = 2;

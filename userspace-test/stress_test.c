@@ -47,8 +47,12 @@ static struct kbatch_sqe make_entry(__u64 tag, __u64 seq)
 	return kb_sqe(ops[(seq * 7 + seq / 3) % 4], seq * 3 + 1, 0, tag | seq);
 }
 
-/* The result entry @sqe must get; SUM's total includes unknown others. */
-static int check_result(const struct kbatch_sqe *sqe, long long result)
+/*
+ * The result entry @sqe must get; @run_sum is the sum of its SUM run (the
+ * consecutive SUM entries of its own submit around it, and no others).
+ */
+static int check_result(const struct kbatch_sqe *sqe, long long result,
+			long long run_sum)
 {
 	switch (sqe->opcode) {
 	case KBATCH_OP_NOP:
@@ -56,7 +60,7 @@ static int check_result(const struct kbatch_sqe *sqe, long long result)
 	case KBATCH_OP_ECHO:
 		return result == (long long)sqe->args[0];
 	case KBATCH_OP_SUM:
-		return result >= (long long)sqe->args[0];
+		return result == run_sum;
 	default:
 		return result == -EOPNOTSUPP;
 	}
@@ -67,7 +71,20 @@ static int check_batch(struct worker *w, const struct kbatch_sqe *sqe,
 		       __u64 tag, __u64 first)
 {
 	unsigned char seen[MAX_BATCH] = { 0 };
+	long long run_sum[MAX_BATCH];
+	unsigned int a, b;
 	__u64 e;
+
+	for (a = 0; a < n; a = b) {
+		long long sum = 0;
+
+		for (b = a; b < n && sqe[b].opcode == KBATCH_OP_SUM; b++)
+			sum += sqe[b].args[0];
+		for (unsigned int j = a; j < b; j++)
+			run_sum[j] = sum;
+		if (b == a)
+			run_sum[b++] = 0;
+	}
 
 	for (unsigned int i = 0; i < n; i++) {
 		e = cqe[i].user_data - (tag | first);
@@ -78,7 +95,7 @@ static int check_batch(struct worker *w, const struct kbatch_sqe *sqe,
 				 (unsigned long long)cqe[i].user_data);
 			return -1;
 		}
-		if (!check_result(&sqe[e], cqe[i].result)) {
+		if (!check_result(&sqe[e], cqe[i].result, run_sum[e])) {
 			snprintf(w->error, sizeof(w->error),
 				 "op %u arg %llu: result %lld", sqe[e].opcode,
 				 (unsigned long long)sqe[e].args[0],

@@ -27,6 +27,8 @@
 /* The ABI's layout, as user space compiles it. */
 static_assert(sizeof(struct kbatch_info) == 64, "kbatch_info size");
 static_assert(offsetof(struct kbatch_info, max_entries) == 16, "max_entries");
+static_assert(offsetof(struct kbatch_info, max_timers) == 24, "max_timers");
+static_assert(offsetof(struct kbatch_info, timer_max_ns) == 32, "timer_max_ns");
 static_assert(sizeof(struct kbatch_sqe) == 64, "kbatch_sqe size");
 static_assert(offsetof(struct kbatch_sqe, args) == 16, "sqe args");
 static_assert(offsetof(struct kbatch_sqe, reserved) == 48, "sqe reserved");
@@ -37,6 +39,8 @@ static_assert(sizeof(struct kbatch_lookup) == 64, "kbatch_lookup size");
 static_assert(offsetof(struct kbatch_lookup, opcode) == 32, "lookup opcode");
 
 #define UNKNOWN_OP	200
+/* An address in the kernel half on x86-64: not in the user address space. */
+#define KERNEL_ADDR	0xffff800000000000ull
 
 /*
  * A mixed batch and the result each entry must get: NOP, ECHO of a
@@ -107,6 +111,11 @@ TEST_F(dev, info_reports_features_and_limits)
 	EXPECT_EQ(need, self->info.features & need);
 	EXPECT_GE(self->info.max_entries, 1u);
 	EXPECT_GE(self->info.cq_entries, self->info.max_entries);
+	EXPECT_GT(self->info.max_timers, 0u);
+	EXPECT_GT(self->info.timer_max_ns, 0ull);
+	EXPECT_EQ(0u, self->info.reserved32);
+	for (unsigned int i = 0; i < 3; i++)
+		EXPECT_EQ(0ull, self->info.reserved[i]);
 }
 
 TEST_F(dev, sync_every_builtin_op)
@@ -156,6 +165,29 @@ TEST_F(dev, async_every_builtin_op)
 	EXPECT_EQ(EAGAIN, errno);
 }
 
+/*
+ * Ops that complete at once are in the completion queue when the async
+ * submit returns: a non-blocking read gets every one of them.
+ */
+TEST_F(dev, async_completions_are_ready_when_submit_returns)
+{
+	struct kbatch_sqe sqe[16];
+	struct kbatch_cqe cqe[17];
+	long long want[16];
+	unsigned int n = mixed_batch(sqe, want);
+	int fl = fcntl(self->fd, F_GETFL);
+
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl | O_NONBLOCK));
+	for (int round = 0; round < 100; round++) {
+		ASSERT_EQ(0, kb_async(self->fd, sqe, n));
+		ASSERT_EQ((ssize_t)(n * sizeof(*cqe)),
+			  read(self->fd, cqe, sizeof(cqe)))
+			TH_LOG("round %d: %s", round, strerror(errno));
+		for (unsigned int i = 0; i < n; i++)
+			EXPECT_EQ(want[cqe[i].user_data - 100], cqe[i].result);
+	}
+}
+
 TEST_F(dev, timer_is_async_only)
 {
 	struct kbatch_sqe sqe = kb_sqe(KBATCH_OP_TIMER, 1000, 0, 1);
@@ -202,6 +234,8 @@ TEST_F(dev, timers_complete_after_their_delay)
 		ASSERT_LT(cqe.user_data, 4ull);
 		seen[cqe.user_data]++;
 		EXPECT_EQ(cqe.user_data ? 0 : 5, cqe.result);
+		/* The ECHO first: timers come after the rest of the submit. */
+		EXPECT_EQ(i == 0, cqe.user_data == 0);
 		/* Timer k was due 300 * k ms after the submit, not before. */
 		EXPECT_GE(at, 300 * (long long)cqe.user_data)
 			TH_LOG("timer %llu after %lld ms", cqe.user_data, at);
@@ -211,10 +245,11 @@ TEST_F(dev, timers_complete_after_their_delay)
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
 }
 
-/* Many timers at once: each completes exactly once. */
+/* Many timers at once, up to the file's limit: each completes once. */
 TEST_F(dev, many_timers)
 {
-	unsigned int n = self->info.max_entries;
+	unsigned int n = self->info.max_entries < self->info.max_timers ?
+			 self->info.max_entries : self->info.max_timers;
 	struct kbatch_sqe *sqe = calloc(n, sizeof(*sqe));
 	struct kbatch_cqe *cqe = calloc(n, sizeof(*cqe));
 	unsigned char *seen = calloc(n, 1);
@@ -236,19 +271,48 @@ TEST_F(dev, many_timers)
 	free(seen);
 }
 
-/* Timers hold their room in the completion queue until they complete. */
+/*
+ * Timers hold their room in the completion queue until they complete: as
+ * many long timers as the file may have (at most cq_entries), NOPs for the
+ * rest of the room, and one entry more is -EBUSY.  Reading the NOPs back
+ * leaves nothing ready: the timers still hold their room.
+ */
 TEST_F(dev, pending_timers_count_against_the_queue)
 {
-	struct kbatch_sqe sqe = kb_sqe(KBATCH_OP_NOP, 0, 0, 0);
-	struct kbatch_cqe cqe;
+	unsigned int cq = self->info.cq_entries, max = self->info.max_entries;
+	unsigned int timers = self->info.max_timers < cq ?
+			      self->info.max_timers : cq, k;
+	__u64 delay = self->info.timer_max_ns < 5000 * MS ?
+		      self->info.timer_max_ns : 5000 * MS;
+	struct kbatch_sqe *sqe = calloc(max, sizeof(*sqe));
+	struct kbatch_cqe *cqe = calloc(cq, sizeof(*cqe));
 
-	ASSERT_EQ(0, fill_cq(self->fd, &self->info, KBATCH_OP_TIMER,
-			     5000 * MS));
-	EXPECT_EQ(-EBUSY, kb_async(self->fd, &sqe, 1));
+	ASSERT_NE(NULL, sqe);
+	ASSERT_NE(NULL, cqe);
+	ASSERT_GT(timers, 0u);
+	for (unsigned int i = 0; i < timers; i += k) {
+		k = timers - i < max ? timers - i : max;
+		for (unsigned int j = 0; j < k; j++)
+			sqe[j] = kb_sqe(KBATCH_OP_TIMER, delay, 0, 1u << 20);
+		ASSERT_EQ(0, kb_async(self->fd, sqe, k));
+	}
+	for (unsigned int i = timers; i < cq; i += k) {
+		k = cq - i < max ? cq - i : max;
+		for (unsigned int j = 0; j < k; j++)
+			sqe[j] = kb_sqe(KBATCH_OP_NOP, 0, 0, i + j);
+		ASSERT_EQ(0, kb_async(self->fd, sqe, k));
+	}
+	sqe[0] = kb_sqe(KBATCH_OP_NOP, 0, 0, 0);
+	EXPECT_EQ(-EBUSY, kb_async(self->fd, sqe, 1));
+	ASSERT_EQ(0, kb_read_all(self->fd, cqe, cq - timers));
+	for (unsigned int i = 0; i < cq - timers; i++)
+		EXPECT_GT(1ull << 20, cqe[i].user_data);
 	fcntl(self->fd, F_SETFL, O_NONBLOCK);
-	EXPECT_EQ(-1, read(self->fd, &cqe, sizeof(cqe)));
+	EXPECT_EQ(-1, read(self->fd, cqe, sizeof(*cqe)));
 	EXPECT_EQ(EAGAIN, errno);
-	/* Closed with every timer pending: they complete into nothing. */
+	free(sqe);
+	free(cqe);
+	/* Closed with every timer pending: close() cancels them. */
 }
 
 TEST_F(dev, lookup_builtins_and_errors)
@@ -258,8 +322,14 @@ TEST_F(dev, lookup_builtins_and_errors)
 
 	EXPECT_EQ(KBATCH_OP_NOP, kb_lookup(self->fd, "nop", &flags));
 	EXPECT_EQ(0u, flags);
-	EXPECT_EQ(KBATCH_OP_ECHO, kb_lookup(self->fd, "echo", NULL));
-	EXPECT_EQ(KBATCH_OP_SUM, kb_lookup(self->fd, "sum", NULL));
+	flags = 7;
+	EXPECT_EQ(KBATCH_OP_ECHO, kb_lookup(self->fd, "echo", &flags));
+	EXPECT_EQ(0u, flags);
+	flags = 7;
+	EXPECT_EQ(KBATCH_OP_SUM, kb_lookup(self->fd, "sum", &flags));
+	EXPECT_EQ(0u, flags);
+	EXPECT_EQ(KBATCH_OP_TIMER, kb_lookup(self->fd, "timer", &flags));
+	EXPECT_EQ(KBATCH_LOOKUP_ASYNC, flags);
 	EXPECT_EQ(-ENOENT, kb_lookup(self->fd, "no.such.op", NULL));
 	EXPECT_EQ(-ENOENT, kb_lookup(self->fd, "", NULL));
 
@@ -285,14 +355,19 @@ TEST_F(dev, bad_counts)
 
 	ASSERT_NE(NULL, sqe);
 	ASSERT_NE(NULL, cqe);
+	/* Refused, and @done set to 0 (kb_submit() passes 0xdead in). */
 	EXPECT_EQ(-EINVAL, kb_submit(self->fd, sqe, cqe, 0, 0, &done));
+	EXPECT_EQ(0u, done);
 	EXPECT_EQ(-EINVAL, kb_submit(self->fd, sqe, NULL, 0,
 				     KBATCH_SUBMIT_ASYNC, &done));
-	EXPECT_EQ(-E2BIG, kb_submit(self->fd, sqe, cqe, max + 1, 0, &done));
-	EXPECT_EQ(-E2BIG, kb_submit(self->fd, sqe, NULL, max + 1,
-				    KBATCH_SUBMIT_ASYNC, &done));
-	/* The header is left alone on a bad header. */
-	EXPECT_EQ(0xdeadu, done);
+	EXPECT_EQ(0u, done);
+	EXPECT_EQ(-EINVAL, kb_submit(self->fd, sqe, cqe, max + 1, 0, &done));
+	EXPECT_EQ(0u, done);
+	EXPECT_EQ(-EINVAL, kb_submit(self->fd, sqe, NULL, max + 1,
+				     KBATCH_SUBMIT_ASYNC, &done));
+	EXPECT_EQ(0u, done);
+	EXPECT_EQ(-EINVAL, kb_submit(self->fd, sqe, cqe, ~0u, 0, &done));
+	EXPECT_EQ(0u, done);
 	/* Exactly the limit is fine. */
 	EXPECT_EQ(0, kb_submit(self->fd, sqe, cqe, max, 0, &done));
 	EXPECT_EQ(max, done);
@@ -309,22 +384,29 @@ TEST_F(dev, bad_flags_and_reserved)
 
 	for (int i = 0; i < 4; i++)
 		sqe[i] = kb_sqe(KBATCH_OP_ECHO, i, 0, i);
+	/* A refused header still gets @done 0 (kb_submit() passes 0xdead). */
 	EXPECT_EQ(-EINVAL, kb_submit(self->fd, sqe, cqe, 4, 1u << 31, &done));
+	EXPECT_EQ(0u, done);
 	/* Async takes no completion pointer. */
 	EXPECT_EQ(-EINVAL, kb_submit(self->fd, sqe, cqe, 4,
 				     KBATCH_SUBMIT_ASYNC, &done));
+	EXPECT_EQ(0u, done);
 
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.entries = (uintptr_t)sqe;
 	hdr.completions = (uintptr_t)cqe;
 	hdr.nr = 4;
 	hdr.reserved32 = 1;
+	hdr.done = 0xdead;
 	EXPECT_EQ(-1, ioctl(self->fd, KBATCH_IOC_SUBMIT, &hdr));
 	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0u, hdr.done);
 	hdr.reserved32 = 0;
 	hdr.reserved[1] = 1;
+	hdr.done = 0xdead;
 	EXPECT_EQ(-1, ioctl(self->fd, KBATCH_IOC_SUBMIT, &hdr));
 	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0u, hdr.done);
 
 	/* A bad last entry fails the whole submit: nothing ran. */
 	memset(cqe, 0xa5, sizeof(cqe));
@@ -361,6 +443,14 @@ TEST_F(dev, bad_pointers)
 				     &done));
 	EXPECT_EQ(-EFAULT, kb_submit(self->fd, NULL, NULL, 4,
 				     KBATCH_SUBMIT_ASYNC, &done));
+	EXPECT_EQ(0u, done);
+	/*
+	 * Completions at 0 or outside the user address space: -EFAULT
+	 * before anything runs.
+	 */
+	EXPECT_EQ(-EFAULT, kb_submit(self->fd, sqe, (void *)KERNEL_ADDR, 4, 0,
+				     &done));
+	EXPECT_EQ(0u, done);
 	EXPECT_EQ(-EFAULT, kb_submit(self->fd, sqe, NULL, 4, 0, &done));
 	EXPECT_EQ(0u, done);
 
@@ -375,13 +465,14 @@ TEST_F(dev, bad_pointers)
 	EXPECT_EQ(0, kb_submit(self->fd, edge, cqe, 2, 0, &done));
 	EXPECT_EQ(2u, done);
 	EXPECT_EQ(1, cqe[1].result);
+	/* Completions that run into the hole: -EFAULT after the run. */
 	EXPECT_EQ(-EFAULT, kb_submit(self->fd, sqe, (struct kbatch_cqe *)
 				     (map + page) - 3, 4, 0, &done));
-	EXPECT_EQ(0u, done);
-	/* Read-only completions: refused before anything ran. */
+	EXPECT_EQ(4u, done);
+	/* Read-only completions: the same. */
 	ASSERT_EQ(0, mprotect(map, page, PROT_READ));
 	EXPECT_EQ(-EFAULT, kb_submit(self->fd, sqe, (void *)map, 4, 0, &done));
-	EXPECT_EQ(0u, done);
+	EXPECT_EQ(4u, done);
 	munmap(map, page);
 }
 

@@ -14,6 +14,7 @@ out=$1 moddir=$2 testdir=$3
 shift 3
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(mktemp -d)
+chmod 755 "$root"	# mktemp made it 0700: uid 65534 runs tests too
 trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,modules,tests,vmtests}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One file's submits never wait for another file's work (the top of
+ * include/uapi/linux/kbatch.h, THE OPEN FILE).  A victim measures many
+ * 1-entry synchronous NOP submits, first alone, then beside a flooder: an
+ * unprivileged process (uid 65534 when the test runs as root) at normal
+ * priority on the same CPU, submitting max-size NOP batches without a
+ * pause.  Beside the flooder the victim's average must stay within
+ * AVG_FACTOR of its average alone, and no submit may take MAX_NS or more.
+ *
+ * The victim sleeps a little between submits, as an interactive process
+ * would, so the scheduler gives it the CPU as soon as it wakes (a woken
+ * sleeper preempts a CPU hog; in-kernel too with preempt=full, which the
+ * VM boots Debian's kernel with, and always on the PREEMPT debug kernel).
+ * Only the submit call is timed: what it measures is the time kbatch
+ * makes the victim wait, not the CPU it shares fairly with the flooder.
+ *
+ * This is a test under emulation (QEMU/TCG, vCPUs that the host may
+ * deschedule), not a benchmark: the bounds are generous.  A try whose
+ * victim alone already had a submit of MAX_NS / 2 or more measured the
+ * host, not kbatch: it is taken again, up to TRIES times in all, and the
+ * test is skipped if the host never was quiet (the debug kernel on a busy
+ * host can be that slow).  A try with a quiet host decides.  (A victim
+ * that joins the flooder's batches does not stall on every submit, so
+ * retrying any miss would let it pass.)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/kbatch.h>
+
+#include "kselftest_harness.h"
+#include "kbatch_util.h"
+
+#define VICTIM_SUBMITS	4000
+#define VICTIM_PAUSE_US	200
+#define FLOOD_BATCH	1024
+#define AVG_FACTOR	5
+#define MAX_NS		(10 * 1000000ll)
+#define TRIES		3
+/* A phase ends after this long even if not all its submits were made. */
+#define PHASE_NS	(10 * 1000000000ll)
+
+struct latency {
+	long long avg_ns;
+	long long max_ns;
+	int submits;
+};
+
+/*
+ * VICTIM_SUBMITS 1-entry NOP submits on @fd, or as many as PHASE_NS
+ * allows: their number, average and maximum.
+ */
+static int measure(int fd, struct latency *lat)
+{
+	struct kbatch_sqe sqe = kb_sqe(KBATCH_OP_NOP, 0, 0, 1);
+	long long sum = 0, t, d, end = kb_now_ns() + PHASE_NS;
+	struct kbatch_cqe cqe;
+	int ret, i;
+
+	lat->max_ns = 0;
+	for (i = 0; i < VICTIM_SUBMITS && kb_now_ns() < end; i++) {
+		usleep(VICTIM_PAUSE_US);
+		t = kb_now_ns();
+		ret = kb_sync(fd, &sqe, &cqe, 1);
+		d = kb_now_ns() - t;
+		if (ret)
+			return ret;
+		if (cqe.result || cqe.user_data != 1)
+			return -EIO;
+		sum += d;
+		if (d > lat->max_ns)
+			lat->max_ns = d;
+	}
+	lat->submits = i;
+	lat->avg_ns = sum / i;
+	return 0;
+}
+
+/*
+ * The flooder: uid 65534, pinned to @cpu, submitting @n NOPs per call until
+ * killed.  It writes one byte to @pipefd after its first submit.
+ */
+static pid_t start_flooder(int cpu, unsigned int n, int pipefd)
+{
+	struct kbatch_sqe *sqe;
+	struct kbatch_cqe *cqe;
+	pid_t pid = fork();
+	int fd;
+
+	if (pid)
+		return pid;
+	sqe = calloc(n, sizeof(*sqe));
+	cqe = calloc(n, sizeof(*cqe));
+	/* After the uid change, which clears the parent-death signal. */
+	if (!sqe || !cqe || kb_pin_cpu(cpu) || kb_become_nobody() ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL))
+		_exit(2);
+	fd = open("/dev/kbatch", O_RDWR);
+	if (fd < 0)
+		_exit(3);
+	for (unsigned int i = 0; i < n; i++)
+		sqe[i] = kb_sqe(KBATCH_OP_NOP, 0, 0, i);
+	if (kb_sync(fd, sqe, cqe, n) || write(pipefd, "f", 1) != 1)
+		_exit(4);
+	for (;;)
+		kb_sync(fd, sqe, cqe, n);
+}
+
+static void log_preemption(struct __test_metadata *_metadata)
+{
+	char buf[128] = "";
+	FILE *f = fopen("/sys/kernel/debug/sched/preempt", "r");
+
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	TH_LOG("preemption: %s", buf[0] ? buf : "(not readable)\n");
+}
+
+FIXTURE(stall) {
+	int fd;
+};
+
+FIXTURE_SETUP(stall)
+{
+	self->fd = open("/dev/kbatch", O_RDWR);
+	ASSERT_GE(self->fd, 0) TH_LOG("open /dev/kbatch: %s", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(stall)
+{
+	close(self->fd);
+}
+
+TEST_F_TIMEOUT(stall, victim_beside_a_flooder_on_one_cpu, 200)
+{
+	int cpu = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0, fd = self->fd, p[2];
+	struct latency alone, busy;
+	struct kbatch_info info;
+	unsigned int n;
+	int ok = 0, quiet = 0;
+	pid_t pid;
+	char c;
+
+	log_preemption(_metadata);
+	ASSERT_EQ(0, kb_pin_cpu(cpu));
+	ASSERT_EQ(0, kb_info(fd, &info));
+	n = info.max_entries < FLOOD_BATCH ? info.max_entries : FLOOD_BATCH;
+	ASSERT_EQ(0, pipe(p));
+	for (int try = 1; try <= TRIES && !quiet; try++) {
+		ASSERT_EQ(0, measure(fd, &alone));
+		pid = start_flooder(cpu, n, p[1]);
+		ASSERT_GT(pid, 0);
+		ASSERT_EQ(1, read(p[0], &c, 1)) TH_LOG("the flooder failed");
+		ASSERT_EQ(0, measure(fd, &busy));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		TH_LOG("try %d: alone %d submits avg %lld max %lld ns",
+		       try, alone.submits, alone.avg_ns, alone.max_ns);
+		TH_LOG("try %d: flooded %d submits avg %lld max %lld ns",
+		       try, busy.submits, busy.avg_ns, busy.max_ns);
+		ok = busy.avg_ns <= AVG_FACTOR * alone.avg_ns &&
+		     busy.max_ns < MAX_NS;
+		quiet = ok || alone.max_ns < MAX_NS / 2;
+	}
+	close(p[0]);
+	close(p[1]);
+	if (!quiet)
+		SKIP(return, "a victim alone took %lld ms or more on every try",
+		     MAX_NS / 2000000);
+	EXPECT_TRUE(ok) TH_LOG("average above %dx alone, or a submit of 10 ms",
+			       AVG_FACTOR);
+}
+
+TEST_HARNESS_MAIN

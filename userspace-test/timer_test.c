@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KBATCH_OP_TIMER's bounds (include/uapi/linux/kbatch.h): a delay above
+ * kbatch_info.timer_max_ns completes with -EINVAL; a file with
+ * kbatch_info.max_timers timers in flight gets -EBUSY for one more, and
+ * that limit is the file's own, so another file's TIMER still runs; a
+ * timer ends with its file (close() cancels it and frees everything), so
+ * open/TIMER/close cycles pin no memory; and a TIMER's completion comes
+ * after every other completion of its submit, under load too.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/kbatch.h>
+
+#include "kselftest_harness.h"
+#include "kbatch_util.h"
+
+#define MS		1000000ull
+#define CYCLES		1000
+/*
+ * MemAvailable may come back this much below where it was.  A file is
+ * bounded at a page or two and each cycle's timer dies with its file, so
+ * nothing is pinned: 4 MB is a single 4 KB page per cycle, far below what
+ * a pinned file context per cycle costs, and above the slab and per-CPU
+ * caches that the cycles warm up and keep.
+ */
+#define MEM_SLACK_KB	4096
+
+FIXTURE(timer) {
+	int fd;
+	struct kbatch_info info;
+};
+
+FIXTURE_SETUP(timer)
+{
+	self->fd = open("/dev/kbatch", O_RDWR);
+	ASSERT_GE(self->fd, 0) TH_LOG("open /dev/kbatch: %s", strerror(errno));
+	ASSERT_EQ(0, kb_info(self->fd, &self->info));
+	ASSERT_GT(self->info.max_timers, 0u);
+	ASSERT_GT(self->info.timer_max_ns, 0ull);
+}
+
+FIXTURE_TEARDOWN(timer)
+{
+	close(self->fd);
+}
+
+/* A delay that never fires during a test, at most timer_max_ns. */
+static __u64 long_delay(const struct kbatch_info *info)
+{
+	return info->timer_max_ns < 600000 * MS ? info->timer_max_ns :
+						  600000 * MS;
+}
+
+/* Read one completion within @ms; 0 or -errno (-ETIMEDOUT). */
+static int read_one(int fd, struct kbatch_cqe *cqe, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	if (poll(&pfd, 1, ms) != 1)
+		return -ETIMEDOUT;
+	return kb_read_all(fd, cqe, 1);
+}
+
+TEST_F(timer, delay_above_the_maximum_is_einval)
+{
+	struct kbatch_sqe sqe[3] = {
+		kb_sqe(KBATCH_OP_TIMER, self->info.timer_max_ns + 1, 0, 1),
+		kb_sqe(KBATCH_OP_TIMER, ~0ull, 0, 2),
+		kb_sqe(KBATCH_OP_TIMER, 1 * MS, 0, 3),
+	};
+	struct kbatch_cqe cqe;
+	int seen[4] = { 0 };
+
+	ASSERT_EQ(0, kb_async(self->fd, sqe, 3));
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(0, read_one(self->fd, &cqe, 10000));
+		ASSERT_LT(cqe.user_data, 4ull);
+		seen[cqe.user_data]++;
+		EXPECT_EQ(cqe.user_data == 3 ? 0 : -EINVAL, cqe.result)
+			TH_LOG("timer %llu", (unsigned long long)cqe.user_data);
+	}
+	EXPECT_EQ(1, seen[1]);
+	EXPECT_EQ(1, seen[2]);
+	EXPECT_EQ(1, seen[3]);
+}
+
+/*
+ * Start @n long timers on @fd, in submits of at most max_entries.  0 or
+ * -errno.
+ */
+static int start_timers(int fd, const struct kbatch_info *info,
+			unsigned int n, __u64 tag)
+{
+	struct kbatch_sqe *sqe = calloc(info->max_entries, sizeof(*sqe));
+	unsigned int k;
+	int ret = sqe ? 0 : -ENOMEM;
+
+	for (unsigned int i = 0; !ret && i < n; i += k) {
+		k = n - i < info->max_entries ? n - i : info->max_entries;
+		for (unsigned int j = 0; j < k; j++)
+			sqe[j] = kb_sqe(KBATCH_OP_TIMER, long_delay(info), 0,
+					tag + i + j);
+		ret = kb_async(fd, sqe, k);
+	}
+	free(sqe);
+	return ret;
+}
+
+/*
+ * File A at its timer limit: one timer more is -EBUSY at once (when its
+ * completion queue has room for it), and file B's TIMER runs.
+ */
+TEST_F(timer, limit_is_per_file)
+{
+	unsigned int max = self->info.max_timers, cq = self->info.cq_entries;
+	struct kbatch_sqe sqe = kb_sqe(KBATCH_OP_TIMER, long_delay(&self->info),
+				       0, 1u << 30);
+	struct kbatch_cqe cqe;
+	int b = open("/dev/kbatch", O_RDWR);
+
+	ASSERT_GE(b, 0);
+	ASSERT_EQ(0, start_timers(self->fd, &self->info,
+				  max < cq ? max : cq, 0));
+	if (max < cq) {
+		ASSERT_EQ(0, kb_async(self->fd, &sqe, 1));
+		ASSERT_EQ(0, read_one(self->fd, &cqe, 10000));
+		EXPECT_EQ(1ull << 30, cqe.user_data);
+		EXPECT_EQ(-EBUSY, cqe.result);
+	}
+	sqe = kb_sqe(KBATCH_OP_TIMER, 1 * MS, 0, 7);
+	ASSERT_EQ(0, kb_async(b, &sqe, 1));
+	ASSERT_EQ(0, read_one(b, &cqe, 10000));
+	EXPECT_EQ(7ull, cqe.user_data);
+	EXPECT_EQ(0, cqe.result);
+	close(b);
+}
+
+static long mem_available_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/*
+ * MemAvailable once it has settled: two readings 200 ms apart within
+ * 256 kB (memory that earlier tests freed after a grace period is back),
+ * or the last reading after 5 s.
+ */
+static long settled_mem_available_kb(void)
+{
+	long prev = mem_available_kb(), now = prev;
+
+	for (int i = 0; i < 25; i++) {
+		usleep(200 * 1000);
+		now = mem_available_kb();
+		if (labs(now - prev) < 256)
+			break;
+		prev = now;
+	}
+	return now;
+}
+
+/* One open/TIMER(timer_max_ns)/close cycle.  0 or -errno. */
+static int timer_cycle(const struct kbatch_info *info)
+{
+	struct kbatch_sqe sqe = kb_sqe(KBATCH_OP_TIMER, info->timer_max_ns,
+				       0, 1);
+	int fd = open("/dev/kbatch", O_RDWR), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = kb_async(fd, &sqe, 1);
+	close(fd);
+	return ret;
+}
+
+TEST_F_TIMEOUT(timer, closed_files_pin_no_memory, 120)
+{
+	long before, after = -1;
+	int i;
+
+	/* Warm the caches the cycles use, then measure. */
+	for (i = 0; i < 50; i++)
+		ASSERT_EQ(0, timer_cycle(&self->info));
+	before = settled_mem_available_kb();
+	ASSERT_GT(before, 0);
+	for (i = 0; i < CYCLES; i++)
+		ASSERT_EQ(0, timer_cycle(&self->info)) TH_LOG("cycle %d", i);
+	/* Memory freed after a grace period comes back within seconds. */
+	for (i = 0; i < 50; i++) {
+		after = mem_available_kb();
+		if (after >= before - MEM_SLACK_KB)
+			break;
+		usleep(100 * 1000);
+	}
+	TH_LOG("MemAvailable %ld kB before, %ld kB after %d cycles",
+	       before, after, CYCLES);
+	EXPECT_GE(after, before - MEM_SLACK_KB);
+}
+
+struct loader {
+	int *stop;
+	int error;
+};
+
+/* Load: sync ECHO batches on a file of its own until told to stop. */
+static void *load_main(void *arg)
+{
+	struct loader *l = arg;
+	struct kbatch_sqe sqe[64];
+	struct kbatch_cqe cqe[64];
+	int fd = open("/dev/kbatch", O_RDWR);
+
+	l->error = fd < 0 ? -errno : 0;
+	for (int i = 0; i < 64; i++)
+		sqe[i] = kb_sqe(KBATCH_OP_ECHO, i, 0, i);
+	while (!l->error && !__atomic_load_n(l->stop, __ATOMIC_RELAXED))
+		l->error = kb_sync(fd, sqe, cqe, 64);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+#define ORDER_SUBMITS	1000
+#define ORDER_ENTRIES	6	/* ECHO, ECHO, TIMER, ECHO, TIMER, ECHO */
+
+/*
+ * Reads whatever is ready and checks the order: when a TIMER of submit s
+ * completes, every other entry of s has completed before it.  Returns how
+ * many completions it read, or -errno.
+ */
+static int drain(int fd, unsigned char *seen, unsigned long *wrong,
+		 int block)
+{
+	struct kbatch_cqe cqe[64];
+	unsigned int s, e;
+	ssize_t n;
+
+	n = read(fd, cqe, block ? sizeof(cqe[0]) : sizeof(cqe));
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	for (int i = 0; i < n / (int)sizeof(cqe[0]); i++) {
+		s = cqe[i].user_data / ORDER_ENTRIES;
+		e = cqe[i].user_data % ORDER_ENTRIES;
+		if (s >= ORDER_SUBMITS)
+			return -EIO;
+		seen[s] |= 1u << e;
+		/* Entries 2 and 4 are timers; 0, 1, 3, 5 must be in. */
+		if ((e == 2 || e == 4) && (seen[s] & 0x2b) != 0x2b)
+			(*wrong)++;
+	}
+	return n / sizeof(cqe[0]);
+}
+
+TEST_F_TIMEOUT(timer, completes_after_the_rest_of_its_submit, 120)
+{
+	unsigned char *seen = calloc(ORDER_SUBMITS, 1);
+	struct loader l[3];
+	pthread_t t[3];
+	unsigned long wrong = 0;
+	unsigned int pending = 0, s;
+	int stop = 0, fl = fcntl(self->fd, F_GETFL), got;
+
+	ASSERT_NE(NULL, seen);
+	for (int i = 0; i < 3; i++) {
+		l[i] = (struct loader){ .stop = &stop };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, load_main, &l[i]));
+	}
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl | O_NONBLOCK));
+	for (s = 0; s < ORDER_SUBMITS; s++) {
+		struct kbatch_sqe sqe[ORDER_ENTRIES];
+		__u64 ud = s * ORDER_ENTRIES;
+
+		for (int e = 0; e < ORDER_ENTRIES; e++)
+			sqe[e] = e == 2 || e == 4 ?
+				 kb_sqe(KBATCH_OP_TIMER, e == 2 ? 0 : 1000,
+					0, ud + e) :
+				 kb_sqe(KBATCH_OP_ECHO, s, 0, ud + e);
+		while (pending + ORDER_ENTRIES > self->info.cq_entries) {
+			ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl));
+			got = drain(self->fd, seen, &wrong, 1);
+			ASSERT_GT(got, 0);
+			pending -= got;
+			ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl | O_NONBLOCK));
+		}
+		ASSERT_EQ(0, kb_async(self->fd, sqe, ORDER_ENTRIES));
+		pending += ORDER_ENTRIES;
+		got = drain(self->fd, seen, &wrong, 0);
+		ASSERT_GE(got, 0);
+		pending -= got;
+	}
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl));
+	while (pending) {
+		got = drain(self->fd, seen, &wrong, 1);
+		ASSERT_GT(got, 0);
+		pending -= got;
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	for (int i = 0; i < 3; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, l[i].error);
+	}
+	for (s = 0; s < ORDER_SUBMITS; s++)
+		ASSERT_EQ(0x3f, seen[s]) TH_LOG("submit %u", s);
+	EXPECT_EQ(0ul, wrong) TH_LOG("%lu timers read before the rest of their submit",
+				     wrong);
+	free(seen);
+}
+
+TEST_HARNESS_MAIN
