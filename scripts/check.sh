@@ -79,6 +79,7 @@ check "sample modules W=1 C=1 (sparse), Debian headers" \
 	scripts/build-samples.sh "$top/build/obj-deb" "$debkdir" W=1 C=1
 check "bench module W=1, both kernels" "$logs/build-bench.txt" \
 	scripts/bench.sh --build "$kout" "$debkdir"
+rm -rf "$top/build/utest"	# a failed build must not leave old tests to run
 check "user-space tests" "$logs/build-utest.txt" \
 	make -C userspace-test KSELFTEST="$src/tools/testing/selftests" \
 	OUT="$top/build/utest"
