@@ -123,7 +123,12 @@ def judge_log(path, tally):
     ktap, taps, tap_order = [], {}, []
     in_kunit = done = kunit_ran = False
     bugs = []
-    with open(path, errors="replace") as f:
+    try:
+        f = open(path, errors="replace")
+    except OSError as e:
+        tally.fail("%s: no log (%s)" % (where, e.strerror))
+        return
+    with f:
         for raw in f:
             raw = raw.rstrip("\r\n")
             line = STAMP_RE.sub("", raw)

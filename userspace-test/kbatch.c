@@ -14,6 +14,7 @@
  * flood leaves its ops in flight when it closes the file and exits (tests
  * of close and unload); it prints how many entries were accepted.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
