@@ -111,8 +111,9 @@ static int ms_left(const struct timespec *deadline)
 	long long ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* Rounded up: poll() must not give up before the deadline. */
 	ms = (deadline->tv_sec - now.tv_sec) * 1000LL +
-	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	     (deadline->tv_nsec - now.tv_nsec + 999999) / 1000000;
 	return ms < 0 ? 0 : ms > 0x7fffffff ? 0x7fffffff : (int)ms;
 }
 

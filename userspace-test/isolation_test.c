@@ -234,4 +234,17 @@ TEST_F_TIMEOUT(iso, two_files_of_one_process, 60)
 	report(_metadata, self->side);
 }
 
+/* The opt-in is visible: test.shared asked for batches across files. */
+TEST(shared_op_says_so)
+{
+	int fd = open("/dev/kbatch", O_RDWR), op;
+	__u32 flags = 0;
+
+	ASSERT_GE(fd, 0);
+	op = kb_lookup(fd, "test.shared", &flags);
+	close(fd);
+	ASSERT_GE(op, KBATCH_OP_DYNAMIC) TH_LOG("kbatch_testops not loaded");
+	EXPECT_EQ(KBATCH_LOOKUP_SHARED, flags);
+}
+
 TEST_HARNESS_MAIN

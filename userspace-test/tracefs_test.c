@@ -2,7 +2,9 @@
 /*
  * kbatch's tracepoints through tracefs, as perf or trace-cmd would use
  * them: enable events/kbatch, drive a synchronous and an asynchronous
- * submit (with a TIMER), and find each event with its fields in the trace.
+ * submit (with a TIMER) and, with kbatch_testops, a submit of a shared op
+ * (batched through a kbatch queue), and find each event with its fields
+ * in the trace.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -59,6 +61,7 @@ TEST(events_with_their_fields)
 	struct kbatch_cqe cqe[3];
 	struct kbatch kb;
 	char *trace;
+	int shared;
 
 	if (geteuid())
 		SKIP(return, "tracefs needs root");
@@ -76,6 +79,12 @@ TEST(events_with_their_fields)
 	kbatch_prep_timer(&sqe[1], 1000000, 1);
 	EXPECT_EQ(2, kbatch_submit_async(&kb, sqe, 2));
 	EXPECT_EQ(2, kbatch_reap_cqes(&kb, cqe, 2));
+	shared = kbatch_lookup(&kb, "test.shared", NULL);
+	if (shared >= 0) {
+		kbatch_prep(&sqe[0], shared, 1, 0, 0);
+		kbatch_prep(&sqe[1], shared, 2, 0, 1);
+		EXPECT_EQ(2, kbatch_submit_sync(&kb, sqe, cqe, 2));
+	}
 
 	ASSERT_EQ(0, write_file(TRACEFS "/events/kbatch/enable", "0"));
 	kbatch_close(&kb);
@@ -87,6 +96,13 @@ TEST(events_with_their_fields)
 	EXPECT_NE(NULL, strstr(trace, "kbatch_dev_submit: entries=2 mode=async"));
 	EXPECT_NE(NULL, strstr(trace, "kbatch_op_run: op=timer opcode=3 len=1"));
 	EXPECT_NE(NULL, strstr(trace, "kbatch_poller_cycle: poller= polled=1 slices=1"));
+	if (shared >= 0) {
+		/* One run of two, one batch of one request: the run. */
+		EXPECT_NE(NULL, strstr(trace, "kbatch_batch_open: queue=test.shared"));
+		EXPECT_NE(NULL, strstr(trace, "kbatch_batch_bound: queue=test.shared"));
+		EXPECT_NE(NULL, strstr(trace, "kbatch_batch_done: queue=test.shared"));
+		EXPECT_NE(NULL, strstr(trace, "kbatch_op_run: op=test.shared"));
+	}
 	if (_metadata->passed == 0 || getenv("KB_TRACE_DUMP"))
 		fprintf(stderr, "%s", trace);
 	free(trace);

@@ -9,6 +9,9 @@
  *               those entries modulo 2^48, the same for each of them.  A
  *               submitter that knows its own runs can tell whether any
  *               other entry was in the call.
+ *   test.shared test.agg with kbatch_op.shared set: calls may hold the
+ *               entries of several open files (lookup reports
+ *               KBATCH_LOOKUP_SHARED), batched through kbatch's queue.
  *   test.sleep  sleeps args[0] microseconds (at most TESTOPS_SLEEP_MAX_US;
  *               -EINVAL above), then result 0.  With args[1] == 0 the
  *               sleep is killable: at a fatal signal the entry whose sleep
@@ -95,6 +98,7 @@ static void testops_sleep_run(struct kbatch_op_batch *b)
 
 static struct kbatch_op testops_ops[] = {
 	{ .name = "test.agg", .run = testops_agg_run },
+	{ .name = "test.shared", .run = testops_agg_run, .shared = true },
 	{ .name = "test.sleep", .run = testops_sleep_run },
 };
 
