@@ -164,12 +164,27 @@ static void kt_print_stats(const char *what)
 		atomic_long_read(&kt_violations));
 }
 
+/* One of the mix's operations, drawn with the weights w_*. */
+static unsigned int kt_pick(struct rnd_state *rs, int total)
+{
+	const int weights[] = { w_task, w_post, w_reduce, w_poller, w_qchurn,
+				w_pchurn };
+	int r = kt_rand(rs, total);
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(weights) - 1; i++) {
+		if (r < weights[i])
+			break;
+		r -= weights[i];
+	}
+	return i;
+}
+
 static int kt_worker(void *arg)
 {
 	int total = w_task + w_post + w_reduce + w_poller + w_qchurn + w_pchurn;
 	unsigned long n = 0;
 	struct rnd_state rs;
-	int r;
 
 	kt_rand_init(&rs, 1000 + (unsigned long)arg);
 #ifdef CONFIG_FAULT_INJECTION
@@ -177,19 +192,26 @@ static int kt_worker(void *arg)
 		current->make_it_fail = 1;
 #endif
 	while (!kthread_should_stop()) {
-		r = kt_rand(&rs, total);
-		if ((r -= w_task) < 0)
+		switch (kt_pick(&rs, total)) {
+		case 0:
 			kt_queue_task_traffic(&rs);
-		else if ((r -= w_post) < 0)
+			break;
+		case 1:
 			kt_queue_value_traffic(&rs, false, 32);
-		else if ((r -= w_reduce) < 0)
+			break;
+		case 2:
 			kt_queue_value_traffic(&rs, true, 32);
-		else if ((r -= w_poller) < 0)
+			break;
+		case 3:
 			kt_poller_traffic(&rs);
-		else if ((r -= w_qchurn) < 0)
+			break;
+		case 4:
 			kt_queue_churn(&rs);
-		else
+			break;
+		default:
 			kt_poller_churn(&rs);
+			break;
+		}
 		/* Leave the CPUs to user space and the workqueues now and then. */
 		if (!(++n % 64))
 			schedule_timeout_interruptible(1);

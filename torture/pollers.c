@@ -273,11 +273,11 @@ static void kt_poller_check_live(struct kt_poller *tp)
 		while (it->mark >= 0 && atomic_long_read(&it->polls) == it->mark &&
 		       !READ_ONCE(it->done)) {
 			if (time_after(jiffies, deadline)) {
-				kt_violation("item %u woken at its poller's retirement not polled within %d s",
+				kt_violation("item %u woken at retirement, not polled in %d s",
 					     i, KT_LIVE_TIMEOUT / HZ);
 				return;
 			}
-			msleep(1);
+			usleep_range(500, 1000);
 		}
 	}
 }

@@ -32,7 +32,7 @@
 #include "torture.h"
 
 #define KT_QSLOTS	6
-#define KT_IDS		(1U << 14)
+#define KT_IDS		BIT(14)
 #define KT_MANY		8
 /* Values of a value burst copied at once with kbatch_batch_values(). */
 #define KT_BULK		16
@@ -404,7 +404,7 @@ static void kt_queue_reconcile(struct kt_queue *tq)
 	lost = kt_first_andnot(tq->accepted, tq->run);
 	extra = kt_first_andnot(tq->run, tq->accepted);
 	if (lost < KT_IDS)
-		kt_violation("queue mode %d: task %lu was accepted but never ran (%ld accepted, %ld ran)",
+		kt_violation("queue mode %d: task %lu accepted, never ran (%ld accepted, %ld ran)",
 			     tq->mode, lost, atomic_long_read(&tq->accepted_n),
 			     atomic_long_read(&tq->run_n));
 	if (extra < KT_IDS)

@@ -12,8 +12,11 @@
 # (failslab at 1% on the torture threads and the submitters); TRINITY=0
 # (no trinity).
 #
-# `torture/run.sh --vm KDIR LOG` builds against the kernel tree KDIR, runs
-# the VM and leaves LOG for the caller to judge (scripts/check.sh).
+# For scripts/check.sh: `torture/run.sh --build OBJ KDIR [MAKE-ARGS...]`
+# builds the torture module alone against the kbatch already built in OBJ
+# (W=1, C=1 and so on in MAKE-ARGS); `torture/run.sh --vm KDIR LOG` builds
+# everything against the kernel tree KDIR, runs the VM and leaves LOG for
+# the caller to judge.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,22 +44,36 @@ build() {
 		torture/kbatch_torture_user.c
 }
 
-# run_vm KDIR LOG: the VM, with trinity and the C library it needs.
+# run_vm KDIR LOG: the VM, with trinity and the C library it needs.  The
+# debug kernel does not trust the CPU's RDRAND by default; trinity needs
+# getrandom() to work at once.
 run_vm() {
 	local kdir=$1 log=$2 obj=$top/build/obj-torture
 	local ld=/lib64/ld-linux-x86-64.so.2
 	local libc=/lib/x86_64-linux-gnu/libc.so.6
 
-	build "$obj" "$kdir" >&2
+	if ! build "$obj" "$kdir" >&2; then
+		echo "@kb step fail torture: build (see the build output)" >"$log"
+		return 1
+	fi
 	scripts/vm/mkinitramfs.sh "$top/build/initrd-torture.gz" "$obj" \
 		/nonexistent "torture/vm.sh:bin/torture.sh" \
 		"$obj/kbatch_torture_user:bin/kbatch_torture_user" \
 		"/usr/bin/trinity:bin/trinity" "$ld:$ld" "$libc:$libc"
 	scripts/vm/run-vm.sh "$kdir/arch/x86/boot/bzImage" \
 		"$top/build/initrd-torture.gz" torture $((secs * 2 + 300)) "$log" \
-		"kbt_secs=$secs kbt_seed=$seed kbt_failslab=$failslab kbt_trinity=$trinity"
+		"random.trust_cpu=on kbt_secs=$secs kbt_seed=$seed kbt_failslab=$failslab kbt_trinity=$trinity"
 }
 
+if [ "${1:-}" = --build ]; then
+	obj=$2 kdir=$3
+	shift 3
+	rm -rf "$obj/torture"
+	cp -r torture "$obj/"
+	make -C "$kdir" M="$obj/torture" \
+		KBUILD_EXTRA_SYMBOLS="$obj/Module.symvers" "$@" modules
+	exit 0
+fi
 if [ "${1:-}" = --vm ]; then
 	run_vm "$2" "$3"
 	exit 0

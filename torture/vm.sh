@@ -43,7 +43,8 @@ failslab_on() {
 }
 
 # Trinity fuzzes the syscalls a file sees, with /dev/kbatch as its only
-# victim file, as user nobody (it refuses to run as root).
+# victim file, as user nobody (it refuses to run as root).  SIGINT ends it
+# in order: it prints how many syscalls it ran and their errnos (--stats).
 run_trinity() {
 	# The initramfs root comes from mktemp -d (0700): let nobody in.
 	chmod 755 / /bin /etc 2>/dev/null
@@ -52,16 +53,34 @@ run_trinity() {
 	echo "nobody:x:65534:65534:nobody:/tmp:/bin/sh" >>/etc/passwd
 	printf 'root:x:0:\nnogroup:x:65534:\n' >/etc/group
 	cd /tmp || return 1
-	timeout "$secs" su -s /bin/sh nobody -c "exec /bin/trinity -q -l off \
+	su -s /bin/sh nobody -c "exec /bin/trinity -q -l off --stats -a 64 \
 		-C 4 -V /dev/kbatch \
 		--disable-fds=sockets,pipes,perf,epoll,eventfd,timerfd,testfile,memfd,drm \
 		-c ioctl -c read -c write -c readv -c writev -c pread64 \
 		-c pwrite64 -c poll -c ppoll -c select -c mmap -c lseek \
-		-c fcntl -c fstat -c dup -c close -c splice -c sendfile" \
-		>/tmp/trinity.out 2>&1
-	rc=$?
-	# timeout ends it with SIGTERM (124); 0 if it stopped by itself.
-	[ $rc -eq 124 ] || [ $rc -eq 0 ]
+		-c fcntl -c newfstat -c fsync -c dup -c splice -c sendfile" \
+		>/tmp/trinity.out 2>&1 &
+	tpid=$!
+	sleep "$secs"
+	# To all of its processes, as a ctrl-c would: its main process and
+	# each child stop at once, and the first one prints the totals.
+	kill -INT $(pidof trinity)
+	# One stuck in a syscall is a finding.
+	for i in $(seq 60); do
+		kill -0 $tpid 2>/dev/null || break
+		sleep 1
+	done
+	if pids=$(pidof trinity); then
+		for p in $pids; do
+			echo "trinity $p still running after SIGINT + 60 s:" \
+				"$(cat /proc/$p/status | grep State)"
+			cat /proc/$p/stack
+		done
+		kill -9 $pids
+		return 1
+	fi
+	wait $tpid
+	grep -qE "Ran [1-9][0-9]* syscalls" /tmp/trinity.out
 }
 
 verdict() {
@@ -99,10 +118,13 @@ sed 's/^/@kb tap torture_user /' /tmp/user.out
 if [ "$trinity" = 1 ]; then
 	wait $fuzz
 	rc=$?
-	tail -n 15 /tmp/trinity.out | sed 's/^/trinity: /'
 	if [ $rc -eq 0 ]; then
-		say "step ok trinity on /dev/kbatch for $secs s"
+		sed -n '/Ran [0-9]* syscalls/,$p' /tmp/trinity.out |
+			sed 's/^/trinity: /'
+		say "step ok trinity on /dev/kbatch:" \
+			"$(grep -oE 'Ran [0-9]+ syscalls' /tmp/trinity.out)"
 	else
+		tail -n 15 /tmp/trinity.out | sed 's/^/trinity: /'
 		say "step fail trinity on /dev/kbatch (see the lines above)"
 	fi
 fi
