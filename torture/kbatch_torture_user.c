@@ -13,6 +13,9 @@
  * (failslab) or, asynchronously, -EBUSY (completion queue full); those are
  * counted.  Prints TAP.
  *
+ * With KBT_FAILSLAB=1 in the environment each process marks itself for
+ * failslab's task filter (/proc/self/make-it-fail) once it has forked.
+ *
  * Usage: kbatch_torture_user SECONDS PROCS
  */
 #include <errno.h>
@@ -161,6 +164,17 @@ static int one_submit(int fd, struct tally *t, __u32 *stale)
 	return check_all(t, sqe, cqe, n);
 }
 
+static void mark_failslab(struct tally *t)
+{
+	int fd = open("/proc/self/make-it-fail", O_WRONLY);
+
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		snprintf(t->error, sizeof(t->error), "make-it-fail: %s",
+			 strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 static void child(struct tally *t, unsigned int id, time_t end)
 {
 	__u32 stale = KBATCH_OP_DYNAMIC;
@@ -168,7 +182,9 @@ static void child(struct tally *t, unsigned int id, time_t end)
 	int fd, ret = 0;
 
 	srand(id * 7919 + getpid());
-	while (!ret && now() < end) {
+	if (getenv("KBT_FAILSLAB") && atoi(getenv("KBT_FAILSLAB")))
+		mark_failslab(t);
+	while (!ret && !t->error[0] && now() < end) {
 		fd = open("/dev/kbatch", O_RDWR);
 		if (fd < 0) {
 			if (errno == ENOMEM) {

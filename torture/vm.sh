@@ -54,7 +54,7 @@ run_trinity() {
 	printf 'root:x:0:\nnogroup:x:65534:\n' >/etc/group
 	cd /tmp || return 1
 	su -s /bin/sh nobody -c "exec /bin/trinity -q -l off --stats -a 64 \
-		-C 4 -V /dev/kbatch \
+		-C 2 -V /dev/kbatch \
 		--disable-fds=sockets,pipes,perf,epoll,eventfd,timerfd,testfile,memfd,drm \
 		-c ioctl -c read -c write -c readv -c writev -c pread64 \
 		-c pwrite64 -c poll -c ppoll -c select -c mmap -c lseek \
@@ -95,10 +95,7 @@ fi
 step "insmod kbatch_torture" insmod /modules/kbatch_torture.ko \
 	duration="$secs" seed="$seed" failslab="$failslab"
 
-(
-	[ "$failslab" = 1 ] && echo 1 >/proc/self/make-it-fail
-	exec /bin/kbatch_torture_user "$secs" 4
-) >/tmp/user.out 2>&1 &
+KBT_FAILSLAB=$failslab /bin/kbatch_torture_user "$secs" 4 >/tmp/user.out 2>&1 &
 user=$!
 if [ "$trinity" = 1 ]; then
 	run_trinity &
