@@ -71,6 +71,11 @@ static void kt_op_run1(struct kbatch_op_batch *b)
 static void kt_op_unregister(struct kt_op *o)
 {
 	kbatch_unregister_op(&o->op);
+	/*
+	 * After the wait in kbatch_unregister_op() no handler runs; one that
+	 * starts later is a bug the handler reports when it finds @live
+	 * clear.
+	 */
 	WRITE_ONCE(o->live, false);
 	o->registered = false;
 	if (atomic_read(&o->running))
@@ -83,6 +88,11 @@ static void kt_op_register(struct kt_op *o)
 {
 	int ret;
 
+	/*
+	 * kbatch_register_op() publishes the op with a release
+	 * (rcu_assign_pointer(), paired with the rcu_dereference() of a
+	 * submit's lookup): a handler that runs sees @live set.
+	 */
 	WRITE_ONCE(o->live, true);
 	ret = kbatch_register_op(&o->op);
 	if (ret < 0) {

@@ -312,6 +312,10 @@ static void kt_poller_replace(unsigned int slot, struct rnd_state *rs)
 				  lockdep_is_held(&kt_pslot_lock[slot]));
 	if (old)
 		kt_poller_retire(old, rs);
+	/*
+	 * Release: the new struct is initialised before users see it; pairs
+	 * with rcu_dereference() in kt_poller_get().
+	 */
 	if (rs && !READ_ONCE(kt_stopping))
 		rcu_assign_pointer(kt_pslots[slot], kt_poller_create(rs));
 }

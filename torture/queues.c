@@ -449,6 +449,10 @@ static void kt_queue_replace(unsigned int slot, struct rnd_state *rs)
 				  lockdep_is_held(&kt_qslot_lock[slot]));
 	if (old)
 		kt_queue_retire(old, rs && kt_rand(rs, 2));
+	/*
+	 * Release: the new struct is initialised before users see it; pairs
+	 * with rcu_dereference() in kt_queue_get().
+	 */
 	if (rs && !READ_ONCE(kt_stopping))
 		rcu_assign_pointer(kt_qslots[slot],
 				   kt_queue_create(slot % 3, rs));
