@@ -32,7 +32,12 @@
 #include "kbatch_util.h"
 
 #define MAX_BATCH	32
-#define UNKNOWN_OP	250
+/*
+ * Far above any opcode kbatch gives out: ten minutes of register and
+ * unregister walk the torture ops through every dynamic opcode, so a
+ * small "unknown" opcode would sooner or later name one of them.
+ */
+#define UNKNOWN_OP	0x7fff0000u
 #define MAX_PROCS	16
 
 struct tally {
