@@ -8,7 +8,7 @@ DEB_KVER := $(shell dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev/nu
 		sed -n 's/^linux-headers-\([^ ]*\).*/\1/p')
 KDIR ?= /lib/modules/$(DEB_KVER)/build
 
-.PHONY: all modules clean check run bench deps
+.PHONY: all modules clean check run bench deps torture
 
 all: modules
 
@@ -30,3 +30,7 @@ run:
 
 bench:
 	scripts/bench.sh
+
+# TORTURE_SECS (default 600), KCSAN=1, FAILSLAB=1, TRINITY=0: torture/run.sh
+torture:
+	KCSAN=$(KCSAN) FAILSLAB=$(FAILSLAB) torture/run.sh

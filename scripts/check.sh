@@ -84,6 +84,16 @@ check "user-space tests" "$logs/build-utest.txt" \
 	make -C userspace-test KSELFTEST="$src/tools/testing/selftests" \
 	OUT="$top/build/utest"
 cp userspace-test/*.sh "$top/build/utest/" 2>/dev/null
+models/check.sh "$logs/models" >>"$static"
+# Torture (torture/run.sh): the module W=1 and sparse, then about a minute
+# of it on the debug kernel, judged with the other VM logs below.
+check "torture module W=1, $variant kernel" "$logs/build-torture-$variant.txt" \
+	torture/run.sh --build "$top/build/obj-$variant" "$kout" W=1
+check "torture module W=1 C=1 (sparse), Debian headers" \
+	"$logs/build-torture-deb.txt" \
+	torture/run.sh --build "$top/build/obj-deb" "$debkdir" W=1 C=1
+TORTURE_SECS=${TORTURE_SECS:-60} torture/run.sh --vm "$kout" \
+	"$logs/torture-$variant.log" >"$logs/build-torture-vm.txt" 2>&1
 say done
 
 vm() {
@@ -103,4 +113,4 @@ vm "/boot/vmlinuz-$debkver" "$top/build/obj-deb" deb \
 
 echo "== kbatch: results (logs in build/logs) =="
 scripts/results.py "$logs/static.log" "$logs/check-$variant.log" \
-	"$logs/check-deb.log"
+	"$logs/check-deb.log" "$logs/torture-$variant.log"

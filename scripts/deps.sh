@@ -10,6 +10,7 @@ pkgs=(
 	rsync python3 perl gzip
 	linux-source-6.1 linux-headers-amd64 linux-image-amd64
 	qemu-system-x86 busybox-static sparse liburing-dev gnuplot-nox
+	spin trinity
 )
 
 missing=()
