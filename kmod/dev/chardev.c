@@ -65,7 +65,13 @@ void kbatch_fill_info(struct kbatch_info *info)
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_fill_info);
 
-/* Where released files are torn down (see ctx_free_work()). */
+/*
+ * Where released files are torn down (see ctx_free_work()).  A teardown
+ * that frees a timer poller sleeps for a grace period; a few run at once,
+ * so that a burst of closes neither queues up behind one another nor
+ * makes the workqueue start a kworker (and its stack) for each.
+ */
+#define KBATCH_RELEASE_ACTIVE	8
 static struct workqueue_struct *ctx_wq;
 
 static long kbatch_ioc_info(void __user *uarg)
@@ -194,7 +200,8 @@ int kbatch_dev_init(void)
 {
 	int ret;
 
-	ctx_wq = alloc_workqueue("kbatch_release", 0, 0);
+	ctx_wq = alloc_workqueue("kbatch_release", WQ_UNBOUND,
+				 KBATCH_RELEASE_ACTIVE);
 	if (!ctx_wq)
 		return -ENOMEM;
 	kbatch_dev_stats_init();
