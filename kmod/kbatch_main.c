@@ -25,12 +25,9 @@ static int __init kbatch_init(void)
 		ret = -ENOMEM;
 		goto err_debugfs;
 	}
-	ret = kbatch_hotplug_init();
-	if (ret)
-		goto err_wq;
 	ret = kbatch_builtin_ops_init();
 	if (ret)
-		goto err_hotplug;
+		goto err_wq;
 	ret = kbatch_timer_op_init();
 	if (ret)
 		goto err_ops;
@@ -53,8 +50,6 @@ err_timer:
 	kbatch_timer_op_exit();
 err_ops:
 	kbatch_builtin_ops_exit();
-err_hotplug:
-	kbatch_hotplug_exit();
 err_wq:
 	destroy_workqueue(kbatch_wq);
 err_debugfs:
@@ -69,7 +64,6 @@ static void __exit kbatch_exit(void)
 	kbatch_submit_exit();
 	kbatch_timer_op_exit();
 	kbatch_builtin_ops_exit();
-	kbatch_hotplug_exit();
 	destroy_workqueue(kbatch_wq);
 	debugfs_remove_recursive(kbatch_debugfs_root);
 }

@@ -9,9 +9,11 @@
 #      against the debug tree and Debian's headers, with zero warnings;
 #   3. boot the debug kernel (KCSAN=1: the KCSAN kernel): load kbatch, run
 #      the KUnit suites and the user-space tests, unload, reload, unload;
-#   4. boot Debian's own kernel: load kbatch, run the user-space tests,
+#   4. boot the debug kernel twice more, once per deadlock shape that
+#      lockdep must report (kunit/lockdep_demo.c), each in a log of its own;
+#   5. boot Debian's own kernel: load kbatch, run the user-space tests,
 #      unload;
-#   5. scripts/results.py judges every log and prints "N passed, N failed".
+#   6. scripts/results.py judges every log and prints "N passed, N failed".
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -88,9 +90,14 @@ vm() {
 
 vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" check \
 	"$logs/check-$variant.log" 1200
+for shape in recursive circular; do
+	vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" \
+		"lockdep-$shape" "$logs/lockdep-$shape.log" 300
+done
 vm "/boot/vmlinuz-$debkver" "$top/build/obj-deb" deb \
 	"$logs/check-deb.log" 600
 
 echo "== kbatch: results (logs in build/logs) =="
 scripts/results.py "$logs/static.log" "$logs/check-$variant.log" \
+	"$logs/lockdep-recursive.log" "$logs/lockdep-circular.log" \
 	"$logs/check-deb.log"
