@@ -83,7 +83,8 @@ say done
 vm() {
 	local kernel=$1 obj=$2 plan=$3 log=$4 limit=$5
 	scripts/vm/mkinitramfs.sh "$top/build/initrd-$plan.gz" "$obj" \
-		"$top/build/utest" "$top/build/utest/tools/kbatch:bin/kbatch" && \
+		"$top/build/utest" "$top/build/utest/tools/kbatch:bin/kbatch" \
+		"$top/build/utest/tools/failnth:bin/failnth" && \
 	scripts/vm/run-vm.sh "$kernel" \
 		"$top/build/initrd-$plan.gz" "$plan" "$limit" "$log"
 }
