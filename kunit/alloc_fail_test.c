@@ -211,6 +211,7 @@ static struct kunit_suite alloc_fail_suite = {
 	.name = "kbatch_alloc_fail",
 	.test_cases = alloc_fail_cases,
 };
+
 kunit_test_suite(alloc_fail_suite);
 
 #endif /* CONFIG_FAULT_INJECTION */

@@ -35,13 +35,11 @@
 #include "kbatch_util.h"
 
 #define MAX_CALLS	5000
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define KMEMLEAK	"/sys/kernel/debug/kmemleak"
 
 static int nth_fd = -1;
 static int tap_n;
-
-static void tap(bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 static void tap(bool ok, const char *fmt, ...)
 {
@@ -250,6 +248,20 @@ static bool check_insmod(struct op *op)
 	return !syscall(SYS_delete_module, "kbatch", O_NONBLOCK) && ok;
 }
 
+/* What is wrong with a failure of @op (-@ret), or NULL if it failed cleanly. */
+static const char *failed_badly(struct op *op, int ret, bool injected)
+{
+	if (ret != -ENOMEM)
+		return strerror(-ret);
+	if (!injected)
+		return "ENOMEM with nothing injected";
+	if (op->async && !quiet(op->fd, 50))
+		return "failed, yet a completion came";
+	if (!strcmp(op->name, "insmod") && loaded())
+		return "failed, yet the module is loaded";
+	return NULL;
+}
+
 /*
  * Run @op with its n-th call failing, for every n.  One TAP line: the
  * number of calls, how many failures were fatal, and the first problem.
@@ -257,6 +269,7 @@ static bool check_insmod(struct op *op)
 static void fail_each(struct op *op)
 {
 	unsigned int n, fatal = 0, calls = 0;
+	const char *problem;
 	char why[160] = "";
 	bool injected;
 	int ret;
@@ -267,15 +280,9 @@ static void fail_each(struct op *op)
 		injected = disarm();
 		if (ret) {
 			fatal++;
-			if (ret != -ENOMEM)
-				snprintf(why, sizeof(why), "call %u: %s, not ENOMEM",
-					 n, strerror(-ret));
-			else if (!injected)
-				snprintf(why, sizeof(why), "call %u: ENOMEM with nothing injected", n);
-			else if (op->async && !quiet(op->fd, 50))
-				snprintf(why, sizeof(why), "call %u: failed, yet a completion came", n);
-			else if (!strcmp(op->name, "insmod") && loaded())
-				snprintf(why, sizeof(why), "call %u: failed, yet the module is loaded", n);
+			problem = failed_badly(op, ret, injected);
+			if (problem)
+				snprintf(why, sizeof(why), "call %u: %s", n, problem);
 			continue;
 		}
 		if (op->check && !op->check(op))
@@ -342,7 +349,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: failnth KO\n");
 		return 2;
 	}
-	printf("1..%zu\n", 3 + sizeof(ops) / sizeof(ops[0]) + 1);
+	printf("1..%zu\n", 3 + ARRAY_SIZE(ops) + 1);
 	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
 	insmod.fd = open(argv[1], O_RDONLY);
 	if (nth_fd < 0 || insmod.fd < 0 ||
@@ -354,7 +361,7 @@ int main(int argc, char **argv)
 	fail_each(&insmod);
 	tap(!syscall(SYS_finit_module, insmod.fd, "", 0) && works(),
 	    "the module loads and works after the insmod loop");
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(ops); i++) {
 		ops[i].fd = -1;
 		if (ops[i].run != run_open)
 			ops[i].fd = open("/dev/kbatch", O_RDWR);
