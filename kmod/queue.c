@@ -634,6 +634,21 @@ static void queue_lockdep_init(struct kbatch_queue *queue)
 	lockdep_init_map(&queue->dep_map, queue->dep_name, &queue->dep_key, 0);
 }
 
+/*
+ * Give the rings' works a lockdep class of the queue's own (subclass 1 of
+ * its key), not the one INIT_WORK() gives every ring of every queue: a
+ * background callback may then free another background queue, whose
+ * flush_work() lockdep would otherwise take for a work flushing itself.
+ */
+static void queue_lockdep_init_work(struct kbatch_queue *queue,
+				    struct work_struct *work)
+{
+#ifdef CONFIG_LOCKDEP
+	lockdep_init_map(&work->lockdep_map, "(work_completion)kbatch_ring",
+			 &queue->dep_key, 1);
+#endif
+}
+
 static int queue_alloc_rings(struct kbatch_queue *queue, unsigned long first)
 {
 	struct kbatch_ring *ring;
@@ -647,6 +662,7 @@ static int queue_alloc_rings(struct kbatch_queue *queue, unsigned long first)
 		if (!ring)
 			return -ENOMEM;
 		INIT_WORK(&ring->work, ring_work);
+		queue_lockdep_init_work(queue, &ring->work);
 		queue->rings[cpu] = ring;
 	}
 	return 0;
@@ -758,7 +774,7 @@ static bool queue_wait_callers(struct kbatch_queue *queue, unsigned long end)
 
 /*
  * Wait, bounded by @end, until no background work of @queue is queued or
- * running; false if one still was.  No new work is queued once the
+ * running; false if one still was.  Only background queues queue works.  No new work is queued once the
  * callers have left (the grace period of the shutdown), so a work found
  * idle stays idle; the flush_work() of an idle work returns at once, and
  * is there for its lockdep annotation.
@@ -768,6 +784,8 @@ static bool queue_wait_work(struct kbatch_queue *queue, unsigned long end)
 	struct work_struct *work;
 	unsigned int cpu;
 
+	if (queue->mode != KBATCH_BACKGROUND)
+		return true;
 	for_each_possible_cpu(cpu) {
 		work = &queue->rings[cpu]->work;
 		while (work_busy(work)) {

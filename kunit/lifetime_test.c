@@ -364,7 +364,7 @@ static void hp_fn(struct kbatch_batch *batch, void *data)
 	wait_for_completion(&h->go);
 	cpus_read_lock();
 	cpus_read_unlock();
-	queue = kbatch_queue_alloc("hotplug-inner", KBATCH_REDUCE, 0, load_fn, NULL);
+	queue = kbatch_queue_alloc("hotplug-inner", KBATCH_BACKGROUND, 0, load_fn, NULL);
 	if (IS_ERR(queue))
 		h->alloc_err = PTR_ERR(queue);
 	kbatch_queue_free(queue);

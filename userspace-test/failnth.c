@@ -269,6 +269,7 @@ static const char *failed_badly(struct op *op, int ret, bool injected)
 static void fail_each(struct op *op)
 {
 	unsigned int n, fatal = 0, calls = 0;
+	bool ended = false;
 	const char *problem;
 	char why[160] = "";
 	bool injected;
@@ -289,12 +290,14 @@ static void fail_each(struct op *op)
 			snprintf(why, sizeof(why), "call %u: succeeded but did not work", n);
 		if (!injected) {
 			calls = n - 1;
+			ended = true;
 			break;
 		}
 	}
-	if (!why[0] && !calls)
+	if (!why[0] && !ended)
 		snprintf(why, sizeof(why), "still failing after %u calls", MAX_CALLS);
-	if (!why[0] && !fatal)
+	/* An operation that allocates must have been made to fail. */
+	if (!why[0] && calls && !fatal)
 		snprintf(why, sizeof(why), "no failure was fatal: is failslab armed?");
 	tap(!why[0], "%s with each of its %u allocations failing in turn (%u failed cleanly)%s%s",
 	    op->name, calls, fatal, why[0] ? ": " : "", why);
