@@ -774,10 +774,10 @@ static bool queue_wait_callers(struct kbatch_queue *queue, unsigned long end)
 
 /*
  * Wait, bounded by @end, until no background work of @queue is queued or
- * running; false if one still was.  Only background queues queue works.  No new work is queued once the
- * callers have left (the grace period of the shutdown), so a work found
- * idle stays idle; the flush_work() of an idle work returns at once, and
- * is there for its lockdep annotation.
+ * running; false if one still was.  Only background queues queue works.
+ * No new work is queued once the callers have left (the grace period of
+ * the shutdown), so a work found idle stays idle; the flush_work() of an
+ * idle work returns at once, and is there for its lockdep annotation.
  */
 static bool queue_wait_work(struct kbatch_queue *queue, unsigned long end)
 {
