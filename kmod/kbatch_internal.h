@@ -47,6 +47,7 @@ void kbatch_ring_free(struct kbatch_ring *ring);
  * @timeout: how long kbatch_queue_shutdown() waits in all, in jiffies
  * @debugfs: the queue's debugfs folder
  * @dep_key: lockdep class of @dep_map, one per queue
+ * @work_key: lockdep class of the rings' works, one per queue
  * @dep_map: "held" while a batch callback runs; see queue.c
  * @dep_name: @dep_map's name, "kbatch_batch:<name>"
  * @name: for debugfs and warnings
@@ -63,6 +64,7 @@ struct kbatch_queue {
 	unsigned long timeout;
 	struct dentry *debugfs;
 	struct lock_class_key dep_key;
+	struct lock_class_key work_key;
 	struct lockdep_map dep_map;
 	char dep_name[48];
 	char name[32];

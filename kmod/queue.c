@@ -621,6 +621,7 @@ static void queue_destroy(struct kbatch_queue *queue)
 	}
 	kfree(queue->rings);
 	free_percpu(queue->inflight);
+	lockdep_unregister_key(&queue->work_key);
 	lockdep_unregister_key(&queue->dep_key);
 	kfree(queue);
 }
@@ -631,21 +632,22 @@ static void queue_lockdep_init(struct kbatch_queue *queue)
 	snprintf(queue->dep_name, sizeof(queue->dep_name), "kbatch_batch:%s",
 		 queue->name);
 	lockdep_register_key(&queue->dep_key);
+	lockdep_register_key(&queue->work_key);
 	lockdep_init_map(&queue->dep_map, queue->dep_name, &queue->dep_key, 0);
 }
 
 /*
- * Give the rings' works a lockdep class of the queue's own (subclass 1 of
- * its key), not the one INIT_WORK() gives every ring of every queue: a
- * background callback may then free another background queue, whose
- * flush_work() lockdep would otherwise take for a work flushing itself.
+ * Give the rings' works a lockdep class of the queue's own (@work_key),
+ * not the one INIT_WORK() gives every ring of every queue: a background
+ * callback may then free another background queue, whose flush_work()
+ * lockdep would otherwise take for a work flushing itself.
  */
 static void queue_lockdep_init_work(struct kbatch_queue *queue,
 				    struct work_struct *work)
 {
 #ifdef CONFIG_LOCKDEP
 	lockdep_init_map(&work->lockdep_map, "(work_completion)kbatch_ring",
-			 &queue->dep_key, 1);
+			 &queue->work_key, 0);
 #endif
 }
 
