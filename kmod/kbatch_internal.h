@@ -13,6 +13,7 @@
 #include <linux/completion.h>
 #include <linux/dcache.h>
 #include <linux/list.h>
+#include <linux/lockdep_types.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -35,8 +36,12 @@
  * @inflight: per CPU, callers inside that outlive their push section
  * @size: slots per ring
  * @shut: kbatch_queue_shutdown() has finished
- * @node: on the list of every queue, for CPU hotplug
+ * @timeout: how long kbatch_queue_shutdown() waits in all, in jiffies
  * @debugfs: the queue's debugfs folder
+ * @dep_key: lockdep class of @dep_map, one per queue
+ * @work_key: lockdep class of the rings' works, one per queue
+ * @dep_map: "held" while a batch callback runs; see queue.c
+ * @dep_name: @dep_map's name, "kbatch_batch:<name>"
  * @name: for debugfs and warnings
  */
 struct kbatch_queue {
@@ -48,8 +53,12 @@ struct kbatch_queue {
 	unsigned long __percpu *inflight;
 	unsigned int size;
 	bool shut;
-	struct list_head node;
+	unsigned long timeout;
 	struct dentry *debugfs;
+	struct lock_class_key dep_key;
+	struct lock_class_key work_key;
+	struct lockdep_map dep_map;
+	char dep_name[48];
 	char name[32];
 };
 
@@ -59,14 +68,10 @@ struct kbatch_queue *kbatch_queue_alloc_at(const char *name,
 					   kbatch_batch_fn fn, void *data,
 					   unsigned long first);
 
-void kbatch_queues_cpu_offline(unsigned int cpu);
+void kbatch_queue_set_timeout(struct kbatch_queue *queue, unsigned long timeout);
 
-/* How long kbatch_queue_shutdown() waits for callers before it warns. */
+/* How long kbatch_queue_shutdown() waits, in all, before it gives up. */
 #define KBATCH_FREE_TIMEOUT	(20 * HZ)
-
-/* ---- hotplug.c: CPU hotplug ---- */
-int kbatch_hotplug_init(void);
-void kbatch_hotplug_exit(void);
 
 /* ---- stats.c: debugfs ---- */
 void kbatch_queue_debugfs_init(struct kbatch_queue *queue);
@@ -115,5 +120,7 @@ void kbatch_poller_get_stats(struct kbatch_poller *poller,
 void kbatch_poller_inject_wake(struct kbatch_poller *poller, u32 index);
 void kbatch_poller_set_dying_hook(struct kbatch_poller *poller,
 				  void (*fn)(void *arg), void *arg);
+void kbatch_poller_set_timeout(struct kbatch_poller *poller,
+			       unsigned long timeout);
 
 #endif /* _KBATCH_INTERNAL_H */

@@ -40,16 +40,11 @@ static int __init kbatch_init(void)
 		ret = -ENOMEM;
 		goto err_debugfs;
 	}
-	ret = kbatch_hotplug_init();
-	if (ret)
-		goto err_wq;
 	ret = kbatch_dev_init();
 	if (ret)
-		goto err_hotplug;
+		goto err_wq;
 	return 0;
 
-err_hotplug:
-	kbatch_hotplug_exit();
 err_wq:
 	destroy_workqueue(kbatch_wq);
 err_debugfs:
@@ -60,7 +55,6 @@ err_debugfs:
 static void __exit kbatch_exit(void)
 {
 	kbatch_dev_exit();
-	kbatch_hotplug_exit();
 	destroy_workqueue(kbatch_wq);
 	debugfs_remove_recursive(kbatch_debugfs_root);
 }

@@ -45,7 +45,10 @@
 
 /* The end of an index list. */
 #define KBATCH_NIL		KBATCH_POLLER_MAX_CAPACITY
-/* How long free and cancel wait for a poll before they warn and give up. */
+/*
+ * How long free waits for the worker before it warns and leaks the poller;
+ * how often cancel, which never gives up, warns while it waits.
+ */
 #define KBATCH_POLLER_TIMEOUT	(10 * HZ)
 
 /*
@@ -66,6 +69,7 @@
  * @cycle_polled: items polled in the current cycle (worker only)
  * @cycle_slices: slices of the current cycle (worker only)
  * @flags: KBATCH_POLLER_MANUAL or 0
+ * @timeout: KBATCH_POLLER_TIMEOUT, or shorter for KUnit
  * @wake: the shared wake set, marked by kbatch_wake()
  * @snap: the snapshot of the current cycle (worker only)
  * @stats: counters; written by the worker, or under @lock for items
@@ -93,6 +97,7 @@ struct kbatch_poller {
 	unsigned int cycle_polled;
 	unsigned int cycle_slices;
 	unsigned int flags;
+	unsigned long timeout;
 	struct kbatch_wakeset wake;
 	struct kbatch_wakesnap snap;
 	struct kbatch_poller_stats stats;
@@ -121,6 +126,23 @@ static struct kbatch_pollable *kbatch_slot_item(unsigned long slot)
 	return (slot & 1) ? NULL : (struct kbatch_pollable *)slot;
 }
 
+/*
+ * Whether @item owns slot @index of @poller.  @poller and @index are read
+ * one after the other from the item, so while the item is re-added
+ * (cancelled from one poller, added to another) they may come from two
+ * registrations: the old poller with the new index.  That index may lie
+ * beyond the old poller's capacity, so it is checked against it (fixed at
+ * allocation) before it indexes anything; within it, the slot names its
+ * owner, and a pair that passes is the item's current registration.  The
+ * caller is in an RCU read-side section, which keeps @poller's memory.
+ */
+static bool kbatch_poller_owns(struct kbatch_poller *poller,
+			       struct kbatch_pollable *item, u32 index)
+{
+	return index < poller->capacity &&
+	       READ_ONCE(poller->slots[index]) == (unsigned long)item;
+}
+
 static void kbatch_poller_kick(struct kbatch_poller *poller)
 {
 	atomic_long_inc(&poller->kicks);
@@ -138,7 +160,8 @@ static void kbatch_poller_kick(struct kbatch_poller *poller)
  * kbatch_poller_cancel() or KBATCH_POLL_DONE may be dropped or served; it
  * never reaches the item after cancel returns.  After kbatch_poller_free()
  * has begun, wakes do nothing; after it has returned, the item must not be
- * woken.
+ * woken.  A wake racing with a re-add of the item, to the same poller or
+ * another, marks it in the poller it is added to or in none.
  *
  * Context: any context, hardirq included.
  */
@@ -156,7 +179,7 @@ void kbatch_wake(struct kbatch_pollable *item)
 	poller = smp_load_acquire(&item->poller);
 	if (poller && !READ_ONCE(poller->dying)) {
 		index = READ_ONCE(item->index);
-		if (READ_ONCE(poller->slots[index]) == (unsigned long)item &&
+		if (kbatch_poller_owns(poller, item, index) &&
 		    kbatch_wakeset_set(&poller->wake, index))
 			kbatch_poller_kick(poller);
 	}
@@ -219,16 +242,24 @@ int kbatch_poller_add(struct kbatch_poller *poller, struct kbatch_pollable *item
 }
 EXPORT_SYMBOL_GPL(kbatch_poller_add);
 
-/* Wait, bounded, until @item is no longer being polled. */
+/*
+ * Wait until @item is no longer being polled, however long that takes: the
+ * caller frees the item next, so giving up would free it under its poll.
+ * A poll that takes longer than the poller's timeout gets a warning each
+ * time the timeout passes again.
+ */
 static void kbatch_poller_wait_poll(struct kbatch_poller *poller,
 				    struct kbatch_pollable *item)
 {
-	if (wait_event_timeout(poller->idle_wq, READ_ONCE(poller->running) != item,
-			       KBATCH_POLLER_TIMEOUT))
-		return;
-	WARN(1, "kbatch: poller %s: cancel gave up after %u ms: item %p still polled, %u items registered\n",
-	     poller->name, jiffies_to_msecs(KBATCH_POLLER_TIMEOUT), item,
-	     READ_ONCE(poller->stats.items));
+	unsigned long waited = 0;
+
+	while (!wait_event_timeout(poller->idle_wq,
+				   READ_ONCE(poller->running) != item,
+				   poller->timeout)) {
+		waited += poller->timeout;
+		pr_warn("kbatch: poller %s: cancel still waiting after %u ms for the poll of item %p to return\n",
+			poller->name, jiffies_to_msecs(waited), item);
+	}
 }
 
 /**
@@ -237,9 +268,12 @@ static void kbatch_poller_wait_poll(struct kbatch_poller *poller,
  *	that is done or already cancelled does nothing
  *
  * When it returns, the item's poll callback is not running and will never
- * run again, and the caller may free the item.  Called from the item's own
- * poll callback it does not wait (returning KBATCH_POLL_DONE is simpler).
- * It must return before kbatch_poller_free() is called.
+ * run again, and the caller may free the item.  If the poll is running,
+ * it waits for it to return, without limit: a poll that never returns
+ * hangs the cancel (with a warning every 10 s) rather than have its item
+ * freed under it.  Called from the item's own poll callback it does not
+ * wait (returning KBATCH_POLL_DONE is simpler).  It must return before
+ * kbatch_poller_free() is called.
  *
  * Context: process context, may sleep.
  */
@@ -253,7 +287,7 @@ void kbatch_poller_cancel(struct kbatch_pollable *item)
 	if (!poller)
 		return;
 	spin_lock_irqsave(&poller->lock, flags);
-	if (poller->slots[item->index] == (unsigned long)item)
+	if (kbatch_poller_owns(poller, item, item->index))
 		kbatch_poller_retire(poller, item->index);
 	busy = poller->running == item && poller->running_task != current;
 	spin_unlock_irqrestore(&poller->lock, flags);
@@ -488,6 +522,21 @@ void kbatch_poller_set_dying_hook(struct kbatch_poller *poller,
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_set_dying_hook);
 
+/**
+ * kbatch_poller_set_timeout() - shorten the poller's timeout, for KUnit
+ * @poller: the poller
+ * @timeout: in jiffies: how long kbatch_poller_free() waits for the worker,
+ *	and how often kbatch_poller_cancel() warns while it waits
+ *
+ * Context: any; before the waits it changes.
+ */
+void kbatch_poller_set_timeout(struct kbatch_poller *poller,
+			       unsigned long timeout)
+{
+	poller->timeout = timeout;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_set_timeout);
+
 static int kbatch_poller_stats_show(struct seq_file *m, void *unused)
 {
 	struct kbatch_poller *poller = m->private;
@@ -566,6 +615,7 @@ struct kbatch_poller *kbatch_poller_alloc_flags(const char *name,
 	poller->capacity = capacity;
 	poller->budget = budget ?: KBATCH_POLLER_DEFAULT_BUDGET;
 	poller->flags = flags;
+	poller->timeout = KBATCH_POLLER_TIMEOUT;
 	spin_lock_init(&poller->lock);
 	init_waitqueue_head(&poller->idle_wq);
 	INIT_WORK(&poller->work, kbatch_poller_work);
@@ -608,7 +658,7 @@ EXPORT_SYMBOL_GPL(kbatch_poller_alloc);
 /* Wait, bounded, until the worker is neither queued nor running. */
 static bool kbatch_poller_wait_worker(struct kbatch_poller *poller)
 {
-	unsigned long deadline = jiffies + KBATCH_POLLER_TIMEOUT;
+	unsigned long deadline = jiffies + poller->timeout;
 
 	while (work_busy(&poller->work)) {
 		if (time_after(jiffies, deadline))
@@ -650,9 +700,10 @@ void kbatch_poller_free(struct kbatch_poller *poller)
 	 */
 	synchronize_rcu();
 	if (!kbatch_poller_wait_worker(poller)) {
-		WARN(1, "kbatch: poller %s: worker still busy after %u ms (polling %p), %u items registered; leaking it\n",
-		     poller->name, jiffies_to_msecs(KBATCH_POLLER_TIMEOUT),
-		     READ_ONCE(poller->running), READ_ONCE(poller->stats.items));
+		pr_warn("kbatch: poller %s: worker still busy after %u ms (polling %p), %u items registered; leaking it\n",
+			poller->name, jiffies_to_msecs(poller->timeout),
+			READ_ONCE(poller->running),
+			READ_ONCE(poller->stats.items));
 		return;
 	}
 	cancel_work_sync(&poller->work);

@@ -27,27 +27,46 @@
  * racing with the shutdown gets -ESHUTDOWN rather than a freed queue; its
  * owner must stop calling before it frees.
  *
- * Every queue is on kbatch_queues, so that a CPU going offline can run
- * what its rings hold (kbatch_queues_cpu_offline()).
+ * Every wait of the shutdown is bounded by @timeout: past it the shutdown
+ * warns and fails, and kbatch_queue_free() leaks the queue rather than
+ * free it under a callback that still runs.
+ *
+ * Lockdep.  Waiting for a batch callback is waiting for a lock: each queue
+ * has a lockdep map, @dep_map, that the code running a callback holds
+ * (run_batch(), task and background modes), and that every task-mode
+ * submitter and kbatch_queue_shutdown() acquire and release before they
+ * may wait for a callback, as flush_work() does with a work's map.  So a
+ * callback that submits to its own queue, or a submitter holding a lock
+ * its queue's callback takes, is reported by lockdep the first time the
+ * two halves happen, deadlock or not.  Reducer queues are not annotated:
+ * nobody sleeps on a reducer leader, and their callbacks may run in
+ * hardirq context.
+ *
+ * CPU hotplug needs nothing here.  A push uses the ring of the CPU it runs
+ * on, so nothing lands on an offline CPU's rings.  A background batch
+ * pending on a CPU that goes offline is a work item queued on that CPU's
+ * pool of kbatch_wq; the workqueue unbinds that pool's workers when the
+ * CPU goes (workqueue_offline_cpu()), and they run it on another CPU.
+ * kbatch waits for nothing in the hotplug path, so a callback may take
+ * cpus_read_lock() or allocate and free queues while CPUs come and go.
  */
 #include <linux/atomic.h>
 #include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/export.h>
+#include <linux/jiffies.h>
+#include <linux/lockdep.h>
 #include <linux/log2.h>
-#include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <linux/string.h>
 #include <kunit/visibility.h>
 
 #include "kbatch_internal.h"
 #include <trace/events/kbatch.h>
-
-static LIST_HEAD(kbatch_queues);
-static DEFINE_MUTEX(kbatch_queues_lock);	/* the list above */
 
 static struct kbatch_ring *local_ring(struct kbatch_queue *queue)
 {
@@ -266,9 +285,15 @@ static void run_batch(struct kbatch_queue *queue, struct kbatch_ring *ring,
 		.ring = ring,
 		.start = start,
 	};
+	bool annotate = queue->mode != KBATCH_REDUCE;
 	unsigned int i;
 
+	/* Pairs with queue_might_wait(): see the top of this file. */
+	if (annotate)
+		lock_map_acquire(&queue->dep_map);
 	queue->fn(&batch, queue->data);
+	if (annotate)
+		lock_map_release(&queue->dep_map);
 	kbatch_bound(&batch);
 	if (queue->mode == KBATCH_TASK) {
 		for (i = 0; i < batch.len; i++)
@@ -276,6 +301,20 @@ static void run_batch(struct kbatch_queue *queue, struct kbatch_ring *ring,
 	}
 	kbatch_ring_release(ring, batch.start, batch.end);
 	trace_kbatch_batch_done(queue->name, ring->cpu, batch.len);
+}
+
+/*
+ * Tell lockdep that the caller may now wait for any batch callback of
+ * @queue (a follower for its leader, the shutdown for everyone), so that
+ * a lock held here and taken by the callback, or a callback waiting for
+ * its own queue, is reported even when this wait happens not to block.
+ */
+static void queue_might_wait(struct kbatch_queue *queue)
+{
+	if (queue->mode == KBATCH_REDUCE)
+		return;
+	lock_map_acquire(&queue->dep_map);
+	lock_map_release(&queue->dep_map);
 }
 
 /* ---- task mode ---- */
@@ -382,6 +421,7 @@ static int submit_array(struct kbatch_queue *queue, struct kbatch_req *reqs,
 	*led = false;
 	if (WARN_ON_ONCE(queue->mode != KBATCH_TASK))
 		return -EINVAL;
+	queue_might_wait(queue);
 	if (!queue_enter(queue)) {
 		trace_kbatch_refused(queue->name, raw_smp_processor_id(),
 				     -ESHUTDOWN);
@@ -427,6 +467,9 @@ static int submit_array(struct kbatch_queue *queue, struct kbatch_req *reqs,
  * die or a fatal signal came while waiting for room, in which case the
  * first so many are complete and the rest untouched; or a negative errno
  * (-ESHUTDOWN, -EINTR, -EINVAL) if none was.
+ *
+ * Must not be called from a batch callback of @queue, nor holding a lock
+ * that the callback takes (see kbatch_submit()).
  */
 int kbatch_submit_many(struct kbatch_queue *queue, struct kbatch_req *reqs,
 		       unsigned int n)
@@ -455,6 +498,10 @@ EXPORT_SYMBOL_GPL(kbatch_submit_many);
  * -ESHUTDOWN if the queue is being freed, -EINTR on a fatal signal while
  * waiting for room, -EINVAL if @queue is not a task queue.  On error
  * nothing was pushed.
+ *
+ * Must not be called from a batch callback of @queue, nor holding a lock
+ * that the callback takes: a follower would wait for a leader that waits
+ * for it.  Lockdep reports both (include/linux/kbatch.h says how).
  */
 int kbatch_submit(struct kbatch_queue *queue, struct kbatch_req *req)
 {
@@ -577,15 +624,45 @@ EXPORT_SYMBOL_GPL(kbatch_reduce);
 
 /* ---- allocation and teardown ---- */
 
+/* Free a queue, or what kbatch_queue_alloc_at() got of it before failing. */
 static void queue_destroy(struct kbatch_queue *queue)
 {
 	unsigned int cpu;
 
-	for_each_possible_cpu(cpu)
-		kbatch_ring_free(queue->rings[cpu]);
+	if (queue->rings) {
+		for_each_possible_cpu(cpu)
+			kbatch_ring_free(queue->rings[cpu]);
+	}
 	kfree(queue->rings);
 	free_percpu(queue->inflight);
+	lockdep_unregister_key(&queue->work_key);
+	lockdep_unregister_key(&queue->dep_key);
 	kfree(queue);
+}
+
+/* The queue's lockdep map, named after it: "kbatch_batch:<name>". */
+static void queue_lockdep_init(struct kbatch_queue *queue)
+{
+	snprintf(queue->dep_name, sizeof(queue->dep_name), "kbatch_batch:%s",
+		 queue->name);
+	lockdep_register_key(&queue->dep_key);
+	lockdep_register_key(&queue->work_key);
+	lockdep_init_map(&queue->dep_map, queue->dep_name, &queue->dep_key, 0);
+}
+
+/*
+ * Give the rings' works a lockdep class of the queue's own (@work_key),
+ * not the one INIT_WORK() gives every ring of every queue: a background
+ * callback may then free another background queue, whose flush_work()
+ * lockdep would otherwise take for a work flushing itself.
+ */
+static void queue_lockdep_init_work(struct kbatch_queue *queue,
+				    struct work_struct *work)
+{
+#ifdef CONFIG_LOCKDEP
+	lockdep_init_map(&work->lockdep_map, "(work_completion)kbatch_ring",
+			 &queue->work_key, 0);
+#endif
 }
 
 static int queue_alloc_rings(struct kbatch_queue *queue, unsigned long first)
@@ -601,6 +678,7 @@ static int queue_alloc_rings(struct kbatch_queue *queue, unsigned long first)
 		if (!ring)
 			return -ENOMEM;
 		INIT_WORK(&ring->work, ring_work);
+		queue_lockdep_init_work(queue, &ring->work);
 		queue->rings[cpu] = ring;
 	}
 	return 0;
@@ -642,7 +720,9 @@ struct kbatch_queue *kbatch_queue_alloc_at(const char *name,
 	queue->fn = fn;
 	queue->data = data;
 	queue->size = ring_size;
+	queue->timeout = KBATCH_FREE_TIMEOUT;
 	strscpy(queue->name, name ?: "queue", sizeof(queue->name));
+	queue_lockdep_init(queue);
 	queue->inflight = alloc_percpu(unsigned long);
 	ret = queue->inflight ? queue_alloc_rings(queue, first) : -ENOMEM;
 	if (ret) {
@@ -650,9 +730,6 @@ struct kbatch_queue *kbatch_queue_alloc_at(const char *name,
 		return ERR_PTR(ret);
 	}
 	kbatch_queue_debugfs_init(queue);
-	mutex_lock(&kbatch_queues_lock);
-	list_add_tail(&queue->node, &kbatch_queues);
-	mutex_unlock(&kbatch_queues_lock);
 	return queue;
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_queue_alloc_at);
@@ -696,19 +773,48 @@ static unsigned long queue_inflight(struct kbatch_queue *queue)
 	return sum;
 }
 
-/* Wait, bounded, for every caller to leave; false if some never did. */
-static bool queue_wait_callers(struct kbatch_queue *queue)
+/* Wait, bounded by @end, for every caller to leave; false if some never did. */
+static bool queue_wait_callers(struct kbatch_queue *queue, unsigned long end)
 {
-	unsigned long end = jiffies + KBATCH_FREE_TIMEOUT;
-
 	while (queue_inflight(queue)) {
 		if (time_after(jiffies, end)) {
-			WARN(1, "kbatch: queue %s: %ld callers still inside after %d s, leaking it\n",
-			     queue->name, (long)queue_inflight(queue),
-			     KBATCH_FREE_TIMEOUT / HZ);
+			pr_warn("kbatch: queue %s: %lu callers still inside after %u ms\n",
+				queue->name, queue_inflight(queue),
+				jiffies_to_msecs(queue->timeout));
 			return false;
 		}
 		usleep_range(100, 200);
+	}
+	return true;
+}
+
+/*
+ * Wait, bounded by @end, until no background work of @queue is queued or
+ * running; false if one still was.  Only background queues queue works.
+ * No new work is queued once the callers have left (the grace period of
+ * the shutdown), so a work found idle stays idle; the flush_work() of an
+ * idle work returns at once, and is there for its lockdep annotation.
+ */
+static bool queue_wait_work(struct kbatch_queue *queue, unsigned long end)
+{
+	struct work_struct *work;
+	unsigned int cpu;
+
+	if (queue->mode != KBATCH_BACKGROUND)
+		return true;
+	for_each_possible_cpu(cpu) {
+		work = &queue->rings[cpu]->work;
+		while (work_busy(work)) {
+			if (time_after(jiffies, end)) {
+				pr_warn("kbatch: queue %s: batch callback on CPU %u still running after %u ms\n",
+					queue->name, cpu,
+					jiffies_to_msecs(queue->timeout));
+				return false;
+			}
+			usleep_range(100, 200);
+		}
+		flush_work(work);
+		WARN_ON_ONCE(!kbatch_ring_empty(queue->rings[cpu]));
 	}
 	return true;
 }
@@ -728,17 +834,25 @@ static bool queue_wait_callers(struct kbatch_queue *queue)
  * Context: process context, may sleep.  Not from a batch callback of
  * @queue, and not concurrently with itself.
  *
- * Return: true once every caller has left; false if some were still
- * inside after KBATCH_FREE_TIMEOUT (a batch callback that never returns),
- * with a warning.
+ * Every wait is bounded: KBATCH_FREE_TIMEOUT (20 s) for the whole
+ * shutdown.  It acquires the queue's lockdep map, so lockdep reports a
+ * shutdown from a batch callback of @queue, or while holding a lock that
+ * the callback takes.
+ *
+ * Return: true once every caller has left and every background batch has
+ * run; false, with a warning, if a caller was still inside or a
+ * background callback still running after KBATCH_FREE_TIMEOUT (a batch
+ * callback that never returns).  Calling it again then waits again.
  */
 bool kbatch_queue_shutdown(struct kbatch_queue *queue)
 {
+	unsigned long end;
 	unsigned int cpu;
 
 	might_sleep();
 	if (queue->shut)
 		return true;
+	queue_might_wait(queue);
 	if (!queue->dying) {
 		WRITE_ONCE(queue->dying, true);
 		/*
@@ -747,18 +861,31 @@ bool kbatch_queue_shutdown(struct kbatch_queue *queue)
 		 */
 		synchronize_rcu();
 	}
+	end = jiffies + queue->timeout;
 	for_each_possible_cpu(cpu)
 		wake_up_all(&queue->rings[cpu]->room);
-	if (!queue_wait_callers(queue))
+	if (!queue_wait_callers(queue, end) || !queue_wait_work(queue, end)) {
+		pr_warn("kbatch: queue %s: shutdown gave up; the queue will be leaked\n",
+			queue->name);
 		return false;
-	for_each_possible_cpu(cpu) {
-		flush_work(&queue->rings[cpu]->work);
-		WARN_ON_ONCE(!kbatch_ring_empty(queue->rings[cpu]));
 	}
 	queue->shut = true;
 	return true;
 }
 EXPORT_SYMBOL_GPL(kbatch_queue_shutdown);
+
+/**
+ * kbatch_queue_set_timeout() - change how long a shutdown waits, for KUnit
+ * @queue: the queue
+ * @timeout: in jiffies, for the whole of kbatch_queue_shutdown()
+ *
+ * Context: any; before kbatch_queue_shutdown().
+ */
+void kbatch_queue_set_timeout(struct kbatch_queue *queue, unsigned long timeout)
+{
+	queue->timeout = timeout;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_queue_set_timeout);
 
 /**
  * kbatch_queue_free() - shut a queue down and free it
@@ -779,37 +906,7 @@ void kbatch_queue_free(struct kbatch_queue *queue)
 		return;
 	if (!kbatch_queue_shutdown(queue))
 		return;
-	mutex_lock(&kbatch_queues_lock);
-	list_del(&queue->node);
-	mutex_unlock(&kbatch_queues_lock);
 	kbatch_queue_debugfs_exit(queue);
 	queue_destroy(queue);
 }
 EXPORT_SYMBOL_GPL(kbatch_queue_free);
-
-/**
- * kbatch_queues_cpu_offline() - run what a departing CPU's rings hold
- * @cpu: the CPU going offline
- *
- * Called from kbatch's CPU hotplug teardown, on @cpu, after it stopped
- * running ordinary tasks.  Background batches pending on @cpu are run now
- * (flushed), so its rings are empty when it goes; a post from an interrupt
- * that still arrives on @cpu after this queues work the workqueue runs on
- * another CPU.  Task-mode and reducer batches belong to leader tasks,
- * which the scheduler moves to another CPU, where they bound and run their
- * batch as usual.  No push lands on @cpu's rings once it is offline: a
- * push always goes to the ring of the CPU running it.
- *
- * Context: process context, may sleep (the cpuhp thread).
- */
-void kbatch_queues_cpu_offline(unsigned int cpu)
-{
-	struct kbatch_queue *queue;
-
-	mutex_lock(&kbatch_queues_lock);
-	list_for_each_entry(queue, &kbatch_queues, node) {
-		if (queue->mode == KBATCH_BACKGROUND)
-			flush_work(&queue->rings[cpu]->work);
-	}
-	mutex_unlock(&kbatch_queues_lock);
-}

@@ -259,6 +259,16 @@ static bool ring_gets_pushes(struct kbatch_queue *queue, unsigned int cpu)
 	return ring_pushes(queue, cpu) != before;
 }
 
+/* Whether @ring is empty within five seconds. */
+static bool ring_drains(struct kbatch_ring *ring)
+{
+	unsigned int i;
+
+	for (i = 0; i < 500 && !kbatch_ring_empty(ring); i++)
+		usleep_range(10000, 20000);
+	return kbatch_ring_empty(ring);
+}
+
 /* Offline one CPU and bring it back, checking its rings meanwhile. */
 static void cycle_cpu(struct kunit *test, struct load *bg, struct load *task,
 		      unsigned int cpu)
@@ -266,8 +276,8 @@ static void cycle_cpu(struct kunit *test, struct load *bg, struct load *task,
 	unsigned long bg_pushes, task_pushes;
 
 	KUNIT_ASSERT_EQ(test, remove_cpu(cpu), 0);
-	/* Its pending background batches ran at teardown. */
-	KUNIT_EXPECT_TRUE(test, kbatch_ring_empty(bg->queue->rings[cpu]));
+	/* The workqueue runs its pending background batches elsewhere. */
+	KUNIT_EXPECT_TRUE(test, ring_drains(bg->queue->rings[cpu]));
 	bg_pushes = ring_pushes(bg->queue, cpu);
 	task_pushes = ring_pushes(task->queue, cpu);
 	msleep(20);
@@ -324,11 +334,164 @@ static void lifetime_cpu_hotplug_under_load(struct kunit *test)
 			atomic_long_read(&task->accepted));
 }
 
+/*
+ * A background callback that takes cpus_read_lock(), and allocates and
+ * frees a queue, while its CPU goes offline: the offline must not wait
+ * for it (the hotplug lock is held for writing meanwhile), and the
+ * callback runs to its end once the CPU is gone.
+ */
+struct hp_cb {
+	struct kbatch_queue *queue;
+	unsigned int cpu;
+	struct completion entered;
+	struct completion go;
+	struct completion offline;
+	atomic_t calls;
+	atomic_t done;
+	int offline_ret;
+	int alloc_err;
+};
+
+static void hp_fn(struct kbatch_batch *batch, void *data)
+{
+	struct hp_cb *h = data;
+	struct kbatch_queue *queue;
+
+	kbatch_bound(batch);
+	if (atomic_inc_return(&h->calls) != 1)
+		return;
+	complete(&h->entered);
+	wait_for_completion(&h->go);
+	cpus_read_lock();
+	cpus_read_unlock();
+	queue = kbatch_queue_alloc("hotplug-inner", KBATCH_BACKGROUND, 0, load_fn, NULL);
+	if (IS_ERR(queue))
+		h->alloc_err = PTR_ERR(queue);
+	kbatch_queue_free(queue);
+	atomic_inc(&h->done);
+}
+
+static int hp_post(void *data)
+{
+	struct hp_cb *h = data;
+
+	return kbatch_post(h->queue, 1);
+}
+
+static int hp_offline(void *data)
+{
+	struct hp_cb *h = data;
+
+	h->offline_ret = remove_cpu(h->cpu);
+	complete(&h->offline);
+	return 0;
+}
+
+static void lifetime_offline_with_busy_callback(struct kunit *test)
+{
+	struct hp_cb *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct kbt_thread *t;
+	bool offlined;
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	init_completion(&h->entered);
+	init_completion(&h->go);
+	init_completion(&h->offline);
+	h->cpu = cpumask_last(cpu_online_mask);
+	h->queue = kbatch_queue_alloc("hotplug-busy", KBATCH_BACKGROUND, 0, hp_fn, h);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(h->queue));
+	KUNIT_ASSERT_EQ(test, kbt_join(kbt_spawn(hp_post, h, h->cpu)), 0);
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&h->entered, 10 * HZ), 0ul);
+
+	t = kbt_spawn_unbound(hp_offline, h);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	/* Let the offline take the hotplug lock, then let the callback go. */
+	msleep(200);
+	complete(&h->go);
+	offlined = wait_for_completion_timeout(&h->offline, 20 * HZ);
+	KUNIT_EXPECT_TRUE_MSG(test, offlined, "CPU offline waits for a callback that waits for it");
+	if (!offlined)
+		return;	/* deadlocked: nothing can be cleaned up */
+	kbt_join(t);
+	KUNIT_EXPECT_EQ(test, h->offline_ret, 0);
+	kbatch_queue_free(h->queue);
+	KUNIT_EXPECT_EQ(test, atomic_read(&h->done), 1);
+	KUNIT_EXPECT_EQ(test, h->alloc_err, 0);
+	if (!h->offline_ret)
+		KUNIT_EXPECT_EQ(test, add_cpu(h->cpu), 0);
+}
+
+struct stuck {
+	struct completion entered;
+	struct completion release;
+	atomic_t calls;
+};
+
+static void stuck_fn(struct kbatch_batch *batch, void *data)
+{
+	struct stuck *st = data;
+
+	kbatch_bound(batch);
+	if (atomic_inc_return(&st->calls) != 1)
+		return;
+	complete(&st->entered);
+	wait_for_completion(&st->release);
+}
+
+static int stuck_release_later(void *data)
+{
+	struct stuck *st = data;
+
+	msleep(1500);
+	complete(&st->release);
+	return 0;
+}
+
+/*
+ * A background callback that does not return: the shutdown gives up after
+ * its timeout, reports failure and keeps the queue; once the callback
+ * has returned, a free completes.
+ */
+static void lifetime_shutdown_bounded_background(struct kunit *test)
+{
+	struct stuck *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	struct kbatch_queue *queue;
+	struct kbt_thread *t;
+	bool shut;
+	u64 ns;
+
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	init_completion(&st->entered);
+	init_completion(&st->release);
+	queue = kbatch_queue_alloc("stuck", KBATCH_BACKGROUND, 0, stuck_fn, st);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	kbatch_queue_set_timeout(queue, msecs_to_jiffies(200));
+	KUNIT_ASSERT_EQ(test, kbatch_post(queue, 1), 0);
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&st->entered, 10 * HZ), 0ul);
+	t = kbt_spawn_unbound(stuck_release_later, st);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+
+	ns = ktime_get_ns();
+	shut = kbatch_queue_shutdown(queue);
+	ns = ktime_get_ns() - ns;
+	KUNIT_EXPECT_FALSE(test, shut);
+	KUNIT_EXPECT_LT(test, ns, 1000ull * NSEC_PER_MSEC);
+	KUNIT_EXPECT_EQ(test, kbatch_post(queue, 2), -ESHUTDOWN);
+
+	kbt_join(t);
+	KUNIT_EXPECT_TRUE(test, kbatch_queue_shutdown(queue));
+	kbatch_queue_free(queue);
+}
+
 static struct kunit_case lifetime_cases[] = {
 	KUNIT_CASE_PARAM(lifetime_shutdown_under_load, mode_gen_params),
 	KUNIT_CASE(lifetime_free_waits_for_sleeping_callback),
 	KUNIT_CASE(lifetime_free_idle_is_quick),
 	KUNIT_CASE(lifetime_cpu_hotplug_under_load),
+	KUNIT_CASE(lifetime_offline_with_busy_callback),
+	KUNIT_CASE(lifetime_shutdown_bounded_background),
 	{}
 };
 

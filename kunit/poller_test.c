@@ -15,6 +15,7 @@
 #include <linux/vmalloc.h>
 
 #include "kbatch_internal.h"
+#include "kbatch_test.h"
 
 struct pt_item {
 	struct kbatch_pollable pi;
@@ -413,6 +414,118 @@ static void poller_cancel_waits_for_poll(struct kunit *test)
 	kbatch_poller_free(poller);
 }
 
+struct pt_stuck {
+	struct kbatch_pollable pi;
+	struct completion entered;
+	struct completion release;
+	struct completion cancelled;
+	bool returned;
+};
+
+static enum kbatch_poll_ret pt_poll_stuck(struct kbatch_pollable *pi)
+{
+	struct pt_stuck *st = container_of(pi, struct pt_stuck, pi);
+
+	complete(&st->entered);
+	wait_for_completion(&st->release);
+	WRITE_ONCE(st->returned, true);
+	return KBATCH_POLL_PENDING;
+}
+
+static int pt_cancel_thread(void *data)
+{
+	struct pt_stuck *st = data;
+
+	kbatch_poller_cancel(&st->pi);
+	complete(&st->cancelled);
+	/* Cancel returned: the poll must be over. */
+	return READ_ONCE(st->returned) ? 0 : -EBUSY;
+}
+
+/*
+ * A poll that outlasts the poller's timeout many times over: cancel keeps
+ * waiting (a timeout may leak, never free what is in use) and returns
+ * only once the poll has returned.
+ */
+static void poller_cancel_outlasts_timeout(struct kunit *test)
+{
+	struct pt_stuck *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	struct kbatch_poller *poller;
+	struct kbt_thread *t;
+
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	init_completion(&st->entered);
+	init_completion(&st->release);
+	init_completion(&st->cancelled);
+	poller = kbatch_poller_alloc("kunit-stuck", 4, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(poller));
+	kbatch_poller_set_timeout(poller, msecs_to_jiffies(50));
+	KUNIT_ASSERT_EQ(test, kbatch_poller_add(poller, &st->pi, pt_poll_stuck), 0);
+	kbatch_wake(&st->pi);
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&st->entered, 10 * HZ), 0ul);
+
+	t = kbt_spawn_unbound(pt_cancel_thread, st);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	/* Ten timeouts later, cancel is still waiting. */
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&st->cancelled,
+							  msecs_to_jiffies(500)), 0ul);
+	complete(&st->release);
+	KUNIT_EXPECT_EQ(test, kbt_join(t), 0);
+	KUNIT_EXPECT_TRUE(test, completion_done(&st->cancelled));
+	kbatch_poller_free(poller);
+}
+
+static enum kbatch_poll_ret pt_poll_count_only(struct kbatch_pollable *pi)
+{
+	pt_item(pi)->polls++;
+	return KBATCH_POLL_PENDING;
+}
+
+static u64 pt_kicks(struct kbatch_poller *poller)
+{
+	struct kbatch_poller_stats s;
+
+	kbatch_poller_get_stats(poller, &s);
+	return s.kicks;
+}
+
+/*
+ * An item cancelled from poller A (capacity 1) and re-added to poller B,
+ * where it gets index 1, while a kbatch_wake() runs: the wake may read
+ * the old poller and the new index.  Play that torn read: the wake must
+ * not index A past its capacity (KASAN would report the read) nor mark
+ * anything; a real wake afterwards reaches the item in B.
+ */
+static void poller_wake_races_readd(struct kunit *test)
+{
+	struct kbatch_poller *a = pt_manual(test, 1, 0);
+	struct kbatch_poller *b = pt_manual(test, 2, 0);
+	struct pt_item *filler, *it;
+
+	filler = pt_items(test, b, 1, pt_poll_count_only);
+	it = pt_items(test, a, 1, pt_poll_count_only);
+	kbatch_poller_cancel(&it->pi);
+	KUNIT_ASSERT_EQ(test, kbatch_poller_add(b, &it->pi, pt_poll_count_only), 0);
+	KUNIT_ASSERT_EQ(test, it->pi.index, 1u);
+
+	/* The torn pair: A with B's index. */
+	WRITE_ONCE(it->pi.poller, a);
+	kbatch_wake(&it->pi);
+	WRITE_ONCE(it->pi.poller, b);
+	KUNIT_EXPECT_EQ(test, pt_kicks(a), 0ull);
+	KUNIT_EXPECT_EQ(test, pt_kicks(b), 0ull);
+	pt_cycle(test, a);
+	pt_cycle(test, b);
+	KUNIT_EXPECT_EQ(test, it->polls, 0u);
+
+	kbatch_wake(&it->pi);
+	pt_cycle(test, b);
+	KUNIT_EXPECT_EQ(test, it->polls, 1u);
+	KUNIT_EXPECT_EQ(test, filler->polls, 0u);
+	kbatch_poller_free(a);
+	kbatch_poller_free(b);
+}
+
 /* The poller's statistics are in debugfs, and go with it. */
 static void poller_debugfs(struct kunit *test)
 {
@@ -665,6 +778,8 @@ static struct kunit_case poller_cases[] = {
 	KUNIT_CASE(poller_capacity),
 	KUNIT_CASE(poller_cancel_from_own_poll),
 	KUNIT_CASE(poller_cancel_waits_for_poll),
+	KUNIT_CASE(poller_cancel_outlasts_timeout),
+	KUNIT_CASE(poller_wake_races_readd),
 	KUNIT_CASE(poller_debugfs),
 	KUNIT_CASE(poller_hardirq_wake_vs_cancel),
 	KUNIT_CASE(poller_hardirq_wake_vs_free),

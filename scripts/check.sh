@@ -9,9 +9,13 @@
 #      against the debug tree and Debian's headers, with zero warnings;
 #   3. boot the debug kernel (KCSAN=1: the KCSAN kernel): load kbatch, run
 #      the KUnit suites and the user-space tests, unload, reload, unload;
-#   4. boot Debian's own kernel: load kbatch, run the user-space tests,
+#   4. boot the debug kernel with kmemleak on: insmod and /dev/kbatch with
+#      each allocation failing in turn, then leaks (userspace-test/failnth.c);
+#      then twice more, once per deadlock shape that lockdep must report
+#      (kunit/lockdep_demo.c), each in a log of its own;
+#   5. boot Debian's own kernel: load kbatch, run the user-space tests,
 #      unload;
-#   5. scripts/results.py judges every log and prints "N passed, N failed".
+#   6. scripts/results.py judges every log and prints "N passed, N failed".
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -99,13 +103,20 @@ say done
 vm() {
 	local kernel=$1 obj=$2 plan=$3 log=$4 limit=$5 cmdline=${6:-}
 	scripts/vm/mkinitramfs.sh "$top/build/initrd-$plan.gz" "$obj" \
-		"$top/build/utest" "$top/build/utest/tools/kbatch:bin/kbatch" && \
+		"$top/build/utest" "$top/build/utest/tools/kbatch:bin/kbatch" \
+		"$top/build/utest/tools/failnth:bin/failnth" && \
 	scripts/vm/run-vm.sh "$kernel" \
 		"$top/build/initrd-$plan.gz" "$plan" "$limit" "$log" "$cmdline"
 }
 
 vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" check \
 	"$logs/check-$variant.log" 1200
+vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" failnth \
+	"$logs/failnth-$variant.log" 1200 kmemleak=on
+for shape in recursive circular; do
+	vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" \
+		"lockdep-$shape" "$logs/lockdep-$shape.log" 300
+done
 # preempt=full: the stall test (stall_test.c) on a fully preemptible
 # kernel, as the debug kernel (CONFIG_PREEMPT) always is.
 vm "/boot/vmlinuz-$debkver" "$top/build/obj-deb" deb \
@@ -113,4 +124,6 @@ vm "/boot/vmlinuz-$debkver" "$top/build/obj-deb" deb \
 
 echo "== kbatch: results (logs in build/logs) =="
 scripts/results.py "$logs/static.log" "$logs/check-$variant.log" \
+	"$logs/failnth-$variant.log" \
+	"$logs/lockdep-recursive.log" "$logs/lockdep-circular.log" \
 	"$logs/check-deb.log" "$logs/torture-$variant.log"

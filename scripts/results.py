@@ -9,7 +9,11 @@ user-space test (TAP lines tagged "@kb tap NAME"), and every harness step
 ("@kb step ok|fail NAME").  A test fails when it says "not ok", when its
 plan and its results disagree, when its program exits non-zero, or when the
 VM never reached "@kb done".  Any kernel report of a bug anywhere in a log
-fails the run too.  The last line printed is "N passed, N failed".
+fails the run too (an allocation failure the kernel warns about is not
+one: the allocation-failure tests provoke them), except in the logs of the lockdep plans
+(lockdep-<shape>.log): there the one lockdep report the plan provokes
+(kunit/lockdep_demo.c) must be present, naming the expected locks, and is
+the only report allowed.  The last line printed is "N passed, N failed".
 """
 import re
 import sys
@@ -26,6 +30,26 @@ BUG_PATTERNS = [
     r"Call Trace:", r"Modules linked in:",
 ]
 BUG_RE = re.compile("|".join(BUG_PATTERNS))
+# An allocation failure the kernel warns about (with a stack) is not a bug:
+# userspace-test/failnth.c provokes them on purpose.  The "Call Trace:"
+# that follows such a line within ALLOC_WARN_LINES lines belongs to it.
+ALLOC_WARN_RE = re.compile(
+    r"(vmalloc error|page allocation failure): |percpu: allocation failed")
+ALLOC_WARN_LINES = 4
+# Per lockdep plan: the report's header and the locks it must name.
+LOCKDEP_EXPECT = {
+    "lockdep-recursive": (
+        "WARNING: possible recursive locking detected",
+        ["kbatch_batch:lockdep-demo"]),
+    "lockdep-circular": (
+        "WARNING: possible circular locking dependency detected",
+        ["kbatch_batch:lockdep-demo", "kbatch_demo_lock"]),
+}
+# Lines of an expected lockdep report that BUG_RE matches.
+LOCKDEP_REPORT_RE = re.compile(
+    r"WARNING: possible (recursive|circular) locking|Call Trace:")
+# How many lines after its header a report names its locks in.
+LOCKDEP_REPORT_LINES = 120
 STAMP_RE = re.compile(r"^\[\s*\d+\.\d+\] ?")
 RESULT_RE = re.compile(r"^( *)(not ok|ok) \d+ (?:- )?(.*?)(?: # (SKIP.*))?$")
 PLAN_RE = re.compile(r"^( *)1\.\.(\d+)")
@@ -118,11 +142,30 @@ def judge_tap(name, lines, tally, where):
         tally.fail("%s %s: exit status %s" % (where, name, rc))
 
 
+def judge_lockdep(where, lines, bugs, tally):
+    """A lockdep plan's log: its one expected report, and no other."""
+    header, names = LOCKDEP_EXPECT[where]
+    starts = [i for i, line in enumerate(lines) if header in line]
+    if len(starts) != 1:
+        tally.fail("%s: expected one \"%s\", found %d" %
+                   (where, header, len(starts)))
+    else:
+        report = "\n".join(lines[starts[0]:starts[0] + LOCKDEP_REPORT_LINES])
+        missing = [n for n in names if n not in report]
+        if missing:
+            tally.fail("%s: the lockdep report does not name %s" %
+                       (where, ", ".join(missing)))
+        else:
+            tally.result(True, None, "%s lockdep report" % where)
+    return [b for b in bugs if not LOCKDEP_REPORT_RE.search(b)]
+
+
 def judge_log(path, tally):
     where = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     ktap, taps, tap_order = [], {}, []
     in_kunit = done = kunit_ran = False
-    bugs = []
+    bugs, lines = [], []
+    alloc_warn = -ALLOC_WARN_LINES - 1
     try:
         f = open(path, errors="replace")
     except OSError as e:
@@ -132,6 +175,7 @@ def judge_log(path, tally):
         for raw in f:
             raw = raw.rstrip("\r\n")
             line = STAMP_RE.sub("", raw)
+            lines.append(line)
             if line.startswith("@kb "):
                 words = line[4:].split(" ", 2)
                 kind = words[0]
@@ -154,7 +198,12 @@ def judge_log(path, tally):
                 continue
             if in_kunit:
                 ktap.append(line)
-            if BUG_RE.search(line):
+            if ALLOC_WARN_RE.search(line):
+                alloc_warn = len(lines)
+            elif BUG_RE.search(line):
+                if (line.strip() == "Call Trace:" and
+                        len(lines) - alloc_warn <= ALLOC_WARN_LINES):
+                    continue
                 bugs.append(raw)
     if kunit_ran:
         judge_ktap(ktap, tally, where)
@@ -163,6 +212,8 @@ def judge_log(path, tally):
     if not done:
         tally.fail("%s: the VM did not finish its plan (timeout or crash)"
                    % where)
+    if where in LOCKDEP_EXPECT:
+        bugs = judge_lockdep(where, lines, bugs, tally)
     if bugs:
         tally.fail("%s: the kernel reported %d bug line(s)" % (where, len(bugs)))
         tally.problems.extend("  " + b for b in bugs[:60])

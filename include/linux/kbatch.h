@@ -57,15 +57,46 @@
  * mode, completed.  A post costs a flag test, not a reference.  After
  * it, calls on the queue return -ESHUTDOWN until
  * kbatch_queue_free() (which shuts down first if need be) frees it; the
- * owner must stop calling before that.  Every wait is bounded: a batch
- * callback that never returns gets a warning and a leaked queue, not a
- * hang.
+ * owner must stop calling before that.  The shutdown's waits are bounded
+ * (20 s in all): a batch callback that never returns gets a warning and a
+ * leaked queue, not a hang and not a free under it.
  *
  * CPU hotplug: rings exist for every possible CPU; a push always uses the
  * ring of the CPU it runs on, so nothing lands on an offline CPU's ring.
- * When a CPU goes offline its pending background batches are run at once;
+ * Background batches pending on a CPU that goes offline are run by the
+ * workqueue on another CPU (it unbinds the departing CPU's workers);
  * task-mode and reducer batches are run by their leaders wherever the
- * scheduler moves them.
+ * scheduler moves them.  kbatch waits for nothing while a CPU goes, so
+ * callbacks may take cpus_read_lock() and allocate or free queues.
+ *
+ * WHAT CALLERS MUST NOT DO (lockdep reports both)
+ *
+ * A task-mode follower sleeps until its leader's callback completes it,
+ * and kbatch_queue_shutdown() waits for every callback: both are waits for
+ * "the batch callback of this queue", which kbatch tells lockdep about as
+ * a lock of its own, named "kbatch_batch:<queue name>".  It is held while
+ * a task-mode or background callback runs, and acquired and released by
+ * every kbatch_submit(), kbatch_submit_many() and kbatch_queue_shutdown()
+ * before they may wait (as flush_work() does with a work's map).  So:
+ *
+ * - A batch callback must not call kbatch_submit() or
+ *   kbatch_submit_many() on its own queue (nor kbatch_queue_shutdown() or
+ *   kbatch_queue_free() of it).  Before it bounds its batch, a submit that
+ *   lands on the same ring joins the very batch the callback leads and
+ *   waits for itself; after, it may follow another leader whose callback
+ *   waits for what this one holds.  Lockdep: "possible recursive locking
+ *   detected" on kbatch_batch:<name>, at the first such call, whether it
+ *   would have hung or not.
+ * - A task-mode submitter must not hold a lock that the queue's callback
+ *   takes: as a follower it sleeps holding the lock while its leader's
+ *   callback waits for it.  Lockdep: "possible circular locking dependency
+ *   detected" between that lock and kbatch_batch:<name>, as soon as both
+ *   orders have been seen once, in any tasks.
+ *
+ * The same goes, transitively, for any chain of waits: a callback of queue
+ * A that submits to queue B whose callback submits to A, a callback that
+ * flushes a work whose function submits to its queue, and so on.  Reducer
+ * queues are not annotated: nobody waits for a reducer leader.
  *
  * DEFERRED-WORK POLLER
  *
@@ -154,6 +185,8 @@ struct kbatch_batch {
  * keeps growing meanwhile.  In task mode it completes each task with
  * kbatch_complete(); tasks it leaves uncompleted, and the whole batch if it
  * never bounds, are bounded and completed with -ECANCELED when it returns.
+ * It must not submit to its own queue, shut it down or free it (see WHAT
+ * CALLERS MUST NOT DO above; lockdep reports it).
  */
 typedef void (*kbatch_batch_fn)(struct kbatch_batch *batch, void *data);
 
@@ -208,9 +241,13 @@ unsigned int kbatch_batch_cpu(struct kbatch_batch *batch);
  * hrtimers, say) and while a poll runs.  The poller is marked dying, and
  * wakes after that are no-ops; an RCU grace period waits out every CPU
  * inside kbatch_wake(); the running poll finishes and the worker is flushed;
- * then the memory is freed.  Each wait is bounded and warns, with counts of
- * what is still in flight, rather than hang.  Items still registered are
- * dropped: their owners must not wake or cancel them after free returns.
+ * then the memory is freed.  The wait for the worker is bounded (10 s): past
+ * it, free warns, with counts of what is still in flight, and leaks the
+ * poller rather than hang.  Items still registered are dropped: their
+ * owners must not wake or cancel them after free returns.
+ * kbatch_poller_cancel() is not bounded: its caller frees the item next,
+ * so it waits for a running poll as long as the poll runs, warning every
+ * 10 s, rather than let the item be freed under it.
  */
 struct kbatch_poller;
 struct kbatch_pollable;

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * failnth: allocation failure in kbatch, the way syzkaller tests it (TAP).
+ *
+ *   failnth KO
+ *
+ * For n = 1, 2, ... it arms /proc/thread-self/fail-nth with n, so that the
+ * n-th fault-injectable call of this thread fails (failslab, with
+ * ignore-gfp-wait = N, set by scripts/vm/init), runs one operation, and
+ * disarms.  The loop ends when the operation finishes without reaching
+ * its n-th call: each of its allocations has then failed once.  Every
+ * failure must be a clean errno (ENOMEM) that changed nothing, every
+ * success must have worked, and the module must work afterwards.
+ *
+ * Operations: loading the module KO (it must be loaded when failnth starts,
+ * and is unloaded first), then on /dev/kbatch: open, KBATCH_IOC_INFO,
+ * KBATCH_IOC_SUBMIT synchronous and asynchronous (with read() of the
+ * completions), and an asynchronous KBATCH_OP_TIMER.  Last, kmemleak is
+ * asked for leaks of the whole run (scripts/vm/init cleared it at boot;
+ * the kernel must be booted with kmemleak=on).  Leaves the module loaded.
+ * Run by the VM plan "failnth" (scripts/vm/init).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/kbatch.h>
+
+#include "kbatch_util.h"
+
+#define MAX_CALLS	5000
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define KMEMLEAK	"/sys/kernel/debug/kmemleak"
+
+static int nth_fd = -1;
+static int tap_n;
+
+static void tap(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s %d ", ok ? "ok" : "not ok", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static void arm(unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	if (pwrite(nth_fd, buf, len, 0) != len) {
+		perror("failnth: write fail-nth");
+		exit(1);
+	}
+}
+
+/* Disarm; whether the armed failure was injected (the count reached 0). */
+static bool disarm(void)
+{
+	char buf[16] = "";
+	bool injected;
+
+	if (pread(nth_fd, buf, sizeof(buf) - 1, 0) <= 0) {
+		perror("failnth: read fail-nth");
+		exit(1);
+	}
+	injected = atoi(buf) == 0;
+	if (pwrite(nth_fd, "0", 1, 0) != 1) {
+		perror("failnth: write fail-nth");
+		exit(1);
+	}
+	return injected;
+}
+
+static bool loaded(void)
+{
+	char line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/modules", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		found |= !strncmp(line, "kbatch ", 7);
+	fclose(f);
+	return found;
+}
+
+/* An ECHO through a fresh open: whether /dev/kbatch works. */
+static bool works(void)
+{
+	struct kbatch_sqe sqe = kb_sqe(KBATCH_OP_ECHO, 77, 0, 1);
+	struct kbatch_cqe cqe = { 0 };
+	int fd = open("/dev/kbatch", O_RDWR);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = !kb_sync(fd, &sqe, &cqe, 1) && cqe.result == 77 && cqe.user_data == 1;
+	close(fd);
+	return ok;
+}
+
+/* No completion arrives within @ms: a failed async submit changed nothing. */
+static bool quiet(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 0;
+}
+
+/* Read @nr completions within five seconds each; 0 or -errno. */
+static int read_cqes(int fd, struct kbatch_cqe *cqes, unsigned int nr)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	unsigned int got = 0;
+	ssize_t n;
+
+	while (got < nr) {
+		if (poll(&p, 1, 5000) != 1)
+			return -ETIMEDOUT;
+		n = read(fd, cqes + got, (nr - got) * sizeof(*cqes));
+		if (n < 0)
+			return -errno;
+		got += n / sizeof(*cqes);
+	}
+	return 0;
+}
+
+/*
+ * One operation under test.  @run does the armed part (one system call)
+ * and returns 0 or -errno; @check, after disarming, checks a success.
+ * @fd is an open /dev/kbatch, or -1 for the operations that open it.
+ */
+struct op {
+	const char *name;
+	int (*run)(struct op *op);
+	bool (*check)(struct op *op);
+	bool async;
+	int fd;
+	int ret;
+	struct kbatch_sqe sqes[4];
+	struct kbatch_cqe cqes[4];
+};
+
+static int run_open(struct op *op)
+{
+	op->ret = open("/dev/kbatch", O_RDWR);
+	return op->ret < 0 ? -errno : 0;
+}
+
+static bool check_open(struct op *op)
+{
+	struct kbatch_info info;
+	bool ok = !kb_info(op->ret, &info) && info.abi_version == KBATCH_ABI_VERSION;
+
+	close(op->ret);
+	return ok;
+}
+
+static int run_info(struct op *op)
+{
+	struct kbatch_info info;
+
+	return kb_info(op->fd, &info);
+}
+
+static void echo_sqes(struct op *op)
+{
+	for (int i = 0; i < 4; i++)
+		op->sqes[i] = kb_sqe(KBATCH_OP_ECHO, 100 + i, 0, i);
+}
+
+static bool echo_results(struct op *op)
+{
+	for (int i = 0; i < 4; i++) {
+		if (op->cqes[i].result != 100 + i || op->cqes[i].user_data != (__u64)i)
+			return false;
+	}
+	return true;
+}
+
+static int run_sync(struct op *op)
+{
+	echo_sqes(op);
+	memset(op->cqes, 0, sizeof(op->cqes));
+	return kb_sync(op->fd, op->sqes, op->cqes, 4);
+}
+
+static int run_async(struct op *op)
+{
+	echo_sqes(op);
+	return kb_async(op->fd, op->sqes, 4);
+}
+
+static bool check_async(struct op *op)
+{
+	struct kbatch_cqe got[4];
+	int i, j, seen = 0;
+
+	if (read_cqes(op->fd, got, 4))
+		return false;
+	/* Completion order is not submit order: match by user_data. */
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 4; j++)
+			if (got[j].user_data == (__u64)i && got[j].result == 100 + i)
+				seen++;
+	return seen == 4;
+}
+
+static int run_timer(struct op *op)
+{
+	op->sqes[0] = kb_sqe(KBATCH_OP_TIMER, 1000, 0, 9);
+	return kb_async(op->fd, op->sqes, 1);
+}
+
+static bool check_timer(struct op *op)
+{
+	struct kbatch_cqe cqe;
+
+	return !read_cqes(op->fd, &cqe, 1) && cqe.user_data == 9 && cqe.result == 0;
+}
+
+static bool check_sync(struct op *op)
+{
+	return echo_results(op);
+}
+
+static int run_insmod(struct op *op)
+{
+	return syscall(SYS_finit_module, op->fd, "", 0) ? -errno : 0;
+}
+
+static bool check_insmod(struct op *op)
+{
+	bool ok = works();
+
+	return !syscall(SYS_delete_module, "kbatch", O_NONBLOCK) && ok;
+}
+
+/* What is wrong with a failure of @op (-@ret), or NULL if it failed cleanly. */
+static const char *failed_badly(struct op *op, int ret, bool injected)
+{
+	if (ret != -ENOMEM)
+		return strerror(-ret);
+	if (!injected)
+		return "ENOMEM with nothing injected";
+	if (op->async && !quiet(op->fd, 50))
+		return "failed, yet a completion came";
+	if (!strcmp(op->name, "insmod") && loaded())
+		return "failed, yet the module is loaded";
+	return NULL;
+}
+
+/*
+ * Run @op with its n-th call failing, for every n.  One TAP line: the
+ * number of calls, how many failures were fatal, and the first problem.
+ */
+static void fail_each(struct op *op)
+{
+	unsigned int n, fatal = 0, calls = 0;
+	bool ended = false;
+	const char *problem;
+	char why[160] = "";
+	bool injected;
+	int ret;
+
+	for (n = 1; n <= MAX_CALLS && !why[0]; n++) {
+		arm(n);
+		ret = op->run(op);
+		injected = disarm();
+		if (ret) {
+			fatal++;
+			problem = failed_badly(op, ret, injected);
+			if (problem)
+				snprintf(why, sizeof(why), "call %u: %s", n, problem);
+			continue;
+		}
+		if (op->check && !op->check(op))
+			snprintf(why, sizeof(why), "call %u: succeeded but did not work", n);
+		if (!injected) {
+			calls = n - 1;
+			ended = true;
+			break;
+		}
+	}
+	if (!why[0] && !ended)
+		snprintf(why, sizeof(why), "still failing after %u calls", MAX_CALLS);
+	/* An operation that allocates must have been made to fail. */
+	if (!why[0] && calls && !fatal)
+		snprintf(why, sizeof(why), "no failure was fatal: is failslab armed?");
+	tap(!why[0], "%s with each of its %u allocations failing in turn (%u failed cleanly)%s%s",
+	    op->name, calls, fatal, why[0] ? ": " : "", why);
+}
+
+/*
+ * kmemleak's report of the whole run: no unreferenced object, except those
+ * allocated by pid 0 during early boot (ACPI's caches, which kmemleak
+ * reports on this kernel whatever kbatch does).
+ */
+static void leaks(void)
+{
+	int fd, leaked = 0, boot = 0, printed = 0;
+	char line[512], head[512];
+	bool show = false;
+	FILE *f;
+
+	fd = open(KMEMLEAK, O_WRONLY);
+	if (fd < 0) {
+		tap(false, "no leak: no kmemleak (boot with kmemleak=on)");
+		return;
+	}
+	/* An object is reported once it is 5 s old and found unreferenced. */
+	sleep(6);
+	for (int i = 0; i < 2; i++) {
+		if (write(fd, "scan", 4) != 4)
+			perror("failnth: kmemleak scan");
+	}
+	close(fd);
+	f = fopen(KMEMLEAK, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "unreferenced object", 19)) {
+			snprintf(head, sizeof(head), "%s", line);
+			continue;
+		}
+		if (strstr(line, "comm \"")) {
+			show = !strstr(line, ", pid 0,");
+			boot += !show;
+			leaked += show;
+			if (show && leaked <= 5)
+				printf("# %s", head);
+		}
+		if (show && leaked <= 5 && printed++ < 100)
+			printf("# %s", line);
+	}
+	if (f)
+		fclose(f);
+	tap(f && !leaked, "no leak (kmemleak: %d unreferenced objects, %d more from early boot)",
+	    leaked, boot);
+}
+
+int main(int argc, char **argv)
+{
+	struct op ops[] = {
+		{ .name = "open", .run = run_open, .check = check_open },
+		{ .name = "KBATCH_IOC_INFO", .run = run_info },
+		{ .name = "synchronous submit", .run = run_sync, .check = check_sync },
+		{ .name = "asynchronous submit", .run = run_async,
+		  .check = check_async, .async = true },
+		{ .name = "KBATCH_OP_TIMER", .run = run_timer, .check = check_timer,
+		  .async = true },
+	};
+	struct op insmod = { .name = "insmod", .run = run_insmod,
+			     .check = check_insmod };
+	unsigned int i;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: failnth KO\n");
+		return 2;
+	}
+	printf("1..%zu\n", 3 + ARRAY_SIZE(ops) + 1);
+	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
+	insmod.fd = open(argv[1], O_RDONLY);
+	if (nth_fd < 0 || insmod.fd < 0 ||
+	    syscall(SYS_delete_module, "kbatch", O_NONBLOCK)) {
+		printf("Bail out! fail-nth, %s or rmmod kbatch: %s\n", argv[1],
+		       strerror(errno));
+		return 1;
+	}
+	fail_each(&insmod);
+	tap(!syscall(SYS_finit_module, insmod.fd, "", 0) && works(),
+	    "the module loads and works after the insmod loop");
+	for (i = 0; i < ARRAY_SIZE(ops); i++) {
+		ops[i].fd = -1;
+		if (ops[i].run != run_open)
+			ops[i].fd = open("/dev/kbatch", O_RDWR);
+		fail_each(&ops[i]);
+		if (ops[i].fd >= 0)
+			close(ops[i].fd);
+	}
+	tap(works(), "/dev/kbatch works after the loops");
+	leaks();
+	return 0;
+}
