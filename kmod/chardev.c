@@ -133,7 +133,6 @@ static const struct file_operations kbatch_fops = {
 	.poll		= kbatch_poll,
 	.unlocked_ioctl	= kbatch_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= no_llseek,
 };
 
 static struct miscdevice kbatch_miscdev = {
