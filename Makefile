@@ -72,9 +72,12 @@ install-files: tool
 	fi
 
 # DKMS: the module's sources in $(DKMS_SRC)/kbatch-$(VERSION) (what
-# `dkms add` wants), then add, build and install for every kernel whose
-# headers are installed.
+# `dkms add` wants), then add (once), build and install for every kernel
+# whose headers are installed.  DKMS_OPTS passes dkms options (make check
+# uses --sourcetree, --dkmstree and --installtree to stay off the machine's
+# own trees).
 DKMS_SRC ?= /usr/src
+DKMS_OPTS ?=
 DKMS_FILES := dkms.conf Makefile Kbuild include kmod kunit scripts/kernels.sh
 
 dkms-src:
@@ -83,14 +86,15 @@ dkms-src:
 	cp -r --parents $(DKMS_FILES) $(DESTDIR)$(DKMS_SRC)/kbatch-$(VERSION)/
 
 dkms: dkms-src
-	dkms add -m kbatch -v $(VERSION)
+	dkms status -m kbatch -v $(VERSION) $(DKMS_OPTS) | grep -q . || \
+		dkms add -m kbatch -v $(VERSION) $(DKMS_OPTS)
 	for k in /lib/modules/*/build/Makefile; do \
 		[ -e "$$k" ] || continue; \
 		kv=$$(basename $$(dirname $$(dirname $$k))); \
-		dkms build -m kbatch -v $(VERSION) -k $$kv && \
-		dkms install -m kbatch -v $(VERSION) -k $$kv || exit 1; \
+		dkms build -m kbatch -v $(VERSION) -k $$kv $(DKMS_OPTS) && \
+		dkms install -m kbatch -v $(VERSION) -k $$kv $(DKMS_OPTS) || exit 1; \
 	done
 
 dkms-remove:
-	dkms remove -m kbatch -v $(VERSION) --all
+	dkms remove -m kbatch -v $(VERSION) --all $(DKMS_OPTS)
 	rm -rf $(DKMS_SRC)/kbatch-$(VERSION)

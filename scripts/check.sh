@@ -123,26 +123,30 @@ install_check() {
 	cmp include/uapi/linux/kbatch.h "$dest/usr/local/include/linux/kbatch.h"
 }
 
-# dkms_check KVER...: the DKMS source tree as `make dkms-src` lays it out,
-# `dkms add`, then `dkms build` for each kernel, in trees under build/dkms
-# (not the machine's own /var/lib/dkms).
+# dkms_check KVER...: `make dkms` (add, then build and install for every
+# kernel whose headers are installed), in trees under build/dkms rather
+# than the machine's own; the module must have been built and installed
+# for each KVER.
 dkms_dir=$top/build/dkms
 dkms_check() {
-	local ver opts k
+	local ver k opts
 	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' dkms.conf)
-	opts=(--sourcetree "$dkms_dir/src" --dkmstree "$dkms_dir/tree"
-	      --installtree "$dkms_dir/install")
 	rm -rf "$dkms_dir"
-	mkdir -p "$dkms_dir/tree" "$dkms_dir/install"
-	make dkms-src DESTDIR="$dkms_dir" DKMS_SRC=/src || return 1
-	dkms add -m kbatch -v "$ver" "${opts[@]}" || return 1
+	mkdir -p "$dkms_dir/src" "$dkms_dir/tree"
+	# dkms install --installtree wants each kernel's folder to exist.
+	for k in /lib/modules/*/; do
+		mkdir -p "$dkms_dir/install/$(basename "$k")"
+	done
+	# dkms's own readelf probe of the compiler warns about a missing
+	# .comment section; that is dkms, not kbatch.
+	opts="--sourcetree $dkms_dir/src --dkmstree $dkms_dir/tree"
+	opts+=" --installtree $dkms_dir/install"
+	make dkms DKMS_SRC="$dkms_dir/src" DKMS_OPTS="$opts" 2>&1 |
+		grep -v "readelf: Warning: Section '.comment' was not dumped"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || return 1
 	for k in "$@"; do
-		# dkms's own readelf probe of the compiler warns about a missing
-		# .comment section; that is dkms, not kbatch.
-		dkms build -m kbatch -v "$ver" -k "$k" "${opts[@]}" 2>&1 |
-			grep -v "readelf: Warning: Section '.comment' was not dumped"
-		[ "${PIPESTATUS[0]}" -eq 0 ] || return 1
-		ls "$dkms_dir/tree/kbatch/$ver/$k/x86_64/module/"
+		ls "$dkms_dir/tree/kbatch/$ver/$k/x86_64/module/"kbatch.ko* &&
+		ls "$dkms_dir/install/$k/updates/dkms/"kbatch.ko* || return 1
 	done
 }
 
@@ -173,7 +177,7 @@ check "user-space tests" "$logs/build-utest.txt" \
 	OUT="$top/build/utest"
 cp userspace-test/*.sh "$top/build/utest/" 2>/dev/null
 check "make install (DESTDIR staging)" "$logs/install.txt" install_check
-check "dkms build, Debian 6.1 and 6.12 headers" "$logs/dkms.txt" \
+check "make dkms (every installed kernel), Debian 6.1 and 6.12 headers" "$logs/dkms.txt" \
 	dkms_check "$rel61" "$rel612"
 
 # The module a user of 6.12 gets from DKMS, for the 6.12 VM, with the
