@@ -64,4 +64,6 @@ module_exit(kbatch_exit);
 
 MODULE_DESCRIPTION("kbatch: per-CPU batch queues and a fair deferred-work poller");
 MODULE_AUTHOR("The kbatch developers");
+/* PACKAGE_VERSION of dkms.conf; make check compares the two. */
+MODULE_VERSION("0.1.0");
 MODULE_LICENSE("GPL");

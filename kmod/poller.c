@@ -21,7 +21,10 @@
  * drained and dropped, so no stale wake can reach the next owner.
  *
  * Locking: @lock (irq-safe, never taken by kbatch_wake()) guards the slots,
- * the lists and @running.  The worker is the only user of the snapshot.
+ * the lists and @running.  It is a raw spinlock, so that
+ * kbatch_poller_add() keeps its "any context but NMI" on PREEMPT_RT, where
+ * a spinlock_t sleeps; every section under it is a few stores.  The worker
+ * is the only user of the snapshot.
  */
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -54,7 +57,7 @@
 /*
  * struct kbatch_poller - one poller
  * @lock: guards @slots, the three index lists, @running and
- *	@running_task; irq-safe; never taken by kbatch_wake()
+ *	@running_task; raw and irq-safe; never taken by kbatch_wake()
  * @slots: per index, the owner's address or a list link (see above)
  * @capacity: number of slots, fixed
  * @budget: most items polled per slice
@@ -82,7 +85,7 @@
  * @dying_arg: its argument
  */
 struct kbatch_poller {
-	spinlock_t lock; /* see @lock above */
+	raw_spinlock_t lock; /* see @lock above */
 	unsigned long *slots;
 	u32 capacity;
 	u32 budget;
@@ -218,7 +221,7 @@ int kbatch_poller_add(struct kbatch_poller *poller, struct kbatch_pollable *item
 	int ret = 0;
 	u32 index;
 
-	spin_lock_irqsave(&poller->lock, flags);
+	raw_spin_lock_irqsave(&poller->lock, flags);
 	index = poller->free_head;
 	if (poller->dying) {
 		ret = -ESHUTDOWN;
@@ -237,7 +240,7 @@ int kbatch_poller_add(struct kbatch_poller *poller, struct kbatch_pollable *item
 		/* Release: pairs with the acquire in kbatch_wake(). */
 		smp_store_release(&item->poller, poller);
 	}
-	spin_unlock_irqrestore(&poller->lock, flags);
+	raw_spin_unlock_irqrestore(&poller->lock, flags);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(kbatch_poller_add);
@@ -286,11 +289,11 @@ void kbatch_poller_cancel(struct kbatch_pollable *item)
 	might_sleep();
 	if (!poller)
 		return;
-	spin_lock_irqsave(&poller->lock, flags);
+	raw_spin_lock_irqsave(&poller->lock, flags);
 	if (kbatch_poller_owns(poller, item, item->index))
 		kbatch_poller_retire(poller, item->index);
 	busy = poller->running == item && poller->running_task != current;
-	spin_unlock_irqrestore(&poller->lock, flags);
+	raw_spin_unlock_irqrestore(&poller->lock, flags);
 	if (busy)
 		kbatch_poller_wait_poll(poller, item);
 }
@@ -302,24 +305,24 @@ static void kbatch_poller_poll_index(struct kbatch_poller *poller, u32 index)
 	struct kbatch_pollable *item;
 	enum kbatch_poll_ret ret;
 
-	spin_lock_irq(&poller->lock);
+	raw_spin_lock_irq(&poller->lock);
 	item = kbatch_slot_item(poller->slots[index]);
 	if (item) {
 		WRITE_ONCE(poller->running, item);
 		poller->running_task = current;
 	}
-	spin_unlock_irq(&poller->lock);
+	raw_spin_unlock_irq(&poller->lock);
 	if (!item)
 		return;
 
 	ret = item->poll(item);
 
-	spin_lock_irq(&poller->lock);
+	raw_spin_lock_irq(&poller->lock);
 	if (ret == KBATCH_POLL_DONE &&
 	    poller->slots[index] == (unsigned long)item)
 		kbatch_poller_retire(poller, index);
 	WRITE_ONCE(poller->running, NULL);
-	spin_unlock_irq(&poller->lock);
+	raw_spin_unlock_irq(&poller->lock);
 	WRITE_ONCE(poller->stats.polls, poller->stats.polls + 1);
 	/*
 	 * Full barrier: pairs with the one in prepare_to_wait_event() of
@@ -344,10 +347,10 @@ static void kbatch_poller_reclaim(struct kbatch_poller *poller, u32 head)
 		index = kbatch_slot_next(poller->slots[index]);
 	} while (index != KBATCH_NIL);
 
-	spin_lock_irq(&poller->lock);
+	raw_spin_lock_irq(&poller->lock);
 	WRITE_ONCE(poller->slots[tail], kbatch_slot_link(poller->free_head));
 	poller->free_head = head;
-	spin_unlock_irq(&poller->lock);
+	raw_spin_unlock_irq(&poller->lock);
 }
 
 /*
@@ -360,7 +363,7 @@ static u32 kbatch_poller_age(struct kbatch_poller *poller)
 	u32 reclaim = KBATCH_NIL, moved = KBATCH_NIL;
 	unsigned long gp;
 
-	spin_lock_irq(&poller->lock);
+	raw_spin_lock_irq(&poller->lock);
 	if (poller->waiting_head != KBATCH_NIL &&
 	    poll_state_synchronize_rcu(poller->waiting_gp)) {
 		reclaim = poller->waiting_head;
@@ -370,15 +373,15 @@ static u32 kbatch_poller_age(struct kbatch_poller *poller)
 		moved = poller->retired_head;
 		poller->retired_head = KBATCH_NIL;
 	}
-	spin_unlock_irq(&poller->lock);
+	raw_spin_unlock_irq(&poller->lock);
 
 	if (moved != KBATCH_NIL) {
 		/* Needs irqs on; the slots of @moved were retired before it. */
 		gp = start_poll_synchronize_rcu();
-		spin_lock_irq(&poller->lock);
+		raw_spin_lock_irq(&poller->lock);
 		poller->waiting_head = moved;
 		poller->waiting_gp = gp;
-		spin_unlock_irq(&poller->lock);
+		raw_spin_unlock_irq(&poller->lock);
 	}
 	return reclaim;
 }
@@ -616,7 +619,7 @@ struct kbatch_poller *kbatch_poller_alloc_flags(const char *name,
 	poller->budget = budget ?: KBATCH_POLLER_DEFAULT_BUDGET;
 	poller->flags = flags;
 	poller->timeout = KBATCH_POLLER_TIMEOUT;
-	spin_lock_init(&poller->lock);
+	raw_spin_lock_init(&poller->lock);
 	init_waitqueue_head(&poller->idle_wq);
 	INIT_WORK(&poller->work, kbatch_poller_work);
 	if (kbatch_poller_init_slots(poller) ||
@@ -689,9 +692,9 @@ void kbatch_poller_free(struct kbatch_poller *poller)
 	if (!poller)
 		return;
 	debugfs_remove_recursive(poller->debugfs);
-	spin_lock_irq(&poller->lock);
+	raw_spin_lock_irq(&poller->lock);
 	WRITE_ONCE(poller->dying, true);
-	spin_unlock_irq(&poller->lock);
+	raw_spin_unlock_irq(&poller->lock);
 	if (poller->dying_hook)
 		poller->dying_hook(poller->dying_arg);
 	/*

@@ -597,7 +597,8 @@ EXPORT_SYMBOL_GPL(kbatch_post);
  * folds the batch, before returning.  Never waits for another caller.
  *
  * Context: any context the queue's callback may run in (it runs in the
- * leader's): hardirq included if the callback never sleeps.
+ * leader's): hardirq included if the callback never sleeps (on PREEMPT_RT
+ * that excludes spinlock_t and the slab allocator too: see the header).
  *
  * Return: KBATCH_LED if this caller folded a batch (its own value
  * included), KBATCH_FOLLOWED if the current leader will fold the value;

@@ -59,7 +59,11 @@ EXPORT_SYMBOL_IF_KUNIT(kbatch_ring_empty);
  * be read after this call.  Slots become free once every older batch of
  * the ring has been released too; sleepers waiting for room are woken.
  *
- * Context: any; takes @ring->lock with interrupts disabled.
+ * Context: any, hardirq included (also on PREEMPT_RT: @ring->lock is a
+ * raw spinlock, taken with interrupts disabled).  Wakes the task-mode
+ * callers waiting for room, through a wait queue whose lock sleeps on
+ * PREEMPT_RT: only task queues have such waiters, and their batches are
+ * released in process context.
  */
 void kbatch_ring_release(struct kbatch_ring *ring, unsigned long start,
 			 unsigned long end)
@@ -67,7 +71,7 @@ void kbatch_ring_release(struct kbatch_ring *ring, unsigned long start,
 	unsigned long head, next, flags;
 	bool moved;
 
-	spin_lock_irqsave(&ring->lock, flags);
+	raw_spin_lock_irqsave(&ring->lock, flags);
 	ring->stat_batches++;
 	ring->stat_largest = max(ring->stat_largest, kbatch_ring_len(start, end));
 	ring->ends[kbatch_ring_index(ring, start)] = end | KB_END_VALID;
@@ -85,7 +89,7 @@ void kbatch_ring_release(struct kbatch_ring *ring, unsigned long start,
 	 * kbatch_ring_push() and kbatch_ring_full().
 	 */
 	smp_store_release(&ring->head, head);
-	spin_unlock_irqrestore(&ring->lock, flags);
+	raw_spin_unlock_irqrestore(&ring->lock, flags);
 
 	/*
 	 * wq_has_sleeper() has a full barrier that pairs with the one in
@@ -132,7 +136,7 @@ struct kbatch_ring *kbatch_ring_alloc(struct kbatch_queue *queue,
 	ring->mask = size - 1;
 	ring->cpu = cpu;
 	ring->queue = queue;
-	spin_lock_init(&ring->lock);
+	raw_spin_lock_init(&ring->lock);
 	init_waitqueue_head(&ring->room);
 	return ring;
 }

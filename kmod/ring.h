@@ -49,7 +49,9 @@ struct kbatch_queue;
  * @stat_pushes: pushes accepted
  * @stat_full: pushes refused because the ring was full
  * @head: oldest position not yet released; slots from here are busy
- * @lock: serialises kbatch_ring_release() and the stats below
+ * @lock: serialises kbatch_ring_release() and the stats below; raw, so
+ *	that a reducer leader in hard-irq context may take it on PREEMPT_RT
+ *	too; it covers a walk of at most @size finished batches
  * @stat_batches: batches released
  * @stat_largest: largest batch released
  * @room: where task-mode callers wait for a free slot
@@ -75,7 +77,7 @@ struct kbatch_ring {
 	unsigned long stat_full;
 
 	unsigned long head ____cacheline_aligned_in_smp;
-	spinlock_t lock;	/* ends[], head and the stats below */
+	raw_spinlock_t lock;	/* ends[], head and the stats below */
 	unsigned long stat_batches;
 	unsigned long stat_largest;
 	wait_queue_head_t room;

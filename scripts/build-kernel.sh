@@ -1,15 +1,26 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build (once) the debug kernel the VM tests boot, from Debian's
-# linux-source-6.1 and the config fragments in this folder.
+# Build (once) a debug kernel the VM tests boot, from one of Debian's
+# linux-source packages and the config fragments in this folder:
+#
+#   debug     linux-source-6.1,  tinyconfig + debug.config
+#   kcsan     linux-source-6.1,  tinyconfig + debug.config + kcsan.config
+#   rt-debug  linux-source-6.12, tinyconfig + debug.config + rt-debug.config
+#             (PREEMPT_RT, with PROVE_RAW_LOCK_NESTING)
 #
 # The tree is cached in $KBATCH_CACHE (default ~/.cache/kbatch) under a key
 # made of the fragments and the source package version, so a fresh clone on
 # the same machine reuses it, and it is rebuilt only when one of those
-# changes.  build/kernel-<variant> in the repository links to it.
+# changes.  build/kernel-<variant> in the repository links to it, and
+# build/linux-src (6.1) or build/linux-src-<series> to the unpacked source.
+# Two builds of one variant never run at once: the second waits for the
+# first (flock) and then finds it cached.
 #
-# Usage: build-kernel.sh [debug|kcsan]   prints the build directory.
+# The kernel build's own output (warnings included) goes to the log
+# <cache>/kernel-<variant>-<key>.log; stderr gets progress lines only.
+#
+# Usage: build-kernel.sh [debug|kcsan|rt-debug]   prints the build directory.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,40 +30,66 @@ cache=${KBATCH_CACHE:-$HOME/.cache/kbatch}
 jobs=$(nproc)
 
 frags=("$here/debug.config")
-[ "$variant" = kcsan ] && frags+=("$here/kcsan.config")
+series=6.1
+case "$variant" in
+debug) ;;
+kcsan) frags+=("$here/kcsan.config") ;;
+rt-debug)
+	frags+=("$here/rt-debug.config")
+	series=6.12
+	;;
+*)
+	echo "build-kernel.sh: unknown variant '$variant'" >&2
+	exit 1
+	;;
+esac
 
-version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+srcpkg=$("$here/kernels.sh" "$series" source)
+version=$(dpkg-query -W -f='${Version}' "$srcpkg")
 key=$( (cat "${frags[@]}"; echo "$version") | sha256sum | cut -c1-12)
-src=$cache/src-$version
+# "~" (6.12.117-1~deb12u1) has no place in a path make is given.
+src=$cache/src-${version//[^A-Za-z0-9.+-]/_}
 out=$cache/kernel-$variant-$key
+log=$out.log
+srclink=$top/build/linux-src
+[ "$series" = 6.1 ] || srclink=$top/build/linux-src-$series
 
 mkdir -p "$cache" "$top/build"
 ln -sfn "$out" "$top/build/kernel-$variant"
 
+progress() { echo "kbatch: $variant kernel: $*" >&2; }
+
+exec 9>"$out.lock"
+flock 9
+
 if [ ! -f "$src/.kbatch-done" ]; then
 	rm -rf "$src" "$src.tmp"
 	mkdir -p "$src.tmp"
-	tar -C "$src.tmp" --strip-components=1 -xf /usr/src/linux-source-6.1.tar.xz
+	tar -C "$src.tmp" --strip-components=1 \
+		-xf "/usr/src/$srcpkg.tar.xz"
 	touch "$src.tmp/.kbatch-done"
 	mv "$src.tmp" "$src"
 fi
-ln -sfn "$src" "$top/build/linux-src"
+ln -sfn "$src" "$srclink"
 
 if [ -f "$out/.kbatch-done" ]; then
 	echo "$out"
 	exit 0
 fi
 
+start=$(date +%s)
 rm -rf "$out"
 mkdir -p "$out"
-echo "kbatch: building the $variant kernel in $out (about 10 minutes)" >&2
-make -s -C "$src" O="$out" tinyconfig >&2
+progress "building from $srcpkg $version in $out (log: $log)"
+: >"$log"
+make -s -C "$src" O="$out" tinyconfig >>"$log" 2>&1
 "$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" \
-	"${frags[@]}" >/dev/null
-make -s -C "$src" O="$out" olddefconfig >&2
+	"${frags[@]}" >>"$log" 2>&1
+make -s -C "$src" O="$out" olddefconfig >>"$log" 2>&1
 
 # Every option the fragments ask for must have survived olddefconfig:
 # a silently dropped dependency would otherwise test less than we claim.
+# A later fragment's line overrides an earlier one's, as in merge_config.
 awk '
 	/^CONFIG_/ { split($0, kv, "="); want[kv[1]] = kv[2]; next }
 	/^# CONFIG_.* is not set/ { want[$2] = "n" }
@@ -66,6 +103,12 @@ awk '
 	fi
 done
 
-make -s -C "$src" O="$out" -j"$jobs" bzImage modules >&2
+progress "configured; compiling with -j$jobs"
+if ! make -s -C "$src" O="$out" -j"$jobs" bzImage modules >>"$log" 2>&1; then
+	progress "FAILED after $(($(date +%s) - start)) s; last lines of $log:"
+	tail -n 20 "$log" >&2
+	exit 1
+fi
 touch "$out/.kbatch-done"
+progress "built in $(($(date +%s) - start)) s"
 echo "$out"

@@ -1,38 +1,62 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make check`: every static check and every test of kbatch.
+# `make check`: every static check and every test of kbatch, on every
+# supported kernel (scripts/kernels.sh): Debian 12's 6.1, 6.12 and
+# 6.12 PREEMPT_RT.
 #
-#   1. install what is missing (scripts/deps.sh) and build the debug kernel
-#      once (scripts/build-kernel.sh, cached);
+#   1. install what is missing (scripts/deps.sh); build the 6.1 debug
+#      kernel, and start the 6.12 PREEMPT_RT debug kernel in the background
+#      (both cached, scripts/build-kernel.sh);
 #   2. static checks: checkpatch --strict, sparse (C=1) and W=1 builds
-#      against the debug tree and Debian's headers, with zero warnings;
-#   3. boot the debug kernel (KCSAN=1: the KCSAN kernel): load kbatch, run
-#      the KUnit suites and the user-space tests, unload, reload, unload;
-#   4. boot the debug kernel with kmemleak on: insmod and /dev/kbatch with
-#      each allocation failing in turn, then leaks (userspace-test/failnth.c);
-#      then twice more, once per deadlock shape that lockdep must report
-#      (kunit/lockdep_demo.c), each in a log of its own;
-#   5. boot Debian's own kernel: load kbatch, run the user-space tests,
-#      unload;
-#   6. scripts/results.py judges every log and prints "N passed, N failed".
+#      against the 6.1 debug tree and Debian's 6.1, 6.12 and 6.12-rt
+#      headers with zero warnings; modinfo; `make install` into a staging
+#      DESTDIR; `dkms build` against the 6.1 and 6.12 headers;
+#   3. boot the 6.1 debug kernel (KCSAN=1: the KCSAN kernel): load kbatch,
+#      run the KUnit suites and the user-space tests, unload, reload, unload;
+#   4. boot Debian's own 6.1, 6.12 (with the DKMS-built module) and 6.12-rt
+#      kernels: load kbatch, run the user-space tests, unload;
+#   5. boot the 6.1 debug kernel with kmemleak on: insmod and /dev/kbatch
+#      with each allocation failing in turn, then leaks
+#      (userspace-test/failnth.c); then twice more, once per deadlock shape
+#      that lockdep must report (kunit/lockdep_demo.c), each in its own log;
+#      the torture module for a minute (torture/) and the spin models;
+#   6. once the RT debug kernel is built: W=1 against it, boot it, and run
+#      the KUnit suites and user-space tests as in 3;
+#   7. scripts/results.py judges every log and prints "N passed, N failed".
+#
+# Progress goes to stdout; the kernel builds' own output to their logs.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 variant=debug
 [ -n "${KCSAN:-}" ] && [ "${KCSAN}" != 0 ] && variant=kcsan
+t0=$(date +%s)
+progress() { echo "kbatch: [$(($(date +%s) - t0)) s] $*"; }
 
-scripts/deps.sh || exit 1
-kout=$(scripts/build-kernel.sh "$variant") || exit 1
-src=$top/build/linux-src
-debkver=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |
-	  sed -n 's/^linux-headers-\([^ ]*\).*/\1/p')
-debkdir=/lib/modules/$debkver/build
 logs=$top/build/logs
 rm -rf "$logs"
 mkdir -p "$logs"
 static=$logs/static.log
+: >"$static"
+
+progress "dependencies"
+scripts/deps.sh || exit 1
+
+# The RT debug kernel builds in the background, niced, while everything
+# that does not need it runs.
+progress "6.12 PREEMPT_RT debug kernel: building in the background if not cached"
+nice -n 10 scripts/build-kernel.sh rt-debug >"$top/build/rt-kout" \
+	2>"$logs/kernel-rt-debug.txt" &
+rtpid=$!
+
+progress "6.1 $variant kernel"
+kout=$(scripts/build-kernel.sh "$variant") || exit 1
+src=$top/build/linux-src
+kv() { scripts/kernels.sh "$1" "$2"; }
+rel61=$(kv 6.1 release)
+rel612=$(kv 6.12 release)
 
 say() { echo "@kb $*" >>"$static"; }
 
@@ -47,10 +71,11 @@ check() {
 		say "step fail $name (see $out)"
 		grep -iE "warning|error" "$out" | head -40
 	fi
+	progress "checked: $name"
 }
 
 # build_modules NAME KDIR MAKE-ARGS...: build every module in a copy of the
-# sources, so the two kernels' objects never mix.
+# sources, so the kernels' objects never mix.
 build_modules() {
 	local name=$1 kdir=$2 obj=$top/build/obj-$1
 	shift 2
@@ -61,7 +86,76 @@ build_modules() {
 	make -C "$kdir" M="$obj" W=1 "$@" modules
 }
 
-: >"$static"
+# modinfo_check KO: a version (dkms.conf's), a description, an author, and
+# a description for every parameter.
+modinfo_check() {
+	local ko=$1 want got
+	want=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' dkms.conf)
+	got=$(modinfo -F version "$ko")
+	echo "version '$got', dkms.conf '$want'"
+	[ -n "$want" ] && [ "$got" = "$want" ] || return 1
+	[ -n "$(modinfo -F description "$ko")" ] || { echo "no description"; return 1; }
+	[ -n "$(modinfo -F author "$ko")" ] || { echo "no author"; return 1; }
+	# "parm: NAME:DESCRIPTION (TYPE)"; a parameter without MODULE_PARM_DESC
+	# shows as "NAME:(TYPE)" or "NAME:".
+	if modinfo -F parm "$ko" | grep -vE '^[^:]+:[^(]*[^ (][^(]* \(' ; then
+		echo "a parameter has no description"
+		return 1
+	fi
+	modinfo "$ko"
+}
+
+# install_check: `make install` into a staging DESTDIR, without root's
+# paths, from a copy of the sources; every file lands where it should.
+install_check() {
+	local t=$top/build/install-test dest f
+	dest=$t/dest
+	rm -rf "$t"
+	mkdir -p "$t/src"
+	cp -r Makefile Kbuild dkms.conf include kmod kunit userspace-test udev \
+		--parents scripts/kernels.sh "$t/src/"
+	# Kbuild's depmod step says it skips a staging tree without System.map:
+	# that is what a DESTDIR install wants, not a warning about kbatch.
+	make -C "$t/src" KVER="$rel61" DESTDIR="$dest" install 2>&1 |
+		grep -v "missing 'System.map' file. Skipping depmod"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || return 1
+	for f in "lib/modules/$rel61/updates/kmod/kbatch.ko" \
+		 usr/local/include/linux/kbatch.h usr/local/bin/kbatch \
+		 etc/udev/rules.d/60-kbatch.rules; do
+		[ -f "$dest/$f" ] || { echo "missing $f"; return 1; }
+		echo "installed $f"
+	done
+	cmp include/uapi/linux/kbatch.h "$dest/usr/local/include/linux/kbatch.h"
+}
+
+# dkms_check KVER...: `make dkms` (add, then build and install for every
+# kernel whose headers are installed), in trees under build/dkms rather
+# than the machine's own; the module must have been built and installed
+# for each KVER.
+dkms_dir=$top/build/dkms
+dkms_check() {
+	local ver k opts
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' dkms.conf)
+	rm -rf "$dkms_dir"
+	mkdir -p "$dkms_dir/src" "$dkms_dir/tree"
+	# dkms install --installtree wants each kernel's folder to exist.
+	for k in /lib/modules/*/; do
+		mkdir -p "$dkms_dir/install/$(basename "$k")"
+	done
+	# dkms's own readelf probe of the compiler warns about a missing
+	# .comment section; that is dkms, not kbatch.
+	opts="--sourcetree $dkms_dir/src --dkmstree $dkms_dir/tree"
+	opts+=" --installtree $dkms_dir/install"
+	make dkms DKMS_SRC="$dkms_dir/src" DKMS_OPTS="$opts" 2>&1 |
+		grep -v "readelf: Warning: Section '.comment' was not dumped"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || return 1
+	for k in "$@"; do
+		ls "$dkms_dir/tree/kbatch/$ver/$k/x86_64/module/"kbatch.ko* &&
+		ls "$dkms_dir/install/$k/updates/dkms/"kbatch.ko* || return 1
+	done
+}
+
+progress "static checks"
 # Trace event headers are written in TRACE_EVENT()'s own layout, which
 # checkpatch reads as open-ended calls; every other check holds for them.
 check "checkpatch --strict" "$logs/checkpatch.txt" \
@@ -72,17 +166,24 @@ check "checkpatch --strict, trace events" "$logs/checkpatch-trace.txt" \
 	perl "$src/scripts/checkpatch.pl" --strict --no-tree --quiet \
 	--show-types --ignore PARENTHESIS_ALIGNMENT,OPEN_ENDED_LINE \
 	-f $(git ls-files -co --exclude-standard 'include/trace/*.h')
-check "modules W=1, $variant kernel" "$logs/build-$variant.txt" \
+check "modules W=1, 6.1 $variant kernel" "$logs/build-$variant.txt" \
 	build_modules "$variant" "$kout"
-check "modules W=1 C=1 (sparse), Debian headers" "$logs/build-deb.txt" \
-	build_modules deb "$debkdir" C=1
-check "sample modules W=1, $variant kernel" "$logs/build-samples-$variant.txt" \
+check "sample modules W=1, 6.1 $variant kernel" \
+	"$logs/build-samples-$variant.txt" \
 	scripts/build-samples.sh "$top/build/obj-$variant" "$kout" W=1
-check "sample modules W=1 C=1 (sparse), Debian headers" \
-	"$logs/build-samples-deb.txt" \
-	scripts/build-samples.sh "$top/build/obj-deb" "$debkdir" W=1 C=1
-check "bench module W=1, both kernels" "$logs/build-bench.txt" \
-	scripts/bench.sh --build "$kout" "$debkdir"
+for f in 6.1 6.12 6.12-rt; do
+	check "modules W=1 C=1 (sparse), Debian $f headers" \
+		"$logs/build-deb-$f.txt" build_modules "deb-$f" "$(kv $f kdir)" C=1
+	check "sample modules W=1 C=1 (sparse), Debian $f headers" \
+		"$logs/build-samples-deb-$f.txt" \
+		scripts/build-samples.sh "$top/build/obj-deb-$f" "$(kv $f kdir)" \
+		W=1 C=1
+done
+check "modinfo: version, description, author, parameters" \
+	"$logs/modinfo.txt" modinfo_check "$top/build/obj-deb-6.1/kmod/kbatch.ko"
+check "bench module W=1, 6.1 debug and Debian 6.1 and 6.12" \
+	"$logs/build-bench.txt" \
+	scripts/bench.sh --build "$kout" "$(kv 6.1 kdir)" "$(kv 6.12 kdir)"
 rm -rf "$top/build/utest"	# a failed build must not leave old tests to run
 check "user-space tests" "$logs/build-utest.txt" \
 	make -C userspace-test KSELFTEST="$src/tools/testing/selftests" \
@@ -93,37 +194,82 @@ models/check.sh "$logs/models" >>"$static"
 # of it on the debug kernel, judged with the other VM logs below.
 check "torture module W=1, $variant kernel" "$logs/build-torture-$variant.txt" \
 	torture/run.sh --build "$top/build/obj-$variant" "$kout" W=1
-check "torture module W=1 C=1 (sparse), Debian headers" \
+check "torture module W=1 C=1 (sparse), Debian 6.1 headers" \
 	"$logs/build-torture-deb.txt" \
-	torture/run.sh --build "$top/build/obj-deb" "$debkdir" W=1 C=1
+	torture/run.sh --build "$top/build/obj-deb-6.1" "$(kv 6.1 kdir)" W=1 C=1
 TORTURE_SECS=${TORTURE_SECS:-60} torture/run.sh --vm "$kout" \
 	"$logs/torture-$variant.log" >"$logs/build-torture-vm.txt" 2>&1
-say done
+check "make install (DESTDIR staging)" "$logs/install.txt" install_check
+check "make dkms (every installed kernel), Debian 6.1 and 6.12 headers" "$logs/dkms.txt" \
+	dkms_check "$rel61" "$rel612"
+
+# The module a user of 6.12 gets from DKMS, for the 6.12 VM, with the
+# sample built against the same headers.
+dkms_vm=$top/build/obj-dkms-6.12
+rm -rf "$dkms_vm"
+mkdir -p "$dkms_vm"
+for ko in "$dkms_dir"/tree/kbatch/*/"$rel612"/x86_64/module/kbatch.ko*; do
+	[ -f "$ko" ] || continue
+	case "$ko" in
+	*.xz) xz -dc "$ko" >"$dkms_vm/kbatch.ko" ;;
+	*) cp "$ko" "$dkms_vm/kbatch.ko" ;;
+	esac
+done
+find "$top/build/obj-deb-6.12/samples" -name '*.ko' -exec cp {} "$dkms_vm/" \;
 
 vm() {
-	local kernel=$1 obj=$2 plan=$3 log=$4 limit=$5 cmdline=${6:-}
-	scripts/vm/mkinitramfs.sh "$top/build/initrd-$plan.gz" "$obj" \
+	local kernel=$1 obj=$2 plan=$3 log=$4 limit=$5 cmdline=${6:-} name
+	name=$(basename "$log" .log)
+	progress "VM: $name"
+	scripts/vm/mkinitramfs.sh "$top/build/initrd-$name.gz" "$obj" \
 		"$top/build/utest" "$top/build/utest/tools/kbatch:bin/kbatch" \
 		"$top/build/utest/tools/failnth:bin/failnth" && \
 	scripts/vm/run-vm.sh "$kernel" \
-		"$top/build/initrd-$plan.gz" "$plan" "$limit" "$log" "$cmdline"
+		"$top/build/initrd-$name.gz" "$plan" "$limit" "$log" "$cmdline"
 }
 
+vmlogs=()
 vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" check \
 	"$logs/check-$variant.log" 1200
 vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" failnth \
 	"$logs/failnth-$variant.log" 1200 kmemleak=on
+vmlogs+=("$logs/failnth-$variant.log")
 for shape in recursive circular; do
 	vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" \
 		"lockdep-$shape" "$logs/lockdep-$shape.log" 300
+	vmlogs+=("$logs/lockdep-$shape.log")
 done
+vmlogs+=("$logs/torture-$variant.log")
+vmlogs+=("$logs/check-$variant.log")
 # preempt=full: the stall test (stall_test.c) on a fully preemptible
 # kernel, as the debug kernel (CONFIG_PREEMPT) always is.
-vm "/boot/vmlinuz-$debkver" "$top/build/obj-deb" deb \
-	"$logs/check-deb.log" 600 preempt=full
+vm "$(kv 6.1 vmlinuz)" "$top/build/obj-deb-6.1" deb "$logs/check-deb-6.1.log" \
+	600 preempt=full
+vmlogs+=("$logs/check-deb-6.1.log")
+vm "$(kv 6.12 vmlinuz)" "$dkms_vm" deb "$logs/check-deb-6.12-dkms.log" 600
+vmlogs+=("$logs/check-deb-6.12-dkms.log")
+vm "$(kv 6.12-rt vmlinuz)" "$top/build/obj-deb-6.12-rt" deb \
+	"$logs/check-deb-6.12-rt.log" 600
+vmlogs+=("$logs/check-deb-6.12-rt.log")
 
+progress "6.12 PREEMPT_RT debug kernel: waiting for its build"
+if wait "$rtpid"; then
+	cat "$logs/kernel-rt-debug.txt"
+	rtout=$(cat "$top/build/rt-kout")
+	check "modules W=1, 6.12 PREEMPT_RT debug kernel" \
+		"$logs/build-rt-debug.txt" build_modules rt-debug "$rtout"
+	check "sample modules W=1, 6.12 PREEMPT_RT debug kernel" \
+		"$logs/build-samples-rt-debug.txt" \
+		scripts/build-samples.sh "$top/build/obj-rt-debug" "$rtout" W=1
+	vm "$rtout/arch/x86/boot/bzImage" "$top/build/obj-rt-debug" check \
+		"$logs/check-rt-debug.log" 1500
+	vmlogs+=("$logs/check-rt-debug.log")
+else
+	cat "$logs/kernel-rt-debug.txt"
+	say "step fail 6.12 PREEMPT_RT debug kernel build (see $logs/kernel-rt-debug.txt)"
+fi
+say done
+
+progress "done; judging the logs"
 echo "== kbatch: results (logs in build/logs) =="
-scripts/results.py "$logs/static.log" "$logs/check-$variant.log" \
-	"$logs/failnth-$variant.log" \
-	"$logs/lockdep-recursive.log" "$logs/lockdep-circular.log" \
-	"$logs/check-deb.log" "$logs/torture-$variant.log"
+scripts/results.py "$static" "${vmlogs[@]}"

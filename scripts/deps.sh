@@ -2,27 +2,57 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install, from Debian's archive, whatever the build and the VM tests need
-# and this machine lacks.  Runs as root (CI) or through sudo.
+# and this machine lacks: the tools, and for each supported kernel
+# (scripts/kernels.sh) its headers, its image and its series' source.
+# Runs as root (CI) or through sudo.
 set -euo pipefail
 
-pkgs=(
+here=$(cd "$(dirname "$0")" && pwd)
+
+tools=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils kmod
-	rsync python3 perl gzip
-	linux-source-6.1 linux-headers-amd64 linux-image-amd64
+	rsync python3 perl gzip openssl dkms
 	qemu-system-x86 busybox-static sparse liburing-dev gnuplot-nox
 	spin trinity
 )
 
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-		missing+=("$p")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# wanted: every package, NAME or NAME=VERSION, as kernels.sh resolves it
+# now (installed versions first, else apt's candidates).
+wanted() {
+	local f
+	printf '%s\n' "${tools[@]}"
+	for f in $("$here/kernels.sh" list); do
+		"$here/kernels.sh" "$f" packages | tr ' ' '\n'
+	done
+}
+
+# missing: the wanted packages not installed (at that version).
+missing() {
+	local p name ver
+	wanted | sort -u | while read -r p; do
+		name=${p%%=*}
+		ver=
+		[ "$name" != "$p" ] && ver=${p#*=}
+		if ! dpkg-query -W -f='${Status}' "$name" 2>/dev/null |
+		     grep -q "ok installed" ||
+		   { [ -n "$ver" ] &&
+		     [ "$(dpkg-query -W -f='${Version}' "$name")" != "$ver" ]; }; then
+			echo "$p"
+		fi
+	done
+}
 
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
-echo "kbatch: installing ${missing[*]}" >&2
+
+todo=$(missing 2>/dev/null || true)
+[ -z "$todo" ] && "$here/kernels.sh" 6.12 release >/dev/null 2>&1 && exit 0
+
+echo "kbatch: updating apt's lists" >&2
 $sudo apt-get update -qq >&2
+todo=$(missing)
+[ -z "$todo" ] && exit 0
+echo "kbatch: installing" $todo >&2
+# shellcheck disable=SC2086
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-	--no-install-recommends "${missing[@]}" >&2
+	--no-install-recommends $todo >&2

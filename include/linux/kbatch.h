@@ -41,6 +41,24 @@
  * context pushes on one CPU share its ring safely.  Task-mode pushes come
  * only from process context and disable preemption.
  *
+ * PREEMPT_RT.  Every context this header names holds on PREEMPT_RT
+ * kernels too: what is allowed in hardirq (kbatch_post(), kbatch_reduce()
+ * and the batch accessors it runs, kbatch_wake(), kbatch_poller_add())
+ * takes only raw spinlocks, atomics and the workqueue's raw lock, never a
+ * spinlock_t.  What RT changes is what "hardirq" and "never sleeps" mean
+ * for the caller:
+ *
+ * - hard-irq context there is an HRTIMER_MODE_*_HARD timer or an
+ *   IRQF_NO_THREAD handler; other interrupt handlers and hrtimers run in
+ *   threads, which may use every call allowed in process context that
+ *   does not sleep;
+ * - spinlock_t, rwlock_t and local_lock_t sleep there, and so do the slab
+ *   allocator's kmalloc() and kfree(): a reducer callback that runs in
+ *   hard-irq context (its leader called kbatch_reduce() there, or with
+ *   interrupts disabled or a raw spinlock held) must use none of them.
+ *   Background callbacks (a worker) and task-mode callbacks (the caller's
+ *   process context) are not affected.
+ *
  * A full ring: kbatch_submit() sleeps until the batch holding the oldest
  * slots is completed (prepare-to-wait and re-check, so no wakeup is lost),
  * then pushes on the CPU it then runs on.  kbatch_post() and
@@ -229,7 +247,8 @@ unsigned int kbatch_batch_cpu(struct kbatch_batch *batch);
  * runs in system_unbound_wq.
  *
  * Contexts: kbatch_wake() from any context, hardirq included, lockless;
- * kbatch_poller_add() from any context but NMI; kbatch_poller_cancel(),
+ * kbatch_poller_add() from any context but NMI (on PREEMPT_RT too: the
+ * poller's lock is a raw spinlock); kbatch_poller_cancel(),
  * kbatch_poller_alloc() and kbatch_poller_free() may sleep.
  *
  * Capacity is fixed at kbatch_poller_alloc().  A slot freed by cancel or

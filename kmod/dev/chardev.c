@@ -179,7 +179,6 @@ static const struct file_operations kbatch_fops = {
 	.unlocked_ioctl	= kbatch_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.uring_cmd	= kbatch_uring_cmd,
-	.llseek		= no_llseek,
 };
 
 static struct miscdevice kbatch_miscdev = {

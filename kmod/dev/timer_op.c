@@ -11,7 +11,9 @@
  * the file's poller and starts an hrtimer; the hrtimer's callback marks
  * the item fired and wakes it; the poller's next cycle polls it, and the
  * poll posts the completion to the file and frees the timer.  So the
- * expiry of many timers costs a bit set each in interrupt context, and
+ * expiry of many timers costs a bit set each in the hrtimer's callback
+ * (hardirq; a softirq thread on PREEMPT_RT, which HRTIMER_MODE_REL
+ * gives there), and
  * their completions are posted in fair cycles.
  *
  * Ownership: a timer is on its file's list from its start until either
