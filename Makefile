@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # kbatch: `make` builds the modules against the installed Debian headers;
-# `make install` installs them with the uapi header, the kbatch tool and the
-# udev rule; `make dkms` builds and installs through DKMS for every kernel
+# `make install` installs them with the uapi header, libkbatch, the kbatch
+# tool and the udev rule; `make dkms` builds and installs through DKMS for every kernel
 # whose headers are installed; `make run` boots the debug kernel with kbatch
 # and a demo; `make check` runs every test and static check (see README.md).
 
@@ -35,7 +35,7 @@ tool:
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	rm -rf userspace-test/bin build/tool
+	rm -rf userspace-test/bin build/tool build/lib
 
 deps:
 	scripts/deps.sh
@@ -67,6 +67,8 @@ install-module: modules
 install-files: tool
 	install -D -m 0644 include/uapi/linux/kbatch.h \
 		$(DESTDIR)$(INCLUDEDIR)/linux/kbatch.h
+	$(MAKE) -C lib OUT=$(CURDIR)/build/lib PREFIX=$(PREFIX) \
+		INCDIR=$(INCLUDEDIR) DESTDIR=$(DESTDIR) install
 	install -D -m 0755 $(TOOL) $(DESTDIR)$(BINDIR)/kbatch
 	install -D -m 0644 udev/60-kbatch.rules \
 		$(DESTDIR)$(UDEVRULESDIR)/60-kbatch.rules

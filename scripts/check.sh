@@ -112,7 +112,7 @@ install_check() {
 	dest=$t/dest
 	rm -rf "$t"
 	mkdir -p "$t/src"
-	cp -r Makefile Kbuild dkms.conf include kmod kunit userspace-test udev \
+	cp -r Makefile Kbuild dkms.conf include kmod kunit userspace-test udev lib \
 		--parents scripts/kernels.sh "$t/src/"
 	# Kbuild's depmod step says it skips a staging tree without System.map:
 	# that is what a DESTDIR install wants, not a warning about kbatch.
@@ -121,7 +121,10 @@ install_check() {
 	[ "${PIPESTATUS[0]}" -eq 0 ] || return 1
 	for f in "lib/modules/$rel61/updates/kmod/kbatch.ko" \
 		 usr/local/include/linux/kbatch.h usr/local/bin/kbatch \
-		 etc/udev/rules.d/60-kbatch.rules; do
+		 etc/udev/rules.d/60-kbatch.rules \
+		 usr/local/lib/libkbatch.a usr/local/lib/libkbatch.so.1 \
+		 usr/local/lib/pkgconfig/libkbatch.pc \
+		 usr/local/include/libkbatch.h usr/local/include/libkbatch-uring.h; do
 		[ -f "$dest/$f" ] || { echo "missing $f"; return 1; }
 		echo "installed $f"
 	done

@@ -39,7 +39,7 @@ build() {
 	make -s -C "$kdir" M="$obj" modules
 	make -s -C "$kdir" M="$obj/torture" \
 		KBUILD_EXTRA_SYMBOLS="$obj/Module.symvers" modules
-	gcc -O2 -Wall -Wextra -Werror -static -I include/uapi \
+	gcc -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static -I include/uapi \
 		-I userspace-test/common -o "$obj/kbatch_torture_user" \
 		torture/kbatch_torture_user.c
 }
