@@ -37,6 +37,10 @@ unsigned int kb_tasks = 4096;
 module_param_named(tasks, kb_tasks, uint, 0644);
 MODULE_PARM_DESC(tasks, "tasks per producer per run (a multiple of 256)");
 
+bool kb_insn;
+module_param_named(insn, kb_insn, bool, 0644);
+MODULE_PARM_DESC(insn, "mark each queue run for QEMU's kb_insn plugin");
+
 static struct dentry *kb_dir;
 
 /* ---- producer threads ---- */

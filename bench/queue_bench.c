@@ -21,9 +21,9 @@
  * interrupt-safe lock where they lock, so that they too take pushes from
  * hardirq).  Every fire-and-forget queue and the reducer are measured
  * twice: pushes from the producer thread ("queue" lines) and pushes from
- * a pinned hrtimer's callback in hardirq ("queue-irq" lines: per batch,
- * the producer starts the timer and sleeps until its callback has pushed
- * the batch, then until the consumer took it).
+ * a pinned hrtimer's callback in hardirq ("queue-irq" lines, one CPU: per
+ * batch, the producer starts the timer and sleeps until its callback has
+ * pushed the batch, then until the consumer took it).
  * Rounds are interleaved: for one CPU count and batch size, round r runs
  * every implementation once in turn (bench_main.c, kb_interleave()).
  *   kbatch-background: B kbatch_post(); the first opens a batch and queues
@@ -80,6 +80,7 @@
 #include <linux/kbatch.h>
 
 #include "bench.h"
+#include "kb_insn.h"
 
 #define QB_RING		1024	/* entries of kfifo and ptr_ring */
 #define QB_CHUNK	64	/* what their consumers take per lock */
@@ -196,19 +197,19 @@ static struct workqueue_struct *qb_wq;
 
 /*
  * Tasks per producer per run: kb_tasks at batch size 1, more for larger
- * batches (kb_tasks * B / 4, at most 16 times kb_tasks), so that a run of
+ * batches (kb_tasks * B / 4, at most 8 times kb_tasks), so that a run of
  * cheap tasks still lasts tens of milliseconds.
  */
 static unsigned long qb_tasks;
 
 static unsigned long qb_max_tasks(void)
 {
-	return (unsigned long)kb_tasks * 16;
+	return (unsigned long)kb_tasks * 8;
 }
 
 static unsigned long qb_tasks_for(unsigned int batch)
 {
-	return (unsigned long)kb_tasks * clamp(batch / 4, 1U, 16U);
+	return (unsigned long)kb_tasks * clamp(batch / 4, 1U, 8U);
 }
 
 /* ---- consumers ---- */
@@ -452,11 +453,15 @@ static int qb_bg_produce(void *data, unsigned int cpu)
 	unsigned long i = 0, end;
 
 	sched_set_fifo_low(current);
+	if (kb_insn)
+		kb_insn_start();
 	while (i < qb_tasks) {
 		end = round_down(i, ctx->batch) + ctx->batch;
 		i = qb_push(ctx, pc, i, end);
 		qb_wait(pc, i < end ? READ_ONCE(pc->consumed) + 1 : i);
 	}
+	if (kb_insn)
+		kb_insn_stop();
 	return 0;
 }
 
@@ -498,16 +503,20 @@ static int qb_rr_produce(void *data, unsigned int cpu)
 	struct qb_ctx *ctx = data;
 	unsigned int b = ctx->batch;
 	unsigned long i;
-	long ret;
+	long ret = 0;
 
+	if (kb_insn)
+		kb_insn_start();
 	for (i = 0; i < qb_tasks; i += b) {
 		ret = ctx->impl->call(ctx, &ctx->pcs[cpu], i, b);
-		if (ret < 0)
-			return ret;
-		if (ret != i + b)
-			return -EIO;
+		if (ret < 0 || ret != i + b)
+			break;
 	}
-	return 0;
+	if (kb_insn)
+		kb_insn_stop();
+	if (ret < 0)
+		return ret;
+	return i < qb_tasks ? -EIO : 0;
 }
 
 static const struct qb_impl qb_impls[] = {
@@ -652,6 +661,11 @@ static s64 qb_sample(void *data, unsigned int i)
 	for (cpu = 0; cpu < ncpus; cpu++)
 		takes += ctx->pcs[cpu].takes;
 	ctx->takes[i] = takes ? div64_u64((u64)qb_tasks * ncpus, takes) : 0;
+	/* kb_insn: the window of the run just done, for bench_report.py. */
+	if (kb_insn)
+		pr_info("@kb insn-label %s,%s,%u,%u,%lu\n",
+			ctx->split ? "split" : ctx->hardirq ? "queue-irq" : "queue",
+			ctx->impl->name, ncpus, ctx->batch, qb_tasks * ncpus);
 	if (!ctx->split)
 		return div_u64(ns, qb_tasks);
 	/* Split: keep the total of the last kb_runs runs, return the push. */
@@ -742,7 +756,9 @@ int kb_queue_bench(void)
 		ctx->hardirq = mode;
 		for (c = 0; !ret && c < ARRAY_SIZE(qb_cpus); c++) {
 			for (b = 0; !ret && b < ARRAY_SIZE(qb_batches); b++) {
-				if (qb_cpus[c] > ctx->ncpus)
+				/* Hardirq producers: one CPU (time budget). */
+				if (qb_cpus[c] > ctx->ncpus ||
+				    (mode && qb_cpus[c] > 1))
 					continue;
 				ctx->batch = qb_batches[b];
 				ret = qb_figure(ctx, set, qb_cpus[c]);

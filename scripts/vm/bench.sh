@@ -3,7 +3,8 @@
 # `make bench`, inside the VM (/bin/bench.sh): load kbatch and
 # kbatch_bench.ko, run the tables named by kbtables= on the kernel command
 # line (default: queue,prim,poller,user,teardown; "user" is table 3, run
-# by /bin/kbatch_ubench, "user-goals" only its NOP figures of the goals),
+# by /bin/kbatch_ubench, "user-goals" only its NOP figures of the goals,
+# "user-insn" its one-thread figures once each for the kb_insn plugin),
 # then time `rmmod kbatch` from user space.
 # Options kbatch_bench.NAME=VALUE on the command line become module
 # parameters (insmod, unlike modprobe, does not read them there).
@@ -28,13 +29,14 @@ insmod /modules/kbatch.ko || say "bench-error insmod kbatch"
 insmod /modules/kbatch_bench.ko $args || say "bench-error insmod kbatch_bench"
 for t in $(echo "${tables:-queue,prim,poller,user,teardown}" | tr , ' '); do
 	say "bench-begin $t"
-	if [ "$t" = user ] || [ "$t" = user-goals ]; then
+	if [ "$t" = user ] || [ "$t" = user-goals ] || [ "$t" = user-insn ]; then
 		# Table 3, from user space; kbatch_nopdev.ko gives the floor,
 		# kbatch_kv.ko the kv ops of the mixed figure.
 		insmod /modules/kbatch_nopdev.ko
 		insmod /modules/kbatch_kv.ko
 		what=all
 		[ "$t" = user-goals ] && what=goals
+		[ "$t" = user-insn ] && what=insn
 		/bin/kbatch_ubench "${runs:-5}" "$what" || say "bench-error user"
 		rmmod kbatch_kv
 		rmmod kbatch_nopdev

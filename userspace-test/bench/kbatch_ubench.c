@@ -34,8 +34,12 @@
  * in ops per second, and
  *	"@kb bench user-len,<name>,<threads>,<batch>,<ms median>,<ms min>,<ms max>,<ops per thread>"
  *
- * Usage: kbatch_ubench [RUNS [all|goals]]   ("goals": only the NOP figures
- * of the goals: B 1 and 256, 1 and 4 threads)
+ * Usage: kbatch_ubench [RUNS [all|goals|insn]]   ("goals": only the NOP
+ * figures of the goals: B 1 and 256, 1 and 4 threads; "insn": one thread,
+ * one run per figure of INSN_OPS ops after a warm-up, bracketed by the
+ * markers of QEMU's kb_insn plugin (bench/kb_insn.h), each followed by
+ *	"@kb insn-label user,<name>,1,<batch>,<ops>"
+ * for the guest instructions per op)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +53,8 @@
 #include <unistd.h>
 #include <linux/kbatch.h>
 
+#include "kb_insn.h"
+
 #define MAX_BATCH	256
 #define MAX_THREADS	4
 #define MAX_RUNS	31
@@ -56,6 +62,7 @@
 #define MIN_RUN_S	0.3
 #define CALIB_S		0.05
 #define SPREAD_MAX	1.3
+#define INSN_OPS	16384
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct job;
@@ -94,6 +101,7 @@ struct job {
 
 static __u32 op_kv_put, op_kv_get;
 static int shared_fd = -1;
+static int insn_mode;
 
 static __u64 now_ns(void)
 {
@@ -342,8 +350,12 @@ static void *thread_main(void *arg)
 
 	pthread_barrier_wait(job->start);
 	job->t0 = now_ns();
+	if (insn_mode)
+		kb_insn_start();
 	for (done = 0; done < job->ops && !job->err; done += step)
 		job->err = impl->run(job);
+	if (insn_mode)
+		kb_insn_stop();
 	job->t1 = now_ns();
 	return NULL;
 }
@@ -530,6 +542,34 @@ static int round_all(const unsigned char *want, unsigned int r)
 	return 0;
 }
 
+/* "insn": one marked run of every one-thread figure, after a warm-up. */
+static int insn_figures(void)
+{
+	unsigned int f;
+	double s;
+
+	for (f = 0; f < nfigs; f++) {
+		if (figs[f].threads != 1)
+			continue;
+		insn_mode = 0;
+		s = run_once(&figs[f], round_ops(&figs[f], INSN_OPS - 1));
+		insn_mode = 1;
+		if (s >= 0)
+			s = run_once(&figs[f], round_ops(&figs[f], INSN_OPS - 1));
+		insn_mode = 0;
+		if (s < 0) {
+			printf("@kb bench-error user,%s,1,%u: %s\n",
+			       figs[f].impl->name, figs[f].batch, strerror((int)-s));
+			return 1;
+		}
+		printf("@kb insn-label user,%s,1,%u,%lu\n", figs[f].impl->name,
+		       figs[f].impl == &impl_ioctl ? 1 : figs[f].batch,
+		       round_ops(&figs[f], INSN_OPS - 1));
+		fflush(stdout);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int runs = argc > 1 ? strtoul(argv[1], NULL, 0) : 5;
@@ -539,7 +579,7 @@ int main(int argc, char **argv)
 	int fd, have_kv;
 
 	if (runs < 1 || runs > MAX_RUNS) {
-		fprintf(stderr, "usage: kbatch_ubench [RUNS [all|goals]]\n");
+		fprintf(stderr, "usage: kbatch_ubench [RUNS [all|goals|insn]]\n");
 		return 2;
 	}
 	fd = open("/dev/kbatch", O_RDWR);
@@ -550,6 +590,8 @@ int main(int argc, char **argv)
 	if (!have_kv && !goals_only)
 		printf("@kb bench-error user: no kv.put/kv.get (kbatch_kv.ko): no kbatch-mixed\n");
 	plan(goals_only, have_kv);
+	if (argc > 2 && !strcmp(argv[2], "insn"))
+		return insn_figures();
 	for (f = 0; f < nfigs; f++) {
 		if (calibrate(&figs[f])) {
 			printf("@kb bench-error user,%s,%u,%u: calibration\n",
