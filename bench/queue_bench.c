@@ -21,8 +21,8 @@
  * interrupt-safe lock where they lock, so that they too take pushes from
  * hardirq).  Every fire-and-forget queue and the reducer are measured
  * twice: pushes from the producer thread ("queue" lines) and pushes from
- * a pinned hrtimer's callback in hardirq ("queue-irq" lines, one CPU: per
- * batch, the producer starts the timer and sleeps until its callback has
+ * a pinned hrtimer's callback in hardirq ("queue-irq" lines, one CPU,
+ * B from 16: at B = 1 the hand-over is the whole figure; per batch, the producer starts the timer and sleeps until its callback has
  * pushed the batch, then until the consumer took it).
  * Rounds are interleaved: for one CPU count and batch size, round r runs
  * every implementation once in turn (bench_main.c, kb_interleave()).
@@ -198,7 +198,9 @@ static struct workqueue_struct *qb_wq;
 /*
  * Tasks per producer per run: kb_tasks at batch size 1, more for larger
  * batches (kb_tasks * B / 4, at most 8 times kb_tasks), so that a run of
- * cheap tasks still lasts tens of milliseconds.
+ * cheap tasks still lasts tens of milliseconds; divided by the producers,
+ * as n producers on n virtual CPUs of a 2-core host take about n times
+ * as long (a multiple of QB_MAX_BATCH, at least kb_tasks / 4).
  */
 static unsigned long qb_tasks;
 
@@ -207,9 +209,12 @@ static unsigned long qb_max_tasks(void)
 	return (unsigned long)kb_tasks * 8;
 }
 
-static unsigned long qb_tasks_for(unsigned int batch)
+static unsigned long qb_tasks_for(unsigned int batch, unsigned int ncpus)
 {
-	return (unsigned long)kb_tasks * clamp(batch / 4, 1U, 8U);
+	unsigned long n = (unsigned long)kb_tasks * clamp(batch / 4, 1U, 8U);
+
+	n = round_down(n / ncpus, QB_MAX_BATCH);
+	return max(n, round_up((unsigned long)kb_tasks / 4, QB_MAX_BATCH));
 }
 
 /* ---- consumers ---- */
@@ -693,7 +698,7 @@ static int qb_figure(struct qb_ctx *ctx, struct kb_set *set, unsigned int ncpus)
 		ctx->idx[set->n++] = i;
 	}
 	ctx->fig = ncpus;
-	qb_tasks = qb_tasks_for(ctx->batch);
+	qb_tasks = qb_tasks_for(ctx->batch, ncpus);
 	ret = kb_interleave(set, qb_sample, ctx, true);
 	for (i = 0; !ret && i < set->n; i++) {
 		const char *name = qb_impls[ctx->idx[i]].name;
@@ -756,9 +761,12 @@ int kb_queue_bench(void)
 		ctx->hardirq = mode;
 		for (c = 0; !ret && c < ARRAY_SIZE(qb_cpus); c++) {
 			for (b = 0; !ret && b < ARRAY_SIZE(qb_batches); b++) {
-				/* Hardirq producers: one CPU (time budget). */
+				/*
+				 * Hardirq producers: one CPU (time budget),
+				 * batches where the hand-over is not all.
+				 */
 				if (qb_cpus[c] > ctx->ncpus ||
-				    (mode && qb_cpus[c] > 1))
+				    (mode && (qb_cpus[c] > 1 || b == 0)))
 					continue;
 				ctx->batch = qb_batches[b];
 				ret = qb_figure(ctx, set, qb_cpus[c]);

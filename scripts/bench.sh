@@ -104,7 +104,7 @@ if [ -z "${KB_NO_ERMS_RUN:-}" ]; then
 	KB_QEMU_CPU=$ERMS_CPU scripts/vm/run-vm.sh \
 		"/boot/vmlinuz-$debkver" "$top/build/initrd-bench.gz" bench \
 		"${KB_LIMIT:-900}" "$log_erms" \
-		"kbatch_bench.runs=$runs kbtables=user-goals"
+		"kbatch_bench.runs=${KB_ERMS_RUNS:-3} kbtables=user-goals"
 else
 	rm -f "$log_erms"
 fi

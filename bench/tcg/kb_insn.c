@@ -15,36 +15,13 @@
  * order, which scripts/bench_report.py pairs with it.
  *
  * QEMU 7.2 plugin API, version 1.  Debian's QEMU ships no plugin header,
- * so the few declarations used are written out here (the ABI is C).
+ * so the few declarations used are written out in kb_qemu_plugin.h.
  * Load it with: -plugin kb_insn.so -d plugin
  */
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#define KB_EXPORT __attribute__((visibility("default")))
-
-typedef uint64_t qemu_plugin_id_t;
-struct qemu_plugin_tb;
-struct qemu_plugin_insn;
-struct qemu_info_t;
-
-enum { KB_CB_NO_REGS = 0 };		/* QEMU_PLUGIN_CB_NO_REGS */
-enum { KB_INLINE_ADD_U64 = 0 };		/* QEMU_PLUGIN_INLINE_ADD_U64 */
-
-void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id,
-	void (*cb)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb));
-void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *tb,
-					      int op, void *ptr, uint64_t imm);
-void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn,
-	void (*cb)(unsigned int vcpu, void *udata), int flags, void *udata);
-size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
-struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb,
-						 size_t idx);
-const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
-size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
-void qemu_plugin_outs(const char *string);
+#include "kb_qemu_plugin.h"
 
 KB_EXPORT int qemu_plugin_version = 1;
 
@@ -52,8 +29,8 @@ KB_EXPORT int qemu_plugin_version = 1;
 static const unsigned char kb_start[7] = { 0x0f, 0x1f, 0x80, 0x01, 0x00, 0x42, 0x4b };
 static const unsigned char kb_stop[7] = { 0x0f, 0x1f, 0x80, 0x02, 0x00, 0x42, 0x4b };
 
-static uint64_t kb_insns;
-static uint64_t kb_base;
+static __u64 kb_insns;
+static __u64 kb_base;
 static unsigned long kb_windows;
 
 static void kb_on_start(unsigned int vcpu, void *udata)
