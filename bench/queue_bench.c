@@ -22,8 +22,9 @@
  * hardirq).  Every fire-and-forget queue and the reducer are measured
  * twice: pushes from the producer thread ("queue" lines) and pushes from
  * a pinned hrtimer's callback in hardirq ("queue-irq" lines, one CPU,
- * B from 16: at B = 1 the hand-over is the whole figure; per batch, the producer starts the timer and sleeps until its callback has
- * pushed the batch, then until the consumer took it).
+ * B from 16: at B = 1 the hand-over is the whole figure; per batch, the
+ * producer starts the timer and sleeps until its callback has pushed the
+ * batch, then until the consumer took it).
  * Rounds are interleaved: for one CPU count and batch size, round r runs
  * every implementation once in turn (bench_main.c, kb_interleave()).
  *   kbatch-background: B kbatch_post(); the first opens a batch and queues
@@ -776,8 +777,11 @@ int kb_queue_bench(void)
 	ctx->hardirq = false;
 	if (!ret)
 		ret = qb_split(ctx, set);
-	for (cpu = 0; ctx->pcs && cpu < ctx->ncpus; cpu++)
-		hrtimer_cancel(&ctx->pcs[cpu].timer);
+	/* Never pending here (a producer waits for its callback); to be sure. */
+	for (cpu = 0; ctx->pcs && cpu < ctx->ncpus; cpu++) {
+		if (ctx->pcs[cpu].timer.function)
+			hrtimer_cancel(&ctx->pcs[cpu].timer);
+	}
 out:
 	/* Drain our consumers before their per-CPU data goes. */
 	if (qb_wq)

@@ -14,6 +14,7 @@ set -uo pipefail
 kernel=$1 initrd=$2 plan=$3 limit=$4 log=$5 extra=${6:-}
 mkdir -p "$(dirname "$log")"
 
+# shellcheck disable=SC2086 # KB_QEMU_ARGS: one word per argument
 timeout -k 10 "$limit" qemu-system-x86_64 \
 	-machine pc -cpu "${KB_QEMU_CPU:-max,la57=off}" -smp "${KB_QEMU_SMP:-4}" -m 2G -accel tcg,thread=multi \
 	-display none -monitor none -serial stdio -no-reboot \
