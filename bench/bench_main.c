@@ -37,6 +37,10 @@ unsigned int kb_tasks = 4096;
 module_param_named(tasks, kb_tasks, uint, 0644);
 MODULE_PARM_DESC(tasks, "tasks per producer per run (a multiple of 256)");
 
+bool kb_insn;
+module_param_named(insn, kb_insn, bool, 0644);
+MODULE_PARM_DESC(insn, "mark each queue run for QEMU's kb_insn plugin");
+
 static struct dentry *kb_dir;
 
 /* ---- producer threads ---- */
@@ -158,6 +162,75 @@ out:
 	return ret;
 }
 
+/* ---- interleaved rounds ---- */
+
+/* True if the slowest of @n samples exceeds the fastest by KB_SPREAD_PCT. */
+static bool kb_noisy(const u64 *s, unsigned int n)
+{
+	u64 lo = U64_MAX, hi = 0;
+	unsigned int r;
+
+	for (r = 0; r < n; r++) {
+		lo = min(lo, s[r]);
+		hi = max(hi, s[r]);
+	}
+	return hi * 100 > lo * KB_SPREAD_PCT;
+}
+
+/* kb_warmup untimed rounds (if @warm), then kb_runs rounds of the @want. */
+static int kb_rounds(struct kb_set *set, kb_sample_fn fn, void *ctx,
+		     const bool *want, bool warm)
+{
+	unsigned int r, i, first = warm ? 0 : kb_warmup;
+	s64 v;
+
+	for (r = first; r < kb_warmup + kb_runs; r++) {
+		for (i = 0; i < set->n; i++) {
+			if (want && !want[i])
+				continue;
+			v = fn(ctx, i);
+			if (v < 0)
+				return v;
+			if (r >= kb_warmup)
+				set->s[i][r - kb_warmup] = v;
+		}
+	}
+	return 0;
+}
+
+/**
+ * kb_interleave() - sample @set->n figures in interleaved rounds
+ * @set: the figures; @set->n set by the caller, the rest filled
+ * @fn: takes one sample of one figure
+ * @ctx: passed to @fn
+ * @rerun: take every figure whose spread exceeds KB_SPREAD_PCT again
+ *
+ * Round r takes one sample of every figure in turn, so that a slow spell
+ * of the host lands on every implementation alike instead of on one whole
+ * figure.  kb_warmup rounds are thrown away.  With @rerun, the figures
+ * whose slowest sample exceeds their fastest by more than KB_SPREAD_PCT
+ * get kb_runs new samples, again interleaved among themselves, which
+ * replace the first set; @set->rerun says which.
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: 0 or the first negative errno of @fn.
+ */
+int kb_interleave(struct kb_set *set, kb_sample_fn fn, void *ctx, bool rerun)
+{
+	unsigned int i, noisy = 0;
+	int ret;
+
+	ret = kb_rounds(set, fn, ctx, NULL, true);
+	for (i = 0; !ret && rerun && i < set->n; i++) {
+		set->rerun[i] = kb_noisy(set->s[i], kb_runs);
+		noisy += set->rerun[i];
+	}
+	if (!ret && noisy)
+		ret = kb_rounds(set, fn, ctx, set->rerun, false);
+	return ret;
+}
+
 /* ---- reporting ---- */
 
 /* sort() comparison of two u64. */
@@ -184,6 +257,21 @@ void kb_report(const char *table, const char *impl, unsigned int cpus,
 	sort(samples, n, sizeof(*samples), kb_cmp_u64, NULL);
 	pr_info("@kb bench %s,%s,%u,%u,%llu,%llu,%llu,%llu\n", table, impl,
 		cpus, batch, samples[n / 2], samples[0], samples[n - 1], extra);
+}
+
+/**
+ * kb_report_rerun() - say that a figure was sampled a second time
+ * @table: the table's name
+ * @impl: the implementation measured
+ * @cpus: producer CPUs
+ * @batch: batch size (0 where it does not apply)
+ * @rerun: print nothing if false
+ */
+void kb_report_rerun(const char *table, const char *impl, unsigned int cpus,
+		     unsigned int batch, bool rerun)
+{
+	if (rerun)
+		pr_info("@kb bench-rerun %s,%s,%u,%u\n", table, impl, cpus, batch);
 }
 
 /* ---- debugfs trigger ---- */

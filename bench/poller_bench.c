@@ -9,10 +9,17 @@
  *	item's SCHED bit and, if it was clear, adds the item to the tail of
  *	one spinlocked list, kicking the worker (system_unbound_wq) when the
  *	list was empty.  The worker takes the head under the lock, clears its
- *	bit, polls it, with cond_resched() every 64 polls (the budget).
+ *	bit, polls it through the item's function pointer (as NAPI calls
+ *	napi->poll and irq_poll iop->poll), with cond_resched() every 64
+ *	polls (the budget).
  *   work: one work_struct per item, queued per wake (the PENDING bit
  *	merges wakes of a queued item) on an ordered workqueue: one worker at
  *	a time, like the two pollers; the work polls.
+ *
+ * The three pollers share one array of items, set up once per item count,
+ * so that their runs can be interleaved: round r takes one sample of each
+ * in turn (kb_interleave()); a cost figure spread over KB_SPREAD_PCT is
+ * sampled again.
  *
  * Figures (each the median, min and max of kb_runs runs after kb_warmup):
  *   poll-cost: a gate item is woken and its poll holds the worker until
@@ -55,6 +62,7 @@ struct pb_item {
 	unsigned long state;
 	struct work_struct work;
 	struct pb_ctx *ctx;
+	void (*poll)(struct pb_item *item);
 	u64 polled_at;
 	bool spin;
 	bool gate;
@@ -94,6 +102,7 @@ struct pb_impl {
  * @lock: the list poller's lock
  * @list: the list poller's scheduled items
  * @kick: the list poller's worker
+ * @fig: the figure being sampled (index into pb_figures)
  */
 struct pb_ctx {
 	const struct pb_impl *impl;
@@ -114,6 +123,7 @@ struct pb_ctx {
 	spinlock_t lock;	/* @list */
 	struct list_head list;
 	struct work_struct kick;
+	unsigned int fig;
 };
 
 /* ---- the poll every implementation runs ---- */
@@ -206,7 +216,7 @@ static void pb_list_worker(struct work_struct *work)
 		 * full barrier of the waker's test_and_set_bit().
 		 */
 		smp_mb__after_atomic();
-		pb_poll(item);
+		item->poll(item);
 		if (++n % PB_BUDGET == 0)
 			cond_resched();
 	}
@@ -214,6 +224,10 @@ static void pb_list_worker(struct work_struct *work)
 
 static int pb_list_setup(struct pb_ctx *ctx)
 {
+	unsigned int i;
+
+	for (i = 0; i < ctx->n; i++)
+		ctx->items[i].poll = pb_poll;
 	spin_lock_init(&ctx->lock);
 	INIT_LIST_HEAD(&ctx->list);
 	INIT_WORK(&ctx->kick, pb_list_worker);
@@ -360,28 +374,45 @@ static const char *const pb_figure_names[] = {
 	"poller-cost", "poller-latency", "poller-fairness",
 };
 
-static int pb_impl_figures(struct pb_ctx *ctx)
+/* kb_interleave() sample: the current figure of poller @i. */
+static s64 pb_sample(void *data, unsigned int i)
 {
-	u64 samples[KB_MAX_RUNS];
-	unsigned int f, r;
+	struct pb_ctx *ctx = data;
 
-	for (f = 0; f < ARRAY_SIZE(pb_figures); f++) {
-		for (r = 0; r < kb_warmup + kb_runs; r++) {
-			u64 v = pb_figures[f](ctx);
-
-			if (r >= kb_warmup)
-				samples[r - kb_warmup] = v;
-		}
-		kb_report(pb_figure_names[f], ctx->impl->name, 1, ctx->n,
-			  samples, kb_runs, ctx->n - 1);
-	}
-	return 0;
+	ctx->impl = &pb_impls[i];
+	return pb_figures[ctx->fig](ctx);
 }
 
-static int pb_one(const struct pb_impl *impl, unsigned int n)
+static int pb_all_figures(struct pb_ctx *ctx)
+{
+	struct kb_set *set = kzalloc(sizeof(*set), GFP_KERNEL);
+	unsigned int f, i;
+	int ret = 0;
+
+	if (!set)
+		return -ENOMEM;
+	for (f = 0; !ret && f < ARRAY_SIZE(pb_figures); f++) {
+		memset(set, 0, sizeof(*set));
+		set->n = ARRAY_SIZE(pb_impls);
+		ctx->fig = f;
+		/* Only the cost is a time per operation worth a rerun. */
+		ret = kb_interleave(set, pb_sample, ctx, pb_figures[f] == pb_cost);
+		for (i = 0; !ret && i < set->n; i++) {
+			kb_report(pb_figure_names[f], pb_impls[i].name, 1, ctx->n,
+				  set->s[i], kb_runs, ctx->n - 1);
+			kb_report_rerun(pb_figure_names[f], pb_impls[i].name, 1,
+					ctx->n, set->rerun[i]);
+		}
+	}
+	kfree(set);
+	return ret;
+}
+
+/* Every poller on one array of @n items. */
+static int pb_one(unsigned int n)
 {
 	struct pb_ctx *ctx;
-	unsigned int i;
+	unsigned int i, set_up = 0;
 	int ret;
 
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
@@ -391,7 +422,6 @@ static int pb_one(const struct pb_impl *impl, unsigned int n)
 	ret = -ENOMEM;
 	if (!ctx->items)
 		goto out;
-	ctx->impl = impl;
 	ctx->n = n;
 	init_completion(&ctx->done);
 	init_completion(&ctx->spin_done);
@@ -399,10 +429,13 @@ static int pb_one(const struct pb_impl *impl, unsigned int n)
 	init_completion(&ctx->gate);
 	for (i = 0; i < n; i++)
 		ctx->items[i].ctx = ctx;
-	ret = impl->setup(ctx);
+	ret = 0;
+	for (; !ret && set_up < ARRAY_SIZE(pb_impls); set_up++)
+		ret = pb_impls[set_up].setup(ctx);
 	if (!ret)
-		ret = pb_impl_figures(ctx);
-	impl->teardown(ctx);
+		ret = pb_all_figures(ctx);
+	while (set_up--)
+		pb_impls[set_up].teardown(ctx);
 out:
 	kvfree(ctx->items);
 	kfree(ctx);
@@ -418,12 +451,10 @@ out:
  */
 int kb_poller_bench(void)
 {
-	unsigned int i, n;
+	unsigned int n;
 	int ret = 0;
 
-	for (n = 0; !ret && n < ARRAY_SIZE(pb_items); n++) {
-		for (i = 0; !ret && i < ARRAY_SIZE(pb_impls); i++)
-			ret = pb_one(&pb_impls[i], pb_items[n]);
-	}
+	for (n = 0; !ret && n < ARRAY_SIZE(pb_items); n++)
+		ret = pb_one(pb_items[n]);
 	return ret;
 }

@@ -3,27 +3,42 @@
  * Table 1: nanoseconds per task, kbatch against the kernel's own queues.
  *
  * One producer kthread per CPU (CPUs 0..n-1, started together) does
- * kb_tasks tasks per run; a figure is elapsed time (first start to last
- * end, the consumer's work included) divided by kb_tasks: CPU-nanoseconds
+ * qb_tasks_for(B) tasks per run; a figure is elapsed time (first start to
+ * last end, the consumer's work included) divided by them: CPU-nanoseconds
  * per task, flat when the queue scales.  A task is an unsigned long; the
  * consumer adds it to a per-CPU sum, checked after every run.
  *
  * Fire-and-forget queues (kbatch-background, llist, kfifo, ptr_ring,
  * work): the consumer is a work item on the producer's CPU, in a WQ_HIGHPRI
  * per-CPU workqueue like kbatch's own.  "Batch size B" means: the producer
- * pushes B tasks with preemption disabled, so the consumer cannot run
- * before all B are in, then sleeps until the consumer has taken them all
- * (B tasks in one consumer call: the last column of each line checks it).
+ * pushes B tasks, then sleeps until the consumer has taken them all (B
+ * tasks in one consumer call: the last column of each line checks it).
+ * The producer is a SCHED_FIFO thread, so the consumer (a normal-priority
+ * worker on the same CPU) cannot run before all B are in; no push runs
+ * under an outer preempt_disable(): each finds its own per-CPU queue with
+ * the protection it needs itself (kbatch: interrupts off for the push,
+ * as its rings are shared by every context; the others: get_cpu(), and an
+ * interrupt-safe lock where they lock, so that they too take pushes from
+ * hardirq).  Every fire-and-forget queue and the reducer are measured
+ * twice: pushes from the producer thread ("queue" lines) and pushes from
+ * a pinned hrtimer's callback in hardirq ("queue-irq" lines, one CPU,
+ * B from 16: at B = 1 the hand-over is the whole figure; per batch, the
+ * producer starts the timer and sleeps until its callback has pushed the
+ * batch, then until the consumer took it).
+ * Rounds are interleaved: for one CPU count and batch size, round r runs
+ * every implementation once in turn (bench_main.c, kb_interleave()).
  *   kbatch-background: B kbatch_post(); the first opens a batch and queues
  *	the ring's work; the work bounds and reads the batch.
  *   llist: B llist_add() of nodes preallocated per task; the add that
  *	finds the list empty queues the consumer, which does llist_del_all()
  *	and llist_reverse_order() (the irq_work pattern).
- *   kfifo: B kfifo_in_spinlocked() of one value, then one queue_work_on()
- *	of the consumer, which drains with kfifo_out_spinlocked() 64 at a
- *	time.  1024 entries, like kbatch's default ring.
- *   ptr_ring: B ptr_ring_produce(), then one queue_work_on(); the consumer
- *	drains with ptr_ring_consume_batched() 64 at a time.  1024 entries.
+ *   kfifo: B kfifo_in_spinlocked() (interrupt-safe) of one value, then one
+ *	queue_work_on() of the consumer, which drains with
+ *	kfifo_out_spinlocked() 64 at a time.  1024 entries, like kbatch's
+ *	default ring.
+ *   ptr_ring: B ptr_ring_produce_any(), then one queue_work_on(); the
+ *	consumer drains with ptr_ring_consume_batched_any() 64 at a time.
+ *	1024 entries.
  *   work: B queue_work_on() of one work item per task (preallocated).
  * Request/response (the caller waits for each task's result):
  *   kbatch-task: kbatch_submit_many() of B requests (kbatch_submit() for
@@ -31,7 +46,7 @@
  *   work-completion: B work items queued, each with its own completion,
  *	then B wait_for_completion(); the work writes the result.
  * Reducer:
- *   kbatch-reduce: B kbatch_reduce() with preemption disabled.  With one
+ *   kbatch-reduce: B kbatch_reduce().  With one
  *	producer per CPU every call opens and folds its own batch of one (the
  *	leader folds before returning, nobody else pushes on that CPU), so B
  *	changes nothing here.
@@ -52,11 +67,13 @@
  *   work-completion: about 5 (work, then the completion's lock twice).
  */
 #include <linux/completion.h>
+#include <linux/hrtimer.h>
 #include <linux/kfifo.h>
 #include <linux/llist.h>
 #include <linux/mm.h>
 #include <linux/ptr_ring.h>
 #include <linux/sched.h>
+#include <linux/sched/prio.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/wait.h>
@@ -64,13 +81,14 @@
 #include <linux/kbatch.h>
 
 #include "bench.h"
+#include "kb_insn.h"
 
 #define QB_RING		1024	/* entries of kfifo and ptr_ring */
 #define QB_CHUNK	64	/* what their consumers take per lock */
 #define QB_MAX_BATCH	256U
 
 static const unsigned int qb_cpus[] = { 1, 2, 4 };
-static const unsigned int qb_batches[] = { 1, 16, QB_MAX_BATCH };
+static const unsigned int qb_batches[] = { 1, 16, 64, QB_MAX_BATCH };
 
 struct qb_node {
 	struct llist_node node;
@@ -106,6 +124,11 @@ struct qb_work {
  * @works: work items, one per task
  * @calls: work items with a completion, one per task of a batch
  * @reqs: kbatch requests, one per task of a batch
+ * @timer: pushes a batch in hardirq ("queue-irq")
+ * @ctx: the run, for @timer's callback
+ * @irq_next: the first task @timer's callback pushes; then the next one
+ * @irq_end: the end of its batch
+ * @irq_done: @timer's callback has pushed
  *
  * The consumer always runs on @cpu, so @consumed, @target and @sum need no
  * more than READ_ONCE()/WRITE_ONCE() between it and the producer.
@@ -127,6 +150,11 @@ struct qb_cpu {
 	struct qb_work *works;
 	struct qb_work *calls;
 	struct kbatch_req *reqs;
+	struct hrtimer timer;
+	struct qb_ctx *ctx;
+	unsigned long irq_next;
+	unsigned long irq_end;
+	bool irq_done;
 } ____cacheline_aligned_in_smp;
 
 struct qb_ctx {
@@ -135,6 +163,12 @@ struct qb_ctx {
 	unsigned int ncpus;
 	unsigned int batch;
 	bool split;
+	bool hardirq;
+	unsigned int fig;
+	unsigned int idx[KB_MAX_FIGS];
+	u64 takes[KB_MAX_FIGS];
+	u64 total[KB_MAX_FIGS][KB_MAX_RUNS];
+	unsigned int ntotal[KB_MAX_FIGS];
 	struct kbatch_queue *task_q;
 	struct kbatch_queue *bg_q;
 	struct kbatch_queue *reduce_q;
@@ -143,22 +177,46 @@ struct qb_ctx {
 /**
  * struct qb_impl - one implementation
  * @name: its name in the table
- * @push: push one task, preemption disabled; false if the queue is full
- * @kick: optional, after each batch of pushes: start the consumer
+ * @push: push one task on the caller's CPU, from any context; false if
+ *	the queue is full
+ * @kick: optional, after each batch of pushes: start the consumer on the
+ *	caller's CPU
  * @consume: optional consumer work, set as @kick of every CPU
  * @call: request/response: run @b tasks from @first and wait for them;
  *	return the last task's result.  If set, @push is unused.
  */
 struct qb_impl {
 	const char *name;
-	bool (*push)(struct qb_ctx *ctx, struct qb_cpu *pc, unsigned long v);
-	void (*kick)(struct qb_cpu *pc);
+	bool (*push)(struct qb_ctx *ctx, unsigned long v);
+	void (*kick)(struct qb_ctx *ctx);
 	work_func_t consume;
 	long (*call)(struct qb_ctx *ctx, struct qb_cpu *pc, unsigned long first,
 		     unsigned int b);
 };
 
 static struct workqueue_struct *qb_wq;
+
+/*
+ * Tasks per producer per run: kb_tasks at batch size 1, more for larger
+ * batches (kb_tasks * B / 4, at most 8 times kb_tasks), so that a run of
+ * cheap tasks still lasts tens of milliseconds; divided by the producers,
+ * as n producers on n virtual CPUs of a 2-core host take about n times
+ * as long (a multiple of QB_MAX_BATCH, at least kb_tasks / 4).
+ */
+static unsigned long qb_tasks;
+
+static unsigned long qb_max_tasks(void)
+{
+	return (unsigned long)kb_tasks * 8;
+}
+
+static unsigned long qb_tasks_for(unsigned int batch, unsigned int ncpus)
+{
+	unsigned long n = (unsigned long)kb_tasks * clamp(batch / 4, 1U, 8U);
+
+	n = round_down(n / ncpus, QB_MAX_BATCH);
+	return max(n, round_up((unsigned long)kb_tasks / 4, QB_MAX_BATCH));
+}
 
 /* ---- consumers ---- */
 
@@ -242,7 +300,7 @@ static void qb_ptr_ring_consume(struct work_struct *work)
 	void *buf[QB_CHUNK];
 	int got, i;
 
-	while ((got = ptr_ring_consume_batched(&pc->ring, buf, QB_CHUNK)) > 0) {
+	while ((got = ptr_ring_consume_batched_any(&pc->ring, buf, QB_CHUNK)) > 0) {
 		/* ptr_ring cannot hold NULL: values are stored plus one. */
 		for (i = 0; i < got; i++)
 			sum += (unsigned long)buf[i] - 1;
@@ -267,50 +325,66 @@ static void qb_work_reply(struct work_struct *work)
 	complete(&w->done);
 }
 
-/* ---- pushes ---- */
+/* ---- pushes: each finds its own CPU's queue ---- */
 
-static bool qb_kbatch_post(struct qb_ctx *ctx, struct qb_cpu *pc, unsigned long v)
+static bool qb_kbatch_post(struct qb_ctx *ctx, unsigned long v)
 {
 	return !kbatch_post(ctx->bg_q, v);
 }
 
-static bool qb_kbatch_reduce(struct qb_ctx *ctx, struct qb_cpu *pc, unsigned long v)
+static bool qb_kbatch_reduce(struct qb_ctx *ctx, unsigned long v)
 {
 	return kbatch_reduce(ctx->reduce_q, v) >= 0;
 }
 
-static bool qb_llist_push(struct qb_ctx *ctx, struct qb_cpu *pc, unsigned long v)
+static bool qb_llist_push(struct qb_ctx *ctx, unsigned long v)
 {
+	unsigned int cpu = get_cpu();
+	struct qb_cpu *pc = &ctx->pcs[cpu];
 	struct qb_node *node = &pc->nodes[v];
 
 	node->v = v;
 	if (llist_add(&node->node, &pc->list))
-		queue_work_on(pc->cpu, qb_wq, &pc->kick);
+		queue_work_on(cpu, qb_wq, &pc->kick);
+	put_cpu();
 	return true;
 }
 
-static bool qb_kfifo_push(struct qb_ctx *ctx, struct qb_cpu *pc, unsigned long v)
+static bool qb_kfifo_push(struct qb_ctx *ctx, unsigned long v)
 {
-	return kfifo_in_spinlocked(&pc->fifo, &v, 1, &pc->fifo_lock);
+	struct qb_cpu *pc = &ctx->pcs[get_cpu()];
+	bool ret = kfifo_in_spinlocked(&pc->fifo, &v, 1, &pc->fifo_lock);
+
+	put_cpu();
+	return ret;
 }
 
-static bool qb_ptr_ring_push(struct qb_ctx *ctx, struct qb_cpu *pc, unsigned long v)
+static bool qb_ptr_ring_push(struct qb_ctx *ctx, unsigned long v)
 {
-	return !ptr_ring_produce(&pc->ring, (void *)(v + 1));
+	struct qb_cpu *pc = &ctx->pcs[get_cpu()];
+	bool ret = !ptr_ring_produce_any(&pc->ring, (void *)(v + 1));
+
+	put_cpu();
+	return ret;
 }
 
-static bool qb_work_push(struct qb_ctx *ctx, struct qb_cpu *pc, unsigned long v)
+static bool qb_work_push(struct qb_ctx *ctx, unsigned long v)
 {
-	struct qb_work *w = &pc->works[v];
+	unsigned int cpu = get_cpu();
+	struct qb_work *w = &ctx->pcs[cpu].works[v];
 
 	w->v = v;
-	queue_work_on(pc->cpu, qb_wq, &w->work);
+	queue_work_on(cpu, qb_wq, &w->work);
+	put_cpu();
 	return true;
 }
 
-static void qb_kick(struct qb_cpu *pc)
+static void qb_kick(struct qb_ctx *ctx)
 {
-	queue_work_on(pc->cpu, qb_wq, &pc->kick);
+	unsigned int cpu = get_cpu();
+
+	queue_work_on(cpu, qb_wq, &ctx->pcs[cpu].kick);
+	put_cpu();
 }
 
 /* ---- producers ---- */
@@ -320,25 +394,52 @@ static void qb_wait(struct qb_cpu *pc, unsigned long target)
 {
 	WRITE_ONCE(pc->target, target);
 	wait_event(pc->wq, READ_ONCE(pc->consumed) >= target);
-	WRITE_ONCE(pc->target, kb_tasks);
+	WRITE_ONCE(pc->target, qb_tasks);
 }
 
 /*
- * Push tasks @i.. up to the end of their batch with preemption disabled.
- * Return the next task to push; short of the batch's end if it was full.
+ * Push tasks @i.. up to the end of their batch, @end.  Return the next
+ * task to push; short of @end if the queue was full.
  */
-static unsigned long qb_push_batch(const struct qb_impl *impl, struct qb_ctx *ctx,
-				   struct qb_cpu *pc, unsigned long i,
+static unsigned long qb_push_batch(struct qb_ctx *ctx, unsigned long i,
 				   unsigned long end)
+{
+	const struct qb_impl *impl = ctx->impl;
+
+	while (i < end && impl->push(ctx, i))
+		i++;
+	if (impl->kick)
+		impl->kick(ctx);
+	return i;
+}
+
+/* "queue-irq": the batch pushed from hardirq, on the producer's CPU. */
+static enum hrtimer_restart qb_irq_push(struct hrtimer *timer)
+{
+	struct qb_cpu *pc = container_of(timer, struct qb_cpu, timer);
+
+	pc->irq_next = qb_push_batch(pc->ctx, pc->irq_next, pc->irq_end);
+	WRITE_ONCE(pc->irq_done, true);
+	wake_up(&pc->wq);
+	return HRTIMER_NORESTART;
+}
+
+/* Push one batch from the producer thread or, for "queue-irq", hardirq. */
+static unsigned long qb_push(struct qb_ctx *ctx, struct qb_cpu *pc,
+			     unsigned long i, unsigned long end)
 {
 	u64 t0 = ctx->split ? ktime_get_ns() : 0;
 
-	preempt_disable();
-	while (i < end && impl->push(ctx, pc, i))
-		i++;
-	if (impl->kick)
-		impl->kick(pc);
-	preempt_enable();
+	if (ctx->hardirq) {
+		pc->irq_next = i;
+		pc->irq_end = end;
+		WRITE_ONCE(pc->irq_done, false);
+		hrtimer_start(&pc->timer, 0, HRTIMER_MODE_REL_PINNED_HARD);
+		wait_event(pc->wq, READ_ONCE(pc->irq_done));
+		i = pc->irq_next;
+	} else {
+		i = qb_push_batch(ctx, i, end);
+	}
 	if (ctx->split)
 		pc->push_ns += ktime_get_ns() - t0;
 	return i;
@@ -347,21 +448,26 @@ static unsigned long qb_push_batch(const struct qb_impl *impl, struct qb_ctx *ct
 /*
  * A batch is handed over: the producer sleeps until the consumer has taken
  * every task pushed so far, so each consumer call takes exactly one batch
- * (whatever the scheduler would do) and every implementation pays the same
+ * (the producer runs SCHED_FIFO: the consumer, a normal worker on its
+ * CPU, runs only when it sleeps) and every implementation pays the same
  * sleep and wake-up per batch.  If the queue was full, it waits for room.
  */
 static int qb_bg_produce(void *data, unsigned int cpu)
 {
 	struct qb_ctx *ctx = data;
-	const struct qb_impl *impl = ctx->impl;
 	struct qb_cpu *pc = &ctx->pcs[cpu];
 	unsigned long i = 0, end;
 
-	while (i < kb_tasks) {
+	sched_set_fifo_low(current);
+	if (kb_insn)
+		kb_insn_start();
+	while (i < qb_tasks) {
 		end = round_down(i, ctx->batch) + ctx->batch;
-		i = qb_push_batch(impl, ctx, pc, i, end);
+		i = qb_push(ctx, pc, i, end);
 		qb_wait(pc, i < end ? READ_ONCE(pc->consumed) + 1 : i);
 	}
+	if (kb_insn)
+		kb_insn_stop();
 	return 0;
 }
 
@@ -403,16 +509,20 @@ static int qb_rr_produce(void *data, unsigned int cpu)
 	struct qb_ctx *ctx = data;
 	unsigned int b = ctx->batch;
 	unsigned long i;
-	long ret;
+	long ret = 0;
 
-	for (i = 0; i < kb_tasks; i += b) {
+	if (kb_insn)
+		kb_insn_start();
+	for (i = 0; i < qb_tasks; i += b) {
 		ret = ctx->impl->call(ctx, &ctx->pcs[cpu], i, b);
-		if (ret < 0)
-			return ret;
-		if (ret != i + b)
-			return -EIO;
+		if (ret < 0 || ret != i + b)
+			break;
 	}
-	return 0;
+	if (kb_insn)
+		kb_insn_stop();
+	if (ret < 0)
+		return ret;
+	return i < qb_tasks ? -EIO : 0;
 }
 
 static const struct qb_impl qb_impls[] = {
@@ -436,10 +546,12 @@ static int qb_cpu_init(struct qb_cpu *pc, unsigned int cpu)
 
 	pc->cpu = cpu;
 	init_waitqueue_head(&pc->wq);
+	hrtimer_init(&pc->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	pc->timer.function = qb_irq_push;
 	init_llist_head(&pc->list);
 	spin_lock_init(&pc->fifo_lock);
-	pc->nodes = kvcalloc(kb_tasks, sizeof(*pc->nodes), GFP_KERNEL);
-	pc->works = kvcalloc(kb_tasks, sizeof(*pc->works), GFP_KERNEL);
+	pc->nodes = kvcalloc(qb_max_tasks(), sizeof(*pc->nodes), GFP_KERNEL);
+	pc->works = kvcalloc(qb_max_tasks(), sizeof(*pc->works), GFP_KERNEL);
 	pc->calls = kcalloc(QB_MAX_BATCH, sizeof(*pc->calls), GFP_KERNEL);
 	pc->reqs = kcalloc(QB_MAX_BATCH, sizeof(*pc->reqs), GFP_KERNEL);
 	if (!pc->nodes || !pc->works || !pc->calls || !pc->reqs ||
@@ -449,7 +561,7 @@ static int qb_cpu_init(struct qb_cpu *pc, unsigned int cpu)
 		kfifo_free(&pc->fifo);
 		return -ENOMEM;
 	}
-	for (i = 0; i < kb_tasks; i++) {
+	for (i = 0; i < qb_max_tasks(); i++) {
 		INIT_WORK(&pc->works[i].work, qb_work_fire);
 		pc->works[i].pc = pc;
 	}
@@ -493,8 +605,10 @@ static int qb_alloc(struct qb_ctx *ctx)
 	ctx->pcs = kcalloc(nr_cpu_ids, sizeof(*ctx->pcs), GFP_KERNEL);
 	if (!ctx->pcs)
 		return -ENOMEM;
-	for (cpu = 0; cpu < ctx->ncpus && !ret; cpu++)
+	for (cpu = 0; cpu < ctx->ncpus && !ret; cpu++) {
+		ctx->pcs[cpu].ctx = ctx;
 		ret = qb_cpu_init(&ctx->pcs[cpu], cpu);
+	}
 	ctx->task_q = kbatch_queue_alloc("bench-task", KBATCH_TASK, 0,
 					 qb_task_batch, ctx);
 	ctx->bg_q = kbatch_queue_alloc("bench-bg", KBATCH_BACKGROUND, 0,
@@ -510,7 +624,7 @@ static int qb_alloc(struct qb_ctx *ctx)
 /* One run: reset the counters, run the producers, check the sums. */
 static s64 qb_run(struct qb_ctx *ctx, unsigned int ncpus)
 {
-	unsigned long want = (unsigned long)kb_tasks * (kb_tasks - 1) / 2;
+	unsigned long want = (unsigned long)qb_tasks * (qb_tasks - 1) / 2;
 	bool counted = !ctx->impl->call;
 	unsigned int cpu;
 	s64 ns;
@@ -520,76 +634,106 @@ static s64 qb_run(struct qb_ctx *ctx, unsigned int ncpus)
 		ctx->pcs[cpu].sum = 0;
 		ctx->pcs[cpu].takes = 0;
 		ctx->pcs[cpu].push_ns = 0;
-		ctx->pcs[cpu].target = kb_tasks;
+		ctx->pcs[cpu].target = qb_tasks;
 		if (ctx->impl->consume)
 			INIT_WORK(&ctx->pcs[cpu].kick, ctx->impl->consume);
 	}
 	ns = kb_run_producers(ncpus, ctx->impl->call ? qb_rr_produce : qb_bg_produce,
 			      ctx);
 	for (cpu = 0; counted && ns >= 0 && cpu < ncpus; cpu++) {
-		if (ctx->pcs[cpu].consumed != kb_tasks || ctx->pcs[cpu].sum != want)
+		if (ctx->pcs[cpu].consumed != qb_tasks || ctx->pcs[cpu].sum != want)
 			ns = -EIO;
 	}
 	return ns;
 }
 
-static int qb_figure(struct qb_ctx *ctx, unsigned int ncpus)
+/* kb_interleave() sample: one run of implementation @i of the figure. */
+static s64 qb_sample(void *data, unsigned int i)
 {
-	u64 samples[KB_MAX_RUNS], takes = 0;
-	unsigned int r, cpu;
+	struct qb_ctx *ctx = data;
+	unsigned int cpu, ncpus = ctx->fig;
+	u64 takes = 0;
 	s64 ns;
 
-	for (r = 0; r < kb_warmup + kb_runs; r++) {
-		ns = qb_run(ctx, ncpus);
-		if (ns < 0) {
-			pr_err("kbatch_bench: %s on %u CPUs, batch %u: error %lld\n",
-			       ctx->impl->name, ncpus, ctx->batch, ns);
-			return ns;
-		}
-		if (r >= kb_warmup)
-			samples[r - kb_warmup] = div_u64(ns, kb_tasks);
+	ctx->impl = &qb_impls[ctx->idx[i]];
+	ns = qb_run(ctx, ncpus);
+	if (ns < 0) {
+		pr_err("kbatch_bench: %s on %u CPUs, batch %u%s: error %lld\n",
+		       ctx->impl->name, ncpus, ctx->batch,
+		       ctx->hardirq ? " (hardirq)" : "", ns);
+		return ns;
 	}
 	/* The tasks a consumer took at a time, on average, in the last run. */
 	for (cpu = 0; cpu < ncpus; cpu++)
 		takes += ctx->pcs[cpu].takes;
-	kb_report("queue", ctx->impl->name, ncpus, ctx->batch, samples, kb_runs,
-		  takes ? div64_u64((u64)kb_tasks * ncpus, takes) : 0);
-	return 0;
+	ctx->takes[i] = takes ? div64_u64((u64)qb_tasks * ncpus, takes) : 0;
+	/* kb_insn: the window of the run just done, for bench_report.py. */
+	if (kb_insn)
+		pr_info("@kb insn-label %s,%s,%u,%u,%lu\n",
+			ctx->split ? "split" : ctx->hardirq ? "queue-irq" : "queue",
+			ctx->impl->name, ncpus, ctx->batch, qb_tasks * ncpus);
+	if (!ctx->split)
+		return div_u64(ns, qb_tasks);
+	/* Split: keep the total of the last kb_runs runs, return the push. */
+	ctx->total[i][ctx->ntotal[i]++ % kb_runs] = div_u64(ns, qb_tasks);
+	return div_u64(ctx->pcs[0].push_ns, qb_tasks);
 }
 
 /*
- * Where the time goes, for the fire-and-forget queues on one CPU at the
- * largest batch: the producer's pushes (and kick) against the whole.  The
- * rest is the consumer and one hand-over per batch.  Prints
+ * Every implementation that fits the mode at @ncpus CPUs and the batch
+ * size set in @ctx, in interleaved rounds (the request/response ones only
+ * from threads, and not split).
+ */
+static int qb_figure(struct qb_ctx *ctx, struct kb_set *set, unsigned int ncpus)
+{
+	const char *table = ctx->split ? "split" :
+			    ctx->hardirq ? "queue-irq" : "queue";
+	unsigned int i;
+	int ret;
+
+	memset(set, 0, sizeof(*set));
+	memset(ctx->ntotal, 0, sizeof(ctx->ntotal));
+	for (i = 0; i < ARRAY_SIZE(qb_impls); i++) {
+		if (qb_impls[i].call && (ctx->hardirq || ctx->split))
+			continue;
+		ctx->idx[set->n++] = i;
+	}
+	ctx->fig = ncpus;
+	qb_tasks = qb_tasks_for(ctx->batch, ncpus);
+	ret = kb_interleave(set, qb_sample, ctx, true);
+	for (i = 0; !ret && i < set->n; i++) {
+		const char *name = qb_impls[ctx->idx[i]].name;
+		u64 extra = ctx->takes[i];
+
+		if (ctx->split) {
+			sort(ctx->total[i], kb_runs, sizeof(u64), kb_cmp_u64, NULL);
+			extra = ctx->total[i][kb_runs / 2];
+		}
+		kb_report(table, name, ncpus, ctx->batch, set->s[i], kb_runs,
+			  extra);
+		kb_report_rerun(table, name, ncpus, ctx->batch, set->rerun[i]);
+	}
+	return ret;
+}
+
+/*
+ * Where the time goes, for the fire-and-forget queues on one CPU at every
+ * batch size from 16: the producer's pushes (and kick) against the whole.
+ * The rest is the consumer and one hand-over per batch.  Prints
  * "split,<impl>,1,<batch>,<push ns/task median>,<min>,<max>,<total ns/task>".
  */
-static int qb_split(struct qb_ctx *ctx)
+static int qb_split(struct qb_ctx *ctx, struct kb_set *set)
 {
-	u64 push[KB_MAX_RUNS], total[KB_MAX_RUNS];
-	unsigned int i, r;
-	s64 ns;
+	unsigned int b;
+	int ret = 0;
 
 	ctx->split = true;
-	ctx->batch = QB_MAX_BATCH;
-	for (i = 0; i < ARRAY_SIZE(qb_impls); i++) {
-		ctx->impl = &qb_impls[i];
-		if (ctx->impl->call)
-			continue;
-		for (r = 0; r < kb_warmup + kb_runs; r++) {
-			ns = qb_run(ctx, 1);
-			if (ns < 0)
-				return ns;
-			if (r < kb_warmup)
-				continue;
-			push[r - kb_warmup] = div_u64(ctx->pcs[0].push_ns, kb_tasks);
-			total[r - kb_warmup] = div_u64(ns, kb_tasks);
-		}
-		sort(total, kb_runs, sizeof(*total), kb_cmp_u64, NULL);
-		kb_report("split", ctx->impl->name, 1, ctx->batch, push, kb_runs,
-			  total[kb_runs / 2]);
+	for (b = 1; !ret && b < ARRAY_SIZE(qb_batches); b++) {
+		ctx->batch = qb_batches[b];
+		ret = qb_figure(ctx, set, 1);
 	}
 	ctx->split = false;
-	return 0;
+	return ret;
 }
 
 /**
@@ -601,30 +745,50 @@ static int qb_split(struct qb_ctx *ctx)
  */
 int kb_queue_bench(void)
 {
-	struct qb_ctx ctx = {};
-	unsigned int i, c, b;
+	struct kb_set *set;
+	struct qb_ctx *ctx;
+	unsigned int c, b, cpu, mode;
 	int ret;
 
 	kb_tasks = max(round_down(kb_tasks, QB_MAX_BATCH), QB_MAX_BATCH);
 	qb_wq = alloc_workqueue("kb_bench", WQ_HIGHPRI, 0);
-	if (!qb_wq)
-		return -ENOMEM;
-	ret = qb_alloc(&ctx);
-	for (i = 0; !ret && i < ARRAY_SIZE(qb_impls); i++) {
-		ctx.impl = &qb_impls[i];
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	set = kzalloc(sizeof(*set), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!qb_wq || !ctx || !set)
+		goto out;
+	ret = qb_alloc(ctx);
+	for (mode = 0; !ret && mode < 2; mode++) {
+		ctx->hardirq = mode;
 		for (c = 0; !ret && c < ARRAY_SIZE(qb_cpus); c++) {
 			for (b = 0; !ret && b < ARRAY_SIZE(qb_batches); b++) {
-				if (qb_cpus[c] > ctx.ncpus)
+				/*
+				 * Hardirq producers: one CPU (time budget),
+				 * batches where the hand-over is not all.
+				 */
+				if (qb_cpus[c] > ctx->ncpus ||
+				    (mode && (qb_cpus[c] > 1 || b == 0)))
 					continue;
-				ctx.batch = qb_batches[b];
-				ret = qb_figure(&ctx, qb_cpus[c]);
+				ctx->batch = qb_batches[b];
+				ret = qb_figure(ctx, set, qb_cpus[c]);
 			}
 		}
 	}
+	ctx->hardirq = false;
 	if (!ret)
-		ret = qb_split(&ctx);
+		ret = qb_split(ctx, set);
+	/* Never pending here (a producer waits for its callback); to be sure. */
+	for (cpu = 0; ctx->pcs && cpu < ctx->ncpus; cpu++) {
+		if (ctx->pcs[cpu].timer.function)
+			hrtimer_cancel(&ctx->pcs[cpu].timer);
+	}
+out:
 	/* Drain our consumers before their per-CPU data goes. */
-	destroy_workqueue(qb_wq);
-	qb_free(&ctx);
+	if (qb_wq)
+		destroy_workqueue(qb_wq);
+	if (ctx)
+		qb_free(ctx);
+	kfree(set);
+	kfree(ctx);
 	return ret;
 }

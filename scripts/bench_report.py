@@ -2,14 +2,26 @@
 # SPDX-License-Identifier: GPL-2.0
 """Turn the console log of `make bench` into CSV, ratios, tables and plots.
 
-Usage: bench_report.py LOG OUTDIR
+Usage: bench_report.py [--insn INSN-LOG] OUTDIR LOG [ERMS-LOG]
+       bench_report.py --bugs LOG...
 
 Reads the "@kb bench TABLE,IMPL,CPUS,BATCH,MEDIAN,MIN,MAX,EXTRA" lines of
 kbatch_bench.ko and the "@kb bench-sample TABLE,IMPL,CPUS,BATCH,NS" lines
 of scripts/vm/bench.sh (aggregated here: median, min, max), writes
 OUTDIR/<table>.csv, OUTDIR/ratios.csv, OUTDIR/summary.md and, with gnuplot,
 OUTDIR/queue-batch<B>.png (ns per task against producer CPUs), and prints
-summary.md: the tables in Markdown and each goal, met or missed.
+summary.md: the tables in Markdown and each goal, met or missed.  A
+figure whose slowest run is more than SPREAD_MAX times its fastest is
+flagged (⚠).  ERMS-LOG holds the user-space goal figures of a second boot
+under a CPU model with ERMS ("rep movsb"), reported beside the main ones.
+
+INSN-LOG: the one-vCPU boot with QEMU's kb_insn plugin: "@kb insn N COUNT"
+(the plugin) paired in order with "@kb insn-label TABLE,IMPL,CPUS,B,OPS"
+(the guest) gives guest instructions per op, a count that host noise does
+not move.
+
+--bugs: print every kernel report in the logs (scripts/results.py's list
+of patterns) and exit 1 if there is any.
 """
 import collections
 import os
@@ -17,10 +29,18 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from results import BUG_RE  # noqa: E402  one list of kernel-bug patterns
+
+SPREAD_MAX = 1.3
+RERUNS = set()  # (table, impl, cpus, batch) of kernel figures sampled twice
 LINE_RE = re.compile(r"@kb bench ([\w-]+),([\w+-]+),(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)")
 SAMPLE_RE = re.compile(r"@kb bench-sample ([\w-]+),([\w+-]+),(\d+),(\d+),(-?\d+)")
 PLAN_RE = re.compile(r"@kb plan bench cpus (\d+) kernel (\S+)")
+CPU_RE = re.compile(r"@kb bench-cpu (.*)$")
+RERUN_RE = re.compile(r"@kb bench-rerun ([\w-]+),([\w+-]+),(\d+),(\d+)")
 
 QUEUE_IMPLS = ["kbatch-task", "work-completion", "kbatch-background",
                "kbatch-reduce", "llist", "kfifo", "ptr_ring", "work"]
@@ -56,11 +76,19 @@ def parse(log):
     rows = collections.OrderedDict()
     samples = collections.defaultdict(list)
     header = None
+    cpu = None
     with open(log, errors="replace") as f:
         for line in f:
             m = PLAN_RE.search(line)
             if m:
                 header = (int(m.group(1)), m.group(2))
+            m = CPU_RE.search(line)
+            if m:
+                cpu = m.group(1).strip()
+            m = RERUN_RE.search(line)
+            if m:
+                RERUNS.add((m.group(1), m.group(2), int(m.group(3)),
+                            int(m.group(4))))
             m = LINE_RE.search(line)
             if m:
                 t, impl = m.group(1), m.group(2)
@@ -73,7 +101,21 @@ def parse(log):
     for key, vals in samples.items():
         vals.sort()
         rows[key] = [vals[len(vals) // 2], vals[0], vals[-1], len(vals)]
-    return header, rows
+    return header, cpu, rows
+
+
+def cell(v, scale=1.0, fmt="{:.0f}"):
+    """median (min-max), flagged when max/min exceeds SPREAD_MAX."""
+    flag = " ⚠" if v[1] and v[2] / v[1] > SPREAD_MAX else ""
+    return (fmt.format(v[0] / scale) + " (" + fmt.format(v[1] / scale) + "-" +
+            fmt.format(v[2] / scale) + ")" + flag)
+
+
+def flagged(rows):
+    return [k for k, v in rows.items() if k[0] in ("queue", "queue-irq",
+                                                    "user", "prim",
+                                                    "poller-cost", "split")
+            and v[1] and v[2] / v[1] > SPREAD_MAX]
 
 
 def write_csv(path, head, lines):
@@ -83,18 +125,20 @@ def write_csv(path, head, lines):
             f.write(",".join(str(x) for x in line) + "\n")
 
 
-def queue_tables(rows, out, md):
-    q = {(k[1], k[2], k[3]): v for k, v in rows.items() if k[0] == "queue"}
+def queue_tables(rows, out, md, table="queue",
+                 title="### 1. Queue: ns per task, pushes from a thread "
+                       "(median, min-max of the runs)\n"):
+    q = {(k[1], k[2], k[3]): v for k, v in rows.items() if k[0] == table}
     if not q:
-        md.append("Table 1 (queue): no results.\n")
+        md.append(f"Table {table}: no results.\n")
         return {}
-    write_csv(os.path.join(out, "queue.csv"),
+    write_csv(os.path.join(out, f"{table}.csv"),
               ["impl", "cpus", "batch", "ns_per_task_median", "min", "max",
                "avg_tasks_taken"],
               [[i, c, b] + v for (i, c, b), v in sorted(q.items())])
     cpus = sorted({c for _, c, _ in q})
     batches = sorted({b for _, _, b in q})
-    md.append("### 1. Queue: ns per task (median, min-max of the runs)\n")
+    md.append(title)
     for b in batches:
         md.append(f"Batch size {b}:\n")
         md.append("| implementation | " +
@@ -103,10 +147,12 @@ def queue_tables(rows, out, md):
                   "(by design) |")
         md.append("|---|" + "---:|" * (len(cpus) + 2))
         for impl in QUEUE_IMPLS:
+            if not any(k[0] == impl for k in q):
+                continue
             cells = []
             for c in cpus:
                 v = q.get((impl, c, b))
-                cells.append(f"{v[0]} ({v[1]}-{v[2]})" if v else "-")
+                cells.append(cell(v) if v else "-")
             taken = q.get((impl, cpus[-1], b))
             md.append(f"| {impl} | " + " | ".join(cells) +
                       f" | {taken[3] if taken else '-'} | "
@@ -115,16 +161,19 @@ def queue_tables(rows, out, md):
     return q
 
 
-def ratio_tables(q, out, md):
+def ratio_tables(q, out, md, title="1b. Ratios", csv="ratios.csv",
+                 suffix=""):
     cpus = sorted({c for _, c, _ in q})
     batches = sorted({b for _, _, b in q})
     lines, goals = [], []
-    md.append("### 1b. Ratios (kbatch / baseline, median over median; "
+    md.append(f"### {title} (kbatch / baseline, median over median; "
               "below 1 means kbatch is faster)\n")
     md.append("| ratio | goal | " + " | ".join(
         f"{c} CPU, B={b}" for b in batches for c in cpus) + " |")
     md.append("|---|---|" + "---:|" * (len(cpus) * len(batches)))
     for name, a, base, goal in RATIOS:
+        if not any(k[0] == a for k in q):
+            continue
         cells, met, total = [], 0, 0
         for b in batches:
             for c in cpus:
@@ -141,29 +190,33 @@ def ratio_tables(q, out, md):
         g = f"≤ {goal}" if goal is not None else "-"
         md.append(f"| {name} | {g} | " + " | ".join(cells) + " |")
         if goal is not None:
-            goals.append((f"{name} ≤ {goal}x", met, total))
+            goals.append((f"{name} ≤ {goal}x{suffix}", met, total, ""))
     md.append("")
-    write_csv(os.path.join(out, "ratios.csv"),
+    write_csv(os.path.join(out, csv),
               ["kbatch", "baseline", "cpus", "batch", "ratio"], lines)
     return goals
 
 
 def split_table(rows, out, md):
-    sp = {k[1]: (k[3], v) for k, v in rows.items() if k[0] == "split"}
+    sp = {(k[1], k[3]): v for k, v in rows.items() if k[0] == "split"}
     prim = {k[1]: v for k, v in rows.items() if k[0] == "prim"}
     if sp:
         write_csv(os.path.join(out, "split.csv"),
                   ["impl", "batch", "push_ns_median", "min", "max",
                    "total_ns_median"],
-                  [[i, b] + v for i, (b, v) in sp.items()])
-        md.append("### 1c. Where the time goes: 1 CPU, largest batch "
-                  "(ns per task)\n")
-        md.append("| implementation | push (producer) | rest (consumer, "
-                  "hand-over) | total |")
-        md.append("|---|---:|---:|---:|")
-        for impl, (b, v) in sp.items():
-            md.append(f"| {impl} | {v[0]} ({v[1]}-{v[2]}) | {v[3] - v[0]} "
-                      f"| {v[3]} |")
+                  [[i, b] + v for (i, b), v in sp.items()])
+        batches = sorted({b for _, b in sp})
+        md.append("### 1c. Where the time goes: 1 CPU, pushes from a thread "
+                  "(ns per task: push (producer, min-max) / whole)\n")
+        md.append("| implementation | " + " | ".join(
+            f"B={b}" for b in batches) + " |")
+        md.append("|---|" + "---:|" * len(batches))
+        for impl in QUEUE_IMPLS:
+            if not any(i == impl for i, _ in sp):
+                continue
+            cells = [f"{cell(sp[(impl, b)])} / {sp[(impl, b)][3]}"
+                     if (impl, b) in sp else "-" for b in batches]
+            md.append(f"| {impl} | " + " | ".join(cells) + " |")
         md.append("")
     if prim:
         write_csv(os.path.join(out, "prim.csv"),
@@ -174,7 +227,7 @@ def split_table(rows, out, md):
         md.append("| operation | ns |")
         md.append("|---|---:|")
         for op, v in prim.items():
-            md.append(f"| {op} | {v[0]} ({v[1]}-{v[2]}) |")
+            md.append(f"| {op} | {cell(v)} |")
         md.append("")
 
 
@@ -221,7 +274,7 @@ def poller_tables(rows, out, md):
                 elif fig == "poller-fairness":
                     cells.append(f"{v[0] / max(v[3], 1):.6f} ({v[0]})")
                 else:
-                    cells.append(f"{v[0]} ({v[1]}-{v[2]})")
+                    cells.append(cell(v))
             md.append(f"| {impl} | " + " | ".join(cells) + " |")
         md.append("")
     cost = {(i, n): v[0] for (f, i, n), v in p.items() if f == "poller-cost"}
@@ -246,56 +299,81 @@ def plot_poller(rows, out):
 
 
 USER_IMPLS = ["kbatch-sync", "kbatch-async", "io_uring-sync",
-              "io_uring-async", "ioctl"]
+              "io_uring-async", "ioctl", "kbatch-mixed", "kbatch-shared"]
+USER_NOTES = {
+    "kbatch-mixed": "runs of 4: ECHO, SUM, kv.put, kv.get, results checked",
+    "kbatch-shared": "every thread on one file",
+}
 
 
-def user_table(rows, out, md):
-    """Table 3; returns the goals: (name, met, total)."""
+def user_goals(u):
+    """The goals of table 3: [(name, met, total, detail)]."""
+    goals = []
+    threads = sorted({t for (i, t, b) in u if i == "kbatch-sync"})
+
+    def ratio(a, b):
+        va, vb = u.get(a), u.get(b)
+        return va[0] / vb[0] if va and vb and vb[0] else None
+
+    specs = [
+        ("sync NOP at 256/ioctl ≥ 1.5x io_uring NOP at 256/submit", 1.5,
+         lambda t: ratio(("kbatch-sync", t, 256), ("io_uring-sync", t, 256))),
+        ("sync NOP at 256/ioctl ≥ 10x one ioctl per op", 10.0,
+         lambda t: ratio(("kbatch-sync", t, 256), ("ioctl", t, 1))),
+        ("async NOP at 256/ioctl ≥ 1.0x io_uring async at 256", 1.0,
+         lambda t: ratio(("kbatch-async", t, 256), ("io_uring-async", t, 256))),
+        ("async NOP at 1/call ≥ 1/1.5 of sync at 1/call", 1 / 1.5,
+         lambda t: ratio(("kbatch-async", t, 1), ("kbatch-sync", t, 1))),
+    ]
+    for name, goal, f in specs:
+        rs = [(t, f(t)) for t in threads]
+        rs = [(t, r) for t, r in rs if r is not None]
+        detail = ", ".join(f"{r:.2f}x ({t} thr)" for t, r in rs)
+        goals.append((f"/dev/kbatch {name}", sum(r >= goal for _, r in rs),
+                      len(rs), detail))
+    return goals
+
+
+def user_table(rows, out, md, title="3. User space", csv="user.csv"):
+    """Table 3; returns the goals: (name, met, total, detail)."""
     u = {(k[1], k[2], k[3]): v for k, v in rows.items() if k[0] == "user"}
+    ln = {(k[1], k[2], k[3]): v for k, v in rows.items() if k[0] == "user-len"}
     if not u:
-        md.append("Table 3 (user space): no results.\n")
+        md.append(f"Table {title}: no results.\n")
         return []
-    write_csv(os.path.join(out, "user.csv"),
-              ["impl", "threads", "batch", "ops_per_s_median", "min", "max"],
-              [[i, t, b] + v[:3] for (i, t, b), v in sorted(u.items())])
+    write_csv(os.path.join(out, csv),
+              ["impl", "threads", "batch", "ops_per_s_median", "min", "max",
+               "reruns", "run_ms_median", "run_ms_min", "ops_per_thread"],
+              [[i, t, b] + v[:4] + (ln.get((i, t, b), [""] * 4)[:2] +
+                                    ln.get((i, t, b), [""] * 4)[3:])
+               for (i, t, b), v in sorted(u.items())])
     threads = sorted({t for _, t, _ in u})
     batches = sorted({b for _, _, b in u})
     cols = [(t, b) for t in threads for b in batches]
-    md.append("### 3. User space: thousands of ops per second (median, "
+    md.append(f"### {title}: thousands of ops per second (median, "
               "min-max)\n")
     md.append("| path | " + " | ".join(
         f"{t} thr, {b}/call" for t, b in cols) + " |")
     md.append("|---|" + "---:|" * len(cols))
     for impl in USER_IMPLS:
-        cells = []
-        for t, b in cols:
-            v = u.get((impl, t, b))
-            cells.append(f"{v[0] / 1e3:.0f} ({v[1] / 1e3:.0f}-"
-                         f"{v[2] / 1e3:.0f})" if v else "-")
-        md.append(f"| {impl} | " + " | ".join(cells) + " |")
+        if not any(k[0] == impl for k in u):
+            continue
+        cells = [cell(u[(impl, t, b)], 1e3) if (impl, t, b) in u else "-"
+                 for t, b in cols]
+        note = f" ({USER_NOTES[impl]})" if impl in USER_NOTES else ""
+        md.append(f"| {impl}{note} | " + " | ".join(cells) + " |")
     md.append("")
+    if ln:
+        short = min(v[1] for v in ln.values())
+        reruns = sum(v[3] for v in u.values())
+        md.append(f"Every run took at least {short} ms (goal: 300); "
+                  f"{reruns} figure(s) spread over {SPREAD_MAX}x and were "
+                  "run again (the second set is shown).\n")
     if not any(k[0].startswith("kbatch") for k in u):
         md.append("No /dev/kbatch rows: this build has no KBATCH_IOC_SUBMIT."
                   "\n")
         return []
-    goals = []
-    b = batches[-1]
-    for mode in ("sync", "async"):
-        uring = [(u.get((f"kbatch-{mode}", t, b)), u.get((f"io_uring-{mode}", t, b)))
-                 for t in threads]
-        floor = [(u.get((f"kbatch-{mode}", t, b)), u.get(("ioctl", t, 1)))
-                 for t in threads]
-        rs = [k[0] / i[0] for k, i in uring if k and i]
-        fs = [k[0] / f[0] for k, f in floor if k and f]
-        md.append(f"kbatch-{mode} at {b} ops per ioctl: " + ", ".join(
-            f"{r:.2f}x io_uring" for r in rs) + "; " + ", ".join(
-            f"{r:.1f}x one ioctl per op" for r in fs) +
-            f" ({', '.join(f'{t} thr' for t in threads)})\n")
-        goals.append((f"/dev/kbatch {mode} NOP at {b}/ioctl ≥ 1.0x io_uring",
-                      sum(r >= 1.0 for r in rs), len(rs)))
-        goals.append((f"/dev/kbatch {mode} NOP at {b}/ioctl ≥ 10x one ioctl "
-                       "per op", sum(r >= 10 for r in fs), len(fs)))
-    return goals
+    return user_goals(u)
 
 
 def teardown_table(rows, out, md):
@@ -368,37 +446,188 @@ def plot(q, out):
     return pngs
 
 
-def main():
-    log, out = sys.argv[1], sys.argv[2]
-    os.makedirs(out, exist_ok=True)
-    header, rows = parse(log)
+INSN_RE = re.compile(r"@kb insn (\d+) (\d+)")
+LABEL_RE = re.compile(r"@kb insn-label ([\w-]+),([\w+-]+),(\d+),(\d+),(\d+)")
+
+
+def insn_table(log, out, md):
+    """Table 5: guest instructions per op from the kb_insn boot."""
+    counts, labels = [], []
+    with open(log, errors="replace") as f:
+        for line in f:
+            for m in INSN_RE.finditer(line):
+                counts.append(int(m.group(2)))
+            m = LABEL_RE.search(line)
+            if m:
+                labels.append((m.group(1), m.group(2), int(m.group(4)),
+                               int(m.group(5))))
+    if not counts or len(counts) != len(labels):
+        md.append(f"Table 5 (instructions): {len(counts)} counted windows "
+                  f"for {len(labels)} labels in {log}: not reported.\n")
+        return {}
+    per = {}
+    for n, (t, i, b, ops) in zip(counts, labels):
+        per[(t, i, b)] = n / ops
+    write_csv(os.path.join(out, "insn.csv"),
+              ["table", "impl", "batch", "insns_per_op"],
+              [[t, i, b, f"{v:.1f}"] for (t, i, b), v in sorted(per.items())])
+    md.append("### 5. Guest instructions per op (QEMU kb_insn plugin, one "
+              "vCPU, one run; deterministic up to interrupts)\n")
+    titles = {"queue": "Table 1, pushes from a thread, 1 CPU (per task)",
+              "queue-irq": "Table 1e, pushes from hardirq, 1 CPU (per task)",
+              "user": "Table 3, one thread (per op, kernel and user space)"}
+    for t, title in titles.items():
+        rows = {(i, b): v for (tt, i, b), v in per.items() if tt == t}
+        if not rows:
+            continue
+        batches = sorted({b for _, b in rows})
+        impls = []
+        for i, _ in rows:
+            if i not in impls:
+                impls.append(i)
+        md.append(f"{title}:\n")
+        md.append("| implementation | " + " | ".join(
+            f"B={b}" for b in batches) + " |")
+        md.append("|---|" + "---:|" * len(batches))
+        for i in impls:
+            md.append(f"| {i} | " + " | ".join(
+                f"{rows[(i, b)]:.0f}" if (i, b) in rows else "-"
+                for b in batches) + " |")
+        md.append("")
+    return per
+
+
+def insn_goals(per):
+    """The goals again, judged on instructions per op (one CPU/thread)."""
+    goals = []
+    for suffix, t in (("", "queue"), (" (hardirq)", "queue-irq")):
+        for name, a, base, goal in RATIOS:
+            if goal is None:
+                continue
+            rs = [(b, per[(t, a, b)] / per[(t, base, b)])
+                  for (tt, i, b) in sorted(per) if tt == t and i == a
+                  and per.get((t, base, b))]
+            if rs:
+                goals.append((f"{name} ≤ {goal}x{suffix}",
+                              sum(r <= goal for _, r in rs), len(rs),
+                              ", ".join(f"B={b}: {r:.2f}x" for b, r in rs)))
+    u = {(i, b): v for (t, i, b), v in per.items() if t == "user"}
+
+    def inv(a, b):  # rate ratio a/b = instructions b / instructions a
+        return u[b] / u[a] if a in u and b in u and u[a] else None
+
+    for name, goal, r in [
+            ("sync NOP at 256/ioctl ≥ 1.5x io_uring NOP at 256/submit", 1.5,
+             inv(("kbatch-sync", 256), ("io_uring-sync", 256))),
+            ("sync NOP at 256/ioctl ≥ 10x one ioctl per op", 10.0,
+             inv(("kbatch-sync", 256), ("ioctl", 1))),
+            ("async NOP at 256/ioctl ≥ 1.0x io_uring async at 256", 1.0,
+             inv(("kbatch-async", 256), ("io_uring-async", 256))),
+            ("async NOP at 1/call ≥ 1/1.5 of sync at 1/call", 1 / 1.5,
+             inv(("kbatch-async", 1), ("kbatch-sync", 1)))]:
+        if r is not None:
+            goals.append((f"/dev/kbatch {name}", int(r >= goal), 1,
+                          f"{r:.2f}x (1 thr)"))
+    return goals
+
+
+def bugs(logs):
+    """Print every kernel report in @logs; 1 if there is any."""
+    found = 0
+    for log in logs:
+        with open(log, errors="replace") as f:
+            for line in f:
+                if BUG_RE.search(line):
+                    print(f"{log}: {line.rstrip()}", file=sys.stderr)
+                    found += 1
+    return 1 if found else 0
+
+
+def goal_lines(goals):
     md = []
+    for name, met, total, detail in goals:
+        verdict = "met" if total and met == total else "missed"
+        md.append(f"- {name}: **{verdict}** (met in {met} of {total} "
+                  "configurations" + (f": {detail}" if detail else "") + ")")
+    return md
+
+
+def main():
+    if sys.argv[1] == "--bugs":
+        return bugs(sys.argv[2:])
+    args = sys.argv[1:]
+    insn_log = None
+    if args[0] == "--insn":
+        insn_log = args[1]
+        args = args[2:]
+    out, log = args[0], args[1]
+    erms_log = args[2] if len(args) > 2 else None
+    os.makedirs(out, exist_ok=True)
+    header, cpu, rows = parse(log)
+    md = ["# kbatch benchmark results (generated by `make bench`)\n",
+          f"Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
+          "by `make bench` (scripts/bench.sh; scripts/bench_report.py wrote "
+          "this file).\n"]
     if header:
         md.append(f"VM: {header[0]} CPUs, kernel {header[1]}, QEMU software "
-                  "emulation (TCG).  Every figure: median of the timed runs "
-                  "after a warm-up, with min and max.\n")
+                  f"emulation (TCG), CPU model: {cpu or 'unknown'}.  Every "
+                  "figure: median of the timed runs after a warm-up, with "
+                  f"min and max; ⚠ marks a figure whose max/min exceeds "
+                  f"{SPREAD_MAX}x.\n")
     q = queue_tables(rows, out, md)
     goals = ratio_tables(q, out, md) if q else []
+    qi = queue_tables(rows, out, md, "queue-irq",
+                      "### 1e. Queue: ns per task, pushes from hardirq (an "
+                      "hrtimer per batch; median, min-max)\n")
+    if qi:
+        goals += ratio_tables(qi, out, md, "1f. Ratios, pushes from hardirq",
+                              "ratios-irq.csv", " (hardirq)")
     split_table(rows, out, md)
     flat = poller_tables(rows, out, md)
-    goals += user_table(rows, out, md)
+    ugoals = user_table(rows, out, md)
+    goals += ugoals
+    egoals = []
+    if erms_log:
+        _, ecpu, erows = parse(erms_log)
+        egoals = user_table(erows, out, md,
+                            title=f"3e. User space again, CPU model {ecpu}",
+                            csv="user-erms.csv")
     free_ms = teardown_table(rows, out, md)
-    md.append("### Goals\n")
-    for name, met, total in goals:
-        verdict = "met" if total and met == total else "missed"
-        md.append(f"- {name}: {verdict} (met in {met} of {total} configurations)")
+    igoals = insn_goals(insn_table(insn_log, out, md)) if insn_log else []
+    md.append("## Goals\n")
+    md += goal_lines(goals)
     if flat is not None:
         verdict = "met" if flat <= POLLER_FLAT_GOAL else "missed"
         md.append(f"- poller cost per poll flat (largest / smallest over the "
-                  f"item counts ≤ {POLLER_FLAT_GOAL}x): {verdict} "
+                  f"item counts ≤ {POLLER_FLAT_GOAL}x): **{verdict}** "
                   f"({flat:.2f}x)")
     if free_ms is not None:
         verdict = "met" if free_ms < FREE_GOAL_MS else "missed"
-        md.append(f"- free a loaded queue < {FREE_GOAL_MS:.0f} ms: {verdict} "
-                  f"({free_ms:.2f} ms)")
+        md.append(f"- free a loaded queue < {FREE_GOAL_MS:.0f} ms: "
+                  f"**{verdict}** ({free_ms:.2f} ms)")
+    if egoals:
+        md.append(f"\nThe user-space goals under {ecpu}:\n")
+        md += goal_lines(egoals)
+    if igoals:
+        md.append("\nThe goals judged on guest instructions per op (table 5, "
+                  "deterministic; a rate ratio is the inverse instruction "
+                  "ratio):\n")
+        md += goal_lines(igoals)
+    flags = flagged(rows)
+    write_csv(os.path.join(out, "flagged.csv"), ["table", "impl", "cpus",
+                                                 "batch", "rerun"],
+              [list(k) + [int(k in RERUNS or (k[0] == "user" and
+                                               rows[k][3] > 0))]
+               for k in flags])
+    reruns = len(RERUNS) + sum(1 for k, v in rows.items()
+                               if k[0] == "user" and v[3] > 0)
+    md.append(f"\n{reruns} figure(s) spread over {SPREAD_MAX}x were sampled "
+              f"a second time; {len(flags)} of {len(rows)} are still over it "
+              "(⚠ in the tables, list in build/results/flagged.csv).")
     pngs = plot(q, out) + plot_poller(rows, out)
     if pngs:
-        md.append("\nPlots: " + ", ".join(os.path.relpath(p) for p in pngs))
+        md.append("\nPlots (not kept in git): " + ", ".join(
+            os.path.basename(p) for p in pngs) + " in build/results/.")
     text = "\n".join(md) + "\n"
     with open(os.path.join(out, "summary.md"), "w") as f:
         f.write(text)

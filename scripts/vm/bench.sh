@@ -3,7 +3,9 @@
 # `make bench`, inside the VM (/bin/bench.sh): load kbatch and
 # kbatch_bench.ko, run the tables named by kbtables= on the kernel command
 # line (default: queue,prim,poller,user,teardown; "user" is table 3, run
-# by /bin/kbatch_ubench), then time `rmmod kbatch` from user space.
+# by /bin/kbatch_ubench, "user-goals" only its NOP figures of the goals,
+# "user-insn" its one-thread figures once each for the kb_insn plugin),
+# then time `rmmod kbatch` from user space.
 # Options kbatch_bench.NAME=VALUE on the command line become module
 # parameters (insmod, unlike modprobe, does not read them there).
 say() { echo "@kb $*"; }
@@ -15,17 +17,28 @@ args=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^kbatch_bench\.//p')
 tables=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^kbtables=//p')
 runs=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^kbatch_bench\.runs=//p')
 
+# What the figures ran on: QEMU's CPU model, and whether the kernel's
+# copies use "rep movsb" (ERMS), which TCG runs a byte at a time.
+model=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
+erms=no
+grep -qw erms /proc/cpuinfo && erms=yes
+say "bench-cpu $model; erms $erms"
+
 insmod /modules/kbatch.ko || say "bench-error insmod kbatch"
 # shellcheck disable=SC2086 # one word per parameter
 insmod /modules/kbatch_bench.ko $args || say "bench-error insmod kbatch_bench"
-uops=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^kbuops=//p')
 for t in $(echo "${tables:-queue,prim,poller,user,teardown}" | tr , ' '); do
 	say "bench-begin $t"
-	if [ "$t" = user ]; then
-		# Table 3, from user space; kbatch_nopdev.ko gives the floor.
+	if [ "$t" = user ] || [ "$t" = user-goals ] || [ "$t" = user-insn ]; then
+		# Table 3, from user space; kbatch_nopdev.ko gives the floor,
+		# kbatch_kv.ko the kv ops of the mixed figure.
 		insmod /modules/kbatch_nopdev.ko
-		/bin/kbatch_ubench "${uops:-16384}" "${runs:-5}" ||
-			say "bench-error user"
+		insmod /modules/kbatch_kv.ko
+		what=all
+		[ "$t" = user-goals ] && what=goals
+		[ "$t" = user-insn ] && what=insn
+		/bin/kbatch_ubench "${runs:-5}" "$what" || say "bench-error user"
+		rmmod kbatch_kv
 		rmmod kbatch_nopdev
 	else
 		echo "$t" >/sys/kernel/debug/kbatch_bench/run ||

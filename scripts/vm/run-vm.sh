@@ -5,7 +5,8 @@
 # (see scripts/vm/init), and copy the serial console to LOG (and to stdout
 # with KBATCH_VERBOSE=1).
 # The VM is killed after TIMEOUT seconds; results.py then finds no
-# "@kb done" and fails the run.
+# "@kb done" and fails the run.  KB_QEMU_CPU overrides QEMU's CPU model,
+# KB_QEMU_SMP its vCPU count; KB_QEMU_ARGS adds arguments (`make bench`).
 #
 # no_timer_check: under emulation on a busy host the kernel's early check
 # that the IO-APIC timer ticks can miss its window and panic ("IO-APIC +
@@ -17,10 +18,11 @@ set -uo pipefail
 kernel=$1 initrd=$2 plan=$3 limit=$4 log=$5 extra=${6:-}
 mkdir -p "$(dirname "$log")"
 
+# shellcheck disable=SC2086 # KB_QEMU_ARGS: one word per argument
 timeout -k 10 "$limit" qemu-system-x86_64 \
-	-machine pc -cpu max,la57=off -smp 4 -m 2G -accel tcg,thread=multi \
+	-machine pc -cpu "${KB_QEMU_CPU:-max,la57=off}" -smp "${KB_QEMU_SMP:-4}" -m 2G -accel tcg,thread=multi \
 	-display none -monitor none -serial stdio -no-reboot \
-	-kernel "$kernel" -initrd "$initrd" \
+	${KB_QEMU_ARGS:-} -kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 loglevel=7 panic=-1 no_timer_check kbplan=$plan $extra" \
 	</dev/null 2>&1 | tee "$log" | { [ -n "${KBATCH_VERBOSE:-}" ] && cat || cat >/dev/null; }
 exit 0
