@@ -8,23 +8,30 @@
 #   1. install what is missing (scripts/deps.sh); build the 6.1 debug
 #      kernel, and start the 6.12 PREEMPT_RT debug kernel in the background
 #      (both cached, scripts/build-kernel.sh);
-#   2. static checks: checkpatch --strict, sparse (C=1) and W=1 builds
-#      against the 6.1 debug tree and Debian's 6.1, 6.12 and 6.12-rt
-#      headers with zero warnings; modinfo; `make install` into a staging
+#   2. build the modules and tests for the 6.1 debug kernel, then start the
+#      second lane of VMs in the background (vm_lane_b below): the 6.1
+#      debug kernel with kmemleak on, insmod and /dev/kbatch with each
+#      allocation failing in turn, then leaks (userspace-test/failnth.c);
+#      twice more, once per deadlock shape that lockdep must report
+#      (kunit/lockdep_demo.c), each in its own log; the torture module for
+#      a minute (torture/);
+#   3. meanwhile, static checks: checkpatch --strict, sparse (C=1) and W=1
+#      builds against Debian's 6.1, 6.12 and 6.12-rt headers with zero
+#      warnings; modinfo; the spin models; `make install` into a staging
 #      DESTDIR; `dkms build` against the 6.1 and 6.12 headers;
-#   3. boot the 6.1 debug kernel (KCSAN=1: the KCSAN kernel): load kbatch,
-#      run the KUnit suites and the user-space tests, unload, reload, unload;
-#   4. boot Debian's own 6.1, 6.12 (with the DKMS-built module) and 6.12-rt
+#   4. boot the 6.1 debug kernel (KCSAN=1: the KCSAN kernel): load kbatch,
+#      run the KUnit suites and the user-space tests (as root and as uid
+#      65534), unload, reload, unload;
+#   5. boot Debian's own 6.1, 6.12 (with the DKMS-built module) and 6.12-rt
 #      kernels: load kbatch, run the user-space tests, unload;
-#   5. boot the 6.1 debug kernel with kmemleak on: insmod and /dev/kbatch
-#      with each allocation failing in turn, then leaks
-#      (userspace-test/failnth.c); then twice more, once per deadlock shape
-#      that lockdep must report (kunit/lockdep_demo.c), each in its own log;
-#      the torture module for a minute (torture/) and the spin models;
 #   6. once the RT debug kernel is built: W=1 against it, boot it, and run
-#      the KUnit suites and user-space tests as in 3;
-#   7. scripts/results.py judges every log and prints "N passed, N failed".
+#      the KUnit suites and the user-space tests as root (uid 65534 runs
+#      them on the stock 6.12-rt kernel in 5);
+#   7. wait for the second lane; scripts/results.py judges every log and
+#      prints "N passed, N failed".
 #
+# The two lanes keep both of the machine's cores busy: the fail-nth boot
+# is one long single-threaded loop.
 # Progress goes to stdout; the kernel builds' own output to their logs.
 set -uo pipefail
 
@@ -158,6 +165,55 @@ dkms_check() {
 	done
 }
 
+vm() {
+	local kernel=$1 obj=$2 plan=$3 log=$4 limit=$5 cmdline=${6:-} name
+	name=$(basename "$log" .log)
+	progress "VM: $name"
+	scripts/vm/mkinitramfs.sh "$top/build/initrd-$name.gz" "$obj" \
+		"$top/build/utest" "$top/build/utest/tools/kbatch:bin/kbatch" \
+		"$top/build/utest/tools/failnth:bin/failnth" && \
+	scripts/vm/run-vm.sh "$kernel" \
+		"$top/build/initrd-$name.gz" "$plan" "$limit" "$log" "$cmdline"
+	progress "VM done: $name"
+}
+
+# The second lane (step 2 above), in the background: the boots of the 6.1
+# debug kernel that need no other build, the longest first.
+vm_lane_b() {
+	vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" failnth \
+		"$logs/failnth-$variant.log" 1200 kmemleak=on
+	for shape in recursive circular; do
+		vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" \
+			"lockdep-$shape" "$logs/lockdep-$shape.log" 300
+	done
+	# Torture (torture/run.sh): about a minute on the debug kernel.
+	progress "VM: torture-$variant"
+	TORTURE_SECS=${TORTURE_SECS:-60} torture/run.sh --vm "$kout" \
+		"$logs/torture-$variant.log" >"$logs/build-torture-vm.txt" 2>&1
+	progress "VM done: torture-$variant"
+}
+
+progress "modules and tests for the 6.1 $variant kernel"
+check "modules W=1, 6.1 $variant kernel" "$logs/build-$variant.txt" \
+	build_modules "$variant" "$kout"
+check "sample modules W=1, 6.1 $variant kernel" \
+	"$logs/build-samples-$variant.txt" \
+	scripts/build-samples.sh "$top/build/obj-$variant" "$kout" W=1
+# The torture module lands in obj-$variant/torture: built before the second
+# lane copies that folder's modules into its initramfs.
+check "torture module W=1, $variant kernel" "$logs/build-torture-$variant.txt" \
+	torture/run.sh --build "$top/build/obj-$variant" "$kout" W=1
+rm -rf "$top/build/utest"	# a failed build must not leave old tests to run
+check "user-space tests" "$logs/build-utest.txt" \
+	make -C userspace-test KSELFTEST="$src/tools/testing/selftests" \
+	OUT="$top/build/utest"
+cp userspace-test/*.sh "$top/build/utest/" 2>/dev/null
+
+vm_lane_b &
+lanepid=$!
+vmlogs=("$logs/failnth-$variant.log" "$logs/lockdep-recursive.log"
+	"$logs/lockdep-circular.log" "$logs/torture-$variant.log")
+
 progress "static checks"
 # Trace event headers are written in TRACE_EVENT()'s own layout, which
 # checkpatch reads as open-ended calls; every other check holds for them.
@@ -169,11 +225,6 @@ check "checkpatch --strict, trace events" "$logs/checkpatch-trace.txt" \
 	perl "$src/scripts/checkpatch.pl" --strict --no-tree --quiet \
 	--show-types --ignore PARENTHESIS_ALIGNMENT,OPEN_ENDED_LINE \
 	-f $(git ls-files -co --exclude-standard 'include/trace/*.h')
-check "modules W=1, 6.1 $variant kernel" "$logs/build-$variant.txt" \
-	build_modules "$variant" "$kout"
-check "sample modules W=1, 6.1 $variant kernel" \
-	"$logs/build-samples-$variant.txt" \
-	scripts/build-samples.sh "$top/build/obj-$variant" "$kout" W=1
 for f in 6.1 6.12 6.12-rt; do
 	check "modules W=1 C=1 (sparse), Debian $f headers" \
 		"$logs/build-deb-$f.txt" build_modules "deb-$f" "$(kv $f kdir)" C=1
@@ -187,21 +238,10 @@ check "modinfo: version, description, author, parameters" \
 check "bench module W=1, 6.1 debug and Debian 6.1 and 6.12" \
 	"$logs/build-bench.txt" \
 	scripts/bench.sh --build "$kout" "$(kv 6.1 kdir)" "$(kv 6.12 kdir)"
-rm -rf "$top/build/utest"	# a failed build must not leave old tests to run
-check "user-space tests" "$logs/build-utest.txt" \
-	make -C userspace-test KSELFTEST="$src/tools/testing/selftests" \
-	OUT="$top/build/utest"
-cp userspace-test/*.sh "$top/build/utest/" 2>/dev/null
 models/check.sh "$logs/models" >>"$static"
-# Torture (torture/run.sh): the module W=1 and sparse, then about a minute
-# of it on the debug kernel, judged with the other VM logs below.
-check "torture module W=1, $variant kernel" "$logs/build-torture-$variant.txt" \
-	torture/run.sh --build "$top/build/obj-$variant" "$kout" W=1
 check "torture module W=1 C=1 (sparse), Debian 6.1 headers" \
 	"$logs/build-torture-deb.txt" \
 	torture/run.sh --build "$top/build/obj-deb-6.1" "$(kv 6.1 kdir)" W=1 C=1
-TORTURE_SECS=${TORTURE_SECS:-60} torture/run.sh --vm "$kout" \
-	"$logs/torture-$variant.log" >"$logs/build-torture-vm.txt" 2>&1
 check "make install (DESTDIR staging)" "$logs/install.txt" install_check
 check "make dkms (every installed kernel), Debian 6.1 and 6.12 headers" "$logs/dkms.txt" \
 	dkms_check "$rel61" "$rel612"
@@ -220,29 +260,8 @@ for ko in "$dkms_dir"/tree/kbatch/*/"$rel612"/x86_64/module/kbatch.ko*; do
 done
 find "$top/build/obj-deb-6.12/samples" -name '*.ko' -exec cp {} "$dkms_vm/" \;
 
-vm() {
-	local kernel=$1 obj=$2 plan=$3 log=$4 limit=$5 cmdline=${6:-} name
-	name=$(basename "$log" .log)
-	progress "VM: $name"
-	scripts/vm/mkinitramfs.sh "$top/build/initrd-$name.gz" "$obj" \
-		"$top/build/utest" "$top/build/utest/tools/kbatch:bin/kbatch" \
-		"$top/build/utest/tools/failnth:bin/failnth" && \
-	scripts/vm/run-vm.sh "$kernel" \
-		"$top/build/initrd-$name.gz" "$plan" "$limit" "$log" "$cmdline"
-}
-
-vmlogs=()
 vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" check \
 	"$logs/check-$variant.log" 1200
-vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" failnth \
-	"$logs/failnth-$variant.log" 1200 kmemleak=on
-vmlogs+=("$logs/failnth-$variant.log")
-for shape in recursive circular; do
-	vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" \
-		"lockdep-$shape" "$logs/lockdep-$shape.log" 300
-	vmlogs+=("$logs/lockdep-$shape.log")
-done
-vmlogs+=("$logs/torture-$variant.log")
 vmlogs+=("$logs/check-$variant.log")
 # preempt=full: the stall test (stall_test.c) on a fully preemptible
 # kernel, as the debug kernel (CONFIG_PREEMPT) always is.
@@ -265,12 +284,14 @@ if wait "$rtpid"; then
 		"$logs/build-samples-rt-debug.txt" \
 		scripts/build-samples.sh "$top/build/obj-rt-debug" "$rtout" W=1
 	vm "$rtout/arch/x86/boot/bzImage" "$top/build/obj-rt-debug" check \
-		"$logs/check-rt-debug.log" 1500
+		"$logs/check-rt-debug.log" 1500 kbuids=root
 	vmlogs+=("$logs/check-rt-debug.log")
 else
 	cat "$logs/kernel-rt-debug.txt"
 	say "step fail 6.12 PREEMPT_RT debug kernel build (see $logs/kernel-rt-debug.txt)"
 fi
+progress "waiting for the second lane"
+wait "$lanepid"
 say done
 
 progress "done; judging the logs"
