@@ -14,24 +14,27 @@
 #      allocation failing in turn, then leaks (userspace-test/failnth.c);
 #      twice more, once per deadlock shape that lockdep must report
 #      (kunit/lockdep_demo.c), each in its own log; the torture module for
-#      a minute (torture/);
-#   3. meanwhile, static checks: checkpatch --strict, sparse (C=1) and W=1
-#      builds against Debian's 6.1, 6.12 and 6.12-rt headers with zero
-#      warnings; modinfo; the spin models; `make install` into a staging
-#      DESTDIR; `dkms build` against the 6.1 and 6.12 headers;
+#      a minute (torture/); then Debian's own 6.1 and 6.12-rt kernels, once
+#      the first lane has built their modules: load kbatch, run the
+#      user-space tests (as root and as uid 65534), unload;
+#   3. meanwhile, in the first lane, static checks: checkpatch --strict,
+#      sparse (C=1) and W=1 builds against Debian's 6.1, 6.12 and 6.12-rt
+#      headers with zero warnings; modinfo; the spin models; `make
+#      install` into a staging DESTDIR; `dkms build` against the 6.1 and
+#      6.12 headers;
 #   4. boot the 6.1 debug kernel (KCSAN=1: the KCSAN kernel): load kbatch,
 #      run the KUnit suites and the user-space tests (as root and as uid
 #      65534), unload, reload, unload;
-#   5. boot Debian's own 6.1, 6.12 (with the DKMS-built module) and 6.12-rt
-#      kernels: load kbatch, run the user-space tests, unload;
+#   5. boot Debian's own 6.12 with the DKMS-built module, and run the
+#      user-space tests as in 2;
 #   6. once the RT debug kernel is built: W=1 against it, boot it, and run
 #      the KUnit suites and the user-space tests as root (uid 65534 runs
-#      them on the stock 6.12-rt kernel in 5);
+#      them on the stock 6.12-rt kernel in 2);
 #   7. wait for the second lane; scripts/results.py judges every log and
 #      prints "N passed, N failed".
 #
-# The two lanes keep both of the machine's cores busy: the fail-nth boot
-# is one long single-threaded loop.
+# The two lanes keep both of the machine's cores busy (the fail-nth boot
+# is one long single-threaded loop) and end at about the same time.
 # Progress goes to stdout; the kernel builds' own output to their logs.
 set -uo pipefail
 
@@ -191,6 +194,14 @@ vm_lane_b() {
 	TORTURE_SECS=${TORTURE_SECS:-60} torture/run.sh --vm "$kout" \
 		"$logs/torture-$variant.log" >"$logs/build-torture-vm.txt" 2>&1
 	progress "VM done: torture-$variant"
+	# The stock kernels' modules come from the first lane's static checks.
+	while [ ! -e "$debs_built" ]; do sleep 2; done
+	# preempt=full: the stall test (stall_test.c) on a fully preemptible
+	# kernel, as the debug kernel (CONFIG_PREEMPT) always is.
+	vm "$(kv 6.1 vmlinuz)" "$top/build/obj-deb-6.1" deb \
+		"$logs/check-deb-6.1.log" 600 preempt=full
+	vm "$(kv 6.12-rt vmlinuz)" "$top/build/obj-deb-6.12-rt" deb \
+		"$logs/check-deb-6.12-rt.log" 600
 }
 
 progress "modules and tests for the 6.1 $variant kernel"
@@ -209,10 +220,13 @@ check "user-space tests" "$logs/build-utest.txt" \
 	OUT="$top/build/utest"
 cp userspace-test/*.sh "$top/build/utest/" 2>/dev/null
 
+debs_built=$top/build/debs-built
+rm -f "$debs_built"
 vm_lane_b &
 lanepid=$!
 vmlogs=("$logs/failnth-$variant.log" "$logs/lockdep-recursive.log"
-	"$logs/lockdep-circular.log" "$logs/torture-$variant.log")
+	"$logs/lockdep-circular.log" "$logs/torture-$variant.log"
+	"$logs/check-deb-6.1.log" "$logs/check-deb-6.12-rt.log")
 
 progress "static checks"
 # Trace event headers are written in TRACE_EVENT()'s own layout, which
@@ -233,6 +247,7 @@ for f in 6.1 6.12 6.12-rt; do
 		scripts/build-samples.sh "$top/build/obj-deb-$f" "$(kv $f kdir)" \
 		W=1 C=1
 done
+touch "$debs_built"
 check "modinfo: version, description, author, parameters" \
 	"$logs/modinfo.txt" modinfo_check "$top/build/obj-deb-6.1/kmod/kbatch.ko"
 check "bench module W=1, 6.1 debug and Debian 6.1 and 6.12" \
@@ -263,16 +278,10 @@ find "$top/build/obj-deb-6.12/samples" -name '*.ko' -exec cp {} "$dkms_vm/" \;
 vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" check \
 	"$logs/check-$variant.log" 1200
 vmlogs+=("$logs/check-$variant.log")
-# preempt=full: the stall test (stall_test.c) on a fully preemptible
-# kernel, as the debug kernel (CONFIG_PREEMPT) always is.
-vm "$(kv 6.1 vmlinuz)" "$top/build/obj-deb-6.1" deb "$logs/check-deb-6.1.log" \
-	600 preempt=full
-vmlogs+=("$logs/check-deb-6.1.log")
-vm "$(kv 6.12 vmlinuz)" "$dkms_vm" deb "$logs/check-deb-6.12-dkms.log" 600
+# preempt=full, as for 6.1 in the second lane (stall_test.c says why).
+vm "$(kv 6.12 vmlinuz)" "$dkms_vm" deb "$logs/check-deb-6.12-dkms.log" 600 \
+	preempt=full
 vmlogs+=("$logs/check-deb-6.12-dkms.log")
-vm "$(kv 6.12-rt vmlinuz)" "$top/build/obj-deb-6.12-rt" deb \
-	"$logs/check-deb-6.12-rt.log" 600
-vmlogs+=("$logs/check-deb-6.12-rt.log")
 
 progress "6.12 PREEMPT_RT debug kernel: waiting for its build"
 if wait "$rtpid"; then
