@@ -74,7 +74,8 @@ int kbatch_builtin_ops_init(void)
 	int ret;
 
 	for (i = 0; i < ARRAY_SIZE(builtins); i++) {
-		ret = kbatch_register_op_at(builtins[i].op, builtins[i].opcode);
+		ret = kbatch_register_builtin_op(builtins[i].op,
+						 builtins[i].opcode);
 		if (ret < 0) {
 			builtins_unregister(i);
 			return ret;

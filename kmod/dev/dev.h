@@ -141,7 +141,7 @@ void kbatch_ctx_free_buf(struct kbatch_ctx *ctx);
 struct kbatch_op *kbatch_op_get(u32 opcode);
 struct kbatch_op *kbatch_op_peek(u32 opcode);
 void kbatch_op_put(struct kbatch_op *op);
-int kbatch_register_op_at(struct kbatch_op *op, u32 opcode);
+int kbatch_register_builtin_op(struct kbatch_op *op, u32 opcode);
 int kbatch_op_lookup(struct kbatch_lookup *lk);
 void kbatch_op_run(struct kbatch_op_batch *b);
 void kbatch_op_fail(struct kbatch_op_batch *b, s64 result);

@@ -6,6 +6,8 @@
  * the op for each run they hand to it (see the lifetime rule in
  * include/linux/kbatch.h).
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/export.h>
 #include <linux/jiffies.h>
 #include <linux/mutex.h>
@@ -187,7 +189,7 @@ static int op_insert(struct kbatch_op *op, int opcode)
 }
 
 /**
- * kbatch_register_op_at() - register a built-in op at its fixed opcode
+ * kbatch_register_builtin_op() - register a built-in op at its fixed opcode
  * @op: the op
  * @opcode: below KBATCH_OP_DYNAMIC
  *
@@ -195,7 +197,7 @@ static int op_insert(struct kbatch_op *op, int opcode)
  *
  * Return: @opcode, or a negative errno as kbatch_register_op().
  */
-int kbatch_register_op_at(struct kbatch_op *op, u32 opcode)
+int kbatch_register_builtin_op(struct kbatch_op *op, u32 opcode)
 {
 	int ret = op_check(op);
 
@@ -209,7 +211,7 @@ int kbatch_register_op_at(struct kbatch_op *op, u32 opcode)
 	mutex_unlock(&ops_mutex);
 	return ret;
 }
-EXPORT_SYMBOL_IF_KUNIT(kbatch_register_op_at);
+EXPORT_SYMBOL_IF_KUNIT(kbatch_register_builtin_op);
 
 /**
  * kbatch_register_op() - offer an op to user space
@@ -273,7 +275,7 @@ void kbatch_unregister_op(struct kbatch_op *op)
 	percpu_ref_kill(&op->ref);
 	while (!wait_for_completion_timeout(&op->released,
 					    KBATCH_UNREGISTER_WARN))
-		pr_warn("kbatch: unregistering op %s: a handler call still runs\n",
+		pr_warn("unregistering op %s: a handler call still runs\n",
 			op->name);
 	/* Wait out readers that found @op and failed to get a reference. */
 	synchronize_rcu();

@@ -143,6 +143,17 @@ enum run_pass {
 	PASS_LATER,	/* asynchronous, second pass: async-only ops */
 };
 
+/* Give every completion of @b its entry's user_data and a result of 0. */
+static void cqes_init(struct kbatch_op_batch *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->len; i++) {
+		b->cqes[i].user_data = b->sqes[i].user_data;
+		b->cqes[i].result = 0;
+	}
+}
+
 /*
  * Run @b's entries if their op belongs to @pass: look the op up once for
  * the run, hold it across the handler call (kbatch_unregister_op() waits
@@ -159,6 +170,7 @@ static bool run_span(struct kbatch_op_batch *b, u32 opcode, enum run_pass pass)
 		kbatch_op_put(op);
 		return false;
 	}
+	cqes_init(b);
 	b->op = op;
 	trace_kbatch_op_run(op ? op->name : "", opcode, b->len);
 	if (later && pass == PASS_SYNC)
@@ -170,18 +182,6 @@ static bool run_span(struct kbatch_op_batch *b, u32 opcode, enum run_pass pass)
 	kbatch_op_put(op);
 	this_cpu_inc(kbatch_dev_stats.runs);
 	return true;
-}
-
-/* Complete @cqes[first, end) with their user_data and a result of 0. */
-static void cqes_init(const struct kbatch_sqe *sqes, struct kbatch_cqe *cqes,
-		      unsigned int first, unsigned int end)
-{
-	unsigned int i;
-
-	for (i = first; i < end; i++) {
-		cqes[i].user_data = sqes[i].user_data;
-		cqes[i].result = 0;
-	}
 }
 
 /*
@@ -208,7 +208,6 @@ static unsigned int run_pass(const struct kbatch_op_batch *proto,
 		b.sqes = sqes + i;
 		b.cqes = cqes + *packed;
 		b.len = end - i;
-		cqes_init(b.sqes, b.cqes, 0, b.len);
 		if (!run_span(&b, sqes[i].opcode, pass))
 			continue;
 		/* Only async-only ops defer, and S64_MIN is theirs to use. */

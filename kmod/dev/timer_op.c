@@ -321,7 +321,7 @@ static struct kbatch_op timer_op = {
  */
 int kbatch_timer_op_init(void)
 {
-	int ret = kbatch_register_op_at(&timer_op, KBATCH_OP_TIMER);
+	int ret = kbatch_register_builtin_op(&timer_op, KBATCH_OP_TIMER);
 
 	return ret < 0 ? ret : 0;
 }
