@@ -40,6 +40,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+. scripts/lib.sh
 variant=debug
 [ -n "${KCSAN:-}" ] && [ "${KCSAN}" != 0 ] && variant=kcsan
 t0=$(date +%s)
@@ -89,10 +90,7 @@ check() {
 build_modules() {
 	local name=$1 kdir=$2 obj=$top/build/obj-$1
 	shift 2
-	rm -rf "$obj"
-	mkdir -p "$obj"
-	cp -r Kbuild include kmod kunit "$obj/"
-	[ -d samples ] && cp -r samples "$obj/"
+	stage_modules "$obj"
 	make -C "$kdir" M="$obj" W=1 "$@" modules
 }
 

@@ -8,13 +8,12 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+. scripts/lib.sh
 scripts/deps.sh
 kout=$(scripts/build-kernel.sh debug)
 obj=$top/build/obj-debug
-rm -rf "$obj"
-mkdir -p "$obj" "$top/build/logs"
-cp -r Kbuild include kmod kunit "$obj/"
-[ -d samples ] && cp -r samples "$obj/"
+stage_modules "$obj"
+mkdir -p "$top/build/logs"
 make -s -C "$kout" M="$obj" modules >/dev/null
 scripts/build-samples.sh "$obj" "$kout" -s >/dev/null
 make -s -C userspace-test KSELFTEST="$top/build/linux-src/tools/testing/selftests" \
