@@ -40,6 +40,49 @@ static bool af_disarm(void)
 	return left == 0;
 }
 
+/*
+ * What one case drives: @alloc makes the object (or an ERR_PTR) as the
+ * case's @ctx says; @use checks that a survivor works, then frees it.
+ */
+struct af_subject {
+	void *(*alloc)(struct kunit *test, void *ctx);
+	void (*use)(struct kunit *test, void *obj, void *ctx);
+};
+
+/*
+ * @subject's allocation with each of its fault-injectable calls failing
+ * in turn: a clean -ENOMEM with something injected, or an object that
+ * works, every time; and at least one call must have failed.
+ */
+static void af_each(struct kunit *test, const struct af_subject *subject,
+		    void *ctx)
+{
+	unsigned int n, failed = 0;
+	bool injected;
+	void *obj;
+
+	for (n = 1; n <= AF_MAX_CALLS; n++) {
+		af_arm(n);
+		obj = subject->alloc(test, ctx);
+		injected = af_disarm();
+		if (IS_ERR(obj)) {
+			KUNIT_ASSERT_EQ_MSG(test, PTR_ERR(obj), -ENOMEM,
+					    "call %u failed", n);
+			KUNIT_ASSERT_TRUE_MSG(test, injected,
+					      "failed with nothing injected");
+			failed++;
+			continue;
+		}
+		subject->use(test, obj, ctx);
+		if (!injected)
+			break;
+	}
+	KUNIT_EXPECT_LT_MSG(test, n, AF_MAX_CALLS, "the loop never ended");
+	KUNIT_EXPECT_GT_MSG(test, failed, 0u,
+			    "no allocation failed: is failslab armed (ignore-gfp-wait = N)?");
+	kunit_info(test, "%u injectable calls, %u of them fatal\n", n - 1, failed);
+}
+
 static void af_fn(struct kbatch_batch *batch, void *data)
 {
 	unsigned int i, n = kbatch_bound(batch);
@@ -95,6 +138,30 @@ static void af_mode_desc(const enum kbatch_mode *mode, char *desc)
 
 KUNIT_ARRAY_PARAM(af_mode, af_modes, af_mode_desc);
 
+/* The queue test's context: its mode, and what its callback saw. */
+struct af_queue_ctx {
+	enum kbatch_mode mode;
+	atomic_t seen;
+};
+
+static void *af_queue_alloc(struct kunit *test, void *ctx)
+{
+	struct af_queue_ctx *q = ctx;
+
+	atomic_set(&q->seen, 0);
+	return kbatch_queue_alloc("alloc-fail", q->mode, 64,
+				  q->mode == KBATCH_TASK ? af_task_fn : af_fn,
+				  &q->seen);
+}
+
+static void af_queue_use(struct kunit *test, void *obj, void *ctx)
+{
+	struct af_queue_ctx *q = ctx;
+
+	af_use_queue(test, obj, q->mode, &q->seen);
+	kbatch_queue_free(obj);
+}
+
 /*
  * kbatch_queue_alloc() with each of its allocations failing in turn (the
  * queue, its per-CPU counts, the ring table, each CPU's ring and ends,
@@ -102,36 +169,14 @@ KUNIT_ARRAY_PARAM(af_mode, af_modes, af_mode_desc);
  */
 static void alloc_fail_queue(struct kunit *test)
 {
-	const enum kbatch_mode *mode = test->param_value;
-	unsigned int n, failed = 0;
-	struct kbatch_queue *queue;
-	bool injected;
-	atomic_t seen;
+	static const struct af_subject queue = {
+		.alloc = af_queue_alloc, .use = af_queue_use,
+	};
+	struct af_queue_ctx ctx = {
+		.mode = *(const enum kbatch_mode *)test->param_value,
+	};
 
-	for (n = 1; n <= AF_MAX_CALLS; n++) {
-		atomic_set(&seen, 0);
-		af_arm(n);
-		queue = kbatch_queue_alloc("alloc-fail", *mode, 64,
-					   *mode == KBATCH_TASK ? af_task_fn : af_fn,
-					   &seen);
-		injected = af_disarm();
-		if (IS_ERR(queue)) {
-			KUNIT_ASSERT_EQ_MSG(test, PTR_ERR(queue), -ENOMEM,
-					    "call %u failed", n);
-			KUNIT_ASSERT_TRUE_MSG(test, injected,
-					      "failed with nothing injected");
-			failed++;
-			continue;
-		}
-		af_use_queue(test, queue, *mode, &seen);
-		kbatch_queue_free(queue);
-		if (!injected)
-			break;
-	}
-	KUNIT_EXPECT_LT_MSG(test, n, AF_MAX_CALLS, "the loop never ended");
-	KUNIT_EXPECT_GT_MSG(test, failed, 0u,
-			    "no allocation failed: is failslab armed (ignore-gfp-wait = N)?");
-	kunit_info(test, "%u injectable calls, %u of them fatal\n", n - 1, failed);
+	af_each(test, &queue, &ctx);
 }
 
 struct af_item {
@@ -167,38 +212,29 @@ static void af_capacity_desc(const unsigned int *capacity, char *desc)
 
 KUNIT_ARRAY_PARAM(af_capacity, af_capacities, af_capacity_desc);
 
+static void *af_poller_alloc(struct kunit *test, void *ctx)
+{
+	return kbatch_poller_alloc("alloc-fail", *(unsigned int *)ctx, 0);
+}
+
+static void af_poller_use(struct kunit *test, void *obj, void *ctx)
+{
+	af_use_poller(test, obj);
+	kbatch_poller_free(obj);
+}
+
 /*
  * kbatch_poller_alloc() with each of its allocations failing in turn (the
  * poller, its slots, every level of both wake sets, debugfs).
  */
 static void alloc_fail_poller(struct kunit *test)
 {
-	const unsigned int *capacity = test->param_value;
-	struct kbatch_poller *poller;
-	unsigned int n, failed = 0;
-	bool injected;
+	static const struct af_subject poller = {
+		.alloc = af_poller_alloc, .use = af_poller_use,
+	};
+	unsigned int capacity = *(const unsigned int *)test->param_value;
 
-	for (n = 1; n <= AF_MAX_CALLS; n++) {
-		af_arm(n);
-		poller = kbatch_poller_alloc("alloc-fail", *capacity, 0);
-		injected = af_disarm();
-		if (IS_ERR(poller)) {
-			KUNIT_ASSERT_EQ_MSG(test, PTR_ERR(poller), -ENOMEM,
-					    "call %u failed", n);
-			KUNIT_ASSERT_TRUE_MSG(test, injected,
-					      "failed with nothing injected");
-			failed++;
-			continue;
-		}
-		af_use_poller(test, poller);
-		kbatch_poller_free(poller);
-		if (!injected)
-			break;
-	}
-	KUNIT_EXPECT_LT_MSG(test, n, AF_MAX_CALLS, "the loop never ended");
-	KUNIT_EXPECT_GT_MSG(test, failed, 0u,
-			    "no allocation failed: is failslab armed (ignore-gfp-wait = N)?");
-	kunit_info(test, "%u injectable calls, %u of them fatal\n", n - 1, failed);
+	af_each(test, &poller, &capacity);
 }
 
 static struct kunit_case alloc_fail_cases[] = {
