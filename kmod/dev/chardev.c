@@ -4,8 +4,8 @@
  * kbatch, and the service's set-up.  Open files pin the module
  * (fops.owner).  The device is the last thing the service registers and
  * the first it removes, so no ioctl ever sees a half-built service.  Each
- * open file has a context (struct kbatch_ctx) that lives from open() to
- * release(); the ioctls are dispatched from here.
+ * open file has a context (struct kbatch_ctx, dev.h tells its lifetime);
+ * the ioctls are dispatched from here.
  */
 #include <linux/cpumask.h>
 #include <linux/fs.h>
