@@ -46,7 +46,8 @@
  * on, so nothing lands on an offline CPU's rings.  A background batch
  * pending on a CPU that goes offline is a work item queued on that CPU's
  * pool of kbatch_wq; the workqueue unbinds that pool's workers when the
- * CPU goes (workqueue_offline_cpu()), and they run it on another CPU.
+ * CPU goes (workqueue_offline_cpu()), and they run it on another CPU,
+ * where background_bound() takes the remote path (ring.h).
  * kbatch waits for nothing in the hotplug path, so a callback may take
  * cpus_read_lock() or allocate and free queues while CPUs come and go.
  */

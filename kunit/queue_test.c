@@ -8,6 +8,7 @@
 #include <kunit/test.h>
 #include <linux/atomic.h>
 #include <linux/completion.h>
+#include <linux/cpu.h>
 #include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/debugfs.h>
@@ -827,6 +828,105 @@ static void queue_post_many_partial(struct kunit *test)
 	kbatch_queue_free(queue);
 }
 
+/* ---- a background batch bounded from another CPU ---- */
+
+struct remote {
+	struct gate g;
+	struct kbatch_queue *queue;
+	unsigned int cpu;
+	unsigned long values[8];
+	unsigned int len;
+	int ran_on;
+	struct completion second;
+};
+
+/* The first batch waits at the gate; the second is recorded. */
+static void remote_fn(struct kbatch_batch *batch, void *data)
+{
+	struct remote *r = data;
+	unsigned int i, n = kbatch_bound(batch);
+
+	if (gate_pass(&r->g) || atomic_read(&r->g.batches) != 2)
+		return;
+	r->len = n;
+	for (i = 0; i < n && i < ARRAY_SIZE(r->values); i++)
+		r->values[i] = kbatch_batch_value(batch, i);
+	r->ran_on = raw_smp_processor_id();
+	complete(&r->second);
+}
+
+/* Post 11..14, one and then three at once. */
+static int remote_post_rest(struct remote *r)
+{
+	unsigned long vals[3] = { 12, 13, 14 };
+
+	if (kbatch_post(r->queue, 11) ||
+	    kbatch_post_many(r->queue, vals, 3) != 3)
+		return -EIO;
+	return 0;
+}
+
+/* On the ring's CPU: open a batch, let it block, then fill the next one. */
+static int remote_post_thread(void *data)
+{
+	struct remote *r = data;
+
+	if (kbatch_post(r->queue, 10))
+		return -EIO;
+	wait_for_completion(&r->g.entered);
+	return remote_post_rest(r);
+}
+
+/* The same once the gate is open: the batches run as they come. */
+static int remote_post_again(void *data)
+{
+	struct remote *r = data;
+
+	return kbatch_post(r->queue, 10) ?: remote_post_rest(r);
+}
+
+/*
+ * A background batch pending on a CPU that goes offline is run, and
+ * bounded, on another CPU (kbatch_ring_bound_remote()): it holds exactly
+ * what was posted, and the ring takes local pushes again afterwards.
+ */
+static void queue_background_remote_bound(struct kunit *test)
+{
+	struct remote *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	int i, ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	gate_init(&r->g);
+	init_completion(&r->second);
+	r->cpu = cpumask_last(cpu_online_mask);
+	r->queue = kbatch_queue_alloc("remote", KBATCH_BACKGROUND, 16,
+				      remote_fn, r);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(r->queue));
+	KUNIT_ASSERT_EQ(test, kbt_join(kbt_spawn(remote_post_thread, r, r->cpu)), 0);
+	/* The second batch is pending on r->cpu's pool; take the CPU away. */
+	ret = remove_cpu(r->cpu);
+	complete(&r->g.open);
+	if (ret) {
+		kbatch_queue_free(r->queue);
+		KUNIT_FAIL(test, "remove_cpu(%u): %d", r->cpu, ret);
+		return;
+	}
+	KUNIT_EXPECT_NE(test, wait_for_completion_timeout(&r->second, 10 * HZ), 0ul);
+	KUNIT_EXPECT_EQ(test, r->len, 4u);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, r->values[i], 11ul + i);
+	KUNIT_EXPECT_NE(test, r->ran_on, (int)r->cpu);
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->queue->rings[r->cpu]->shared), 0);
+	KUNIT_EXPECT_EQ(test, add_cpu(r->cpu), 0);
+	/* Back online, the ring takes local pushes again. */
+	KUNIT_EXPECT_EQ(test, kbt_join(kbt_spawn(remote_post_again, r, r->cpu)), 0);
+	kbatch_queue_shutdown(r->queue);
+	KUNIT_EXPECT_EQ(test, kbatch_ring_pushes(r->queue->rings[r->cpu]), 10ul);
+	kbatch_queue_free(r->queue);
+}
+
 /* ---- reducer: batched frees with kmem_cache_free_bulk() ---- */
 
 struct bulk {
@@ -1130,6 +1230,7 @@ static struct kunit_case queue_cases[] = {
 	KUNIT_CASE(queue_post_from_hardirq),
 	KUNIT_CASE(queue_post_three_contexts_one_cpu),
 	KUNIT_CASE(queue_post_many_partial),
+	KUNIT_CASE(queue_background_remote_bound),
 	KUNIT_CASE(queue_reducer_free_bulk_one_call),
 	KUNIT_CASE(queue_reducer_free_bulk_stress),
 	KUNIT_CASE(queue_stats_in_debugfs),
