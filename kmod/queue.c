@@ -531,11 +531,12 @@ EXPORT_SYMBOL_GPL(kbatch_submit);
 
 /*
  * The push of a background value that opened a batch: queue the ring's
- * work on this CPU (we are still on it: preemption is disabled).
+ * work on this CPU (we are still on it: preemption is disabled).  Out of
+ * line, so that the common push needs no callee-saved registers.
  */
-static void background_lead(struct kbatch_queue *queue,
-			    struct kbatch_ring *ring, unsigned long start,
-			    unsigned int n)
+static noinline void background_lead(struct kbatch_queue *queue,
+				     struct kbatch_ring *ring,
+				     unsigned long start, unsigned int n)
 {
 	trace_kbatch_batch_open(queue->name, ring->cpu, n);
 	/* queue_work_on() orders this store before the work runs. */

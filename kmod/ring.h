@@ -213,6 +213,9 @@ static __always_inline unsigned int kbatch_ring_room(struct kbatch_ring *ring,
 		limit = smp_load_acquire(&ring->head) + ring->size * KB_STEP;
 		WRITE_ONCE(ring->limit, limit);
 	}
+	/* A positive distance is at least one slot: all a single push needs. */
+	if (n == 1)
+		return (long)(limit - tail) > 0;
 	return min_t(unsigned long, n, kbatch_ring_len(tail, limit));
 }
 
