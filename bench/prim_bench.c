@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Table 1c: what the building blocks of a push cost in this VM, so that a
- * push can be explained by counting: kbatch_post() is a percpu_ref get and
- * put, an interrupt save/restore, one fetch_add and a few plain stores;
- * llist_add() is one cmpxchg.  Under software emulation the ratios between
+ * push can be explained by counting: kbatch_post() is a preemption
+ * disable/enable, one CPU-local cmpxchg (no LOCK prefix) and a few plain
+ * loads and stores; llist_add() is one cmpxchg.  Under software emulation the ratios between
  * these differ from hardware (an interrupt-flag change is far dearer), so
  * this table says which part of a gap is emulation.
  *
@@ -53,6 +53,20 @@ static void kb_prim_cmpxchg(struct kb_prim_ctx *ctx)
 	atomic_long_cmpxchg(&ctx->word, old, old + 2);
 }
 
+static void kb_prim_cmpxchg_local(struct kb_prim_ctx *ctx)
+{
+	unsigned long *word = (unsigned long *)&ctx->word.counter;
+	unsigned long old = READ_ONCE(*word);
+
+	cmpxchg_local(word, old, old + 2);
+}
+
+static void kb_prim_preempt(struct kb_prim_ctx *ctx)
+{
+	preempt_disable();
+	preempt_enable();
+}
+
 static void kb_prim_ref(struct kb_prim_ctx *ctx)
 {
 	if (percpu_ref_tryget_live(&ctx->ref))
@@ -75,6 +89,8 @@ static const struct kb_prim kb_prims[] = {
 	{ "irq-save-restore", kb_prim_irq },
 	{ "fetch_add", kb_prim_fetch_add },
 	{ "cmpxchg", kb_prim_cmpxchg },
+	{ "cmpxchg_local", kb_prim_cmpxchg_local },
+	{ "preempt-disable-enable", kb_prim_preempt },
 	{ "percpu_ref-get-put", kb_prim_ref },
 	{ "rcu_read_lock-unlock", kb_prim_rcu },
 };

@@ -16,22 +16,27 @@
  * The producer is a SCHED_FIFO thread, so the consumer (a normal-priority
  * worker on the same CPU) cannot run before all B are in; no push runs
  * under an outer preempt_disable(): each finds its own per-CPU queue with
- * the protection it needs itself (kbatch: interrupts off for the push,
- * as its rings are shared by every context; the others: get_cpu(), and an
- * interrupt-safe lock where they lock, so that they too take pushes from
- * hardirq).  Every fire-and-forget queue and the reducer are measured
- * twice: pushes from the producer thread ("queue" lines) and pushes from
- * a pinned hrtimer's callback in hardirq ("queue-irq" lines, one CPU,
- * B from 16: at B = 1 the hand-over is the whole figure; per batch, the
- * producer starts the timer and sleeps until its callback has pushed the
- * batch, then until the consumer took it).
+ * the protection it needs itself (kbatch: preemption off for the push,
+ * which reserves its slot with a CPU-local cmpxchg so that every context
+ * shares the ring; the others: get_cpu(), and an interrupt-safe lock
+ * where they lock, so that they too take pushes from hardirq).  Every
+ * fire-and-forget queue and the reducer are measured twice: pushes from
+ * the producer thread ("queue" lines) and pushes from a pinned hrtimer's
+ * callback in hardirq ("queue-irq" lines, one CPU, B from 16: at B = 1
+ * the hand-over is the whole figure; per batch, the producer starts the
+ * timer and sleeps until its callback has pushed the batch, then until
+ * the consumer took it).
  * Rounds are interleaved: for one CPU count and batch size, round r runs
  * every implementation once in turn (bench_main.c, kb_interleave()).
  *   kbatch-background: B kbatch_post(); the first opens a batch and queues
  *	the ring's work; the work bounds and reads the batch.
+ *   kbatch-post-many: one kbatch_post_many() of the B values, stored in
+ *	an array first (the producer's own work).
  *   llist: B llist_add() of nodes preallocated per task; the add that
  *	finds the list empty queues the consumer, which does llist_del_all()
  *	and llist_reverse_order() (the irq_work pattern).
+ *   llist-batch: the B nodes linked into a chain, then one
+ *	llist_add_batch(); the consumer as for llist.
  *   kfifo: B kfifo_in_spinlocked() (interrupt-safe) of one value, then one
  *	queue_work_on() of the consumer, which drains with
  *	kfifo_out_spinlocked() 64 at a time.  1024 entries, like kbatch's
@@ -54,13 +59,16 @@
  * Atomic read-modify-writes per task, by design (from the code, x86; the
  * percpu_ref get/put of kbatch are this_cpu ops, not atomics; unlocks are
  * plain stores; a wake-up adds a few):
- *   kbatch-background: 1 fetch_add, plus per batch 1 fetch_xor, 1 ring
- *	lock, about 2 for queue_work_on() (PENDING bit, pool lock): 1 + 4/B.
- *   kbatch-task: 1 fetch_add, per batch 1 fetch_xor and 1 ring lock:
+ *   kbatch-background, kbatch-post-many: none per task (a CPU-local
+ *	cmpxchg has no LOCK prefix); per batch the bound (CPU-local too), 1
+ *	ring lock, about 2 for queue_work_on() (PENDING bit, pool lock): 3/B.
+ *   kbatch-task: 1 cmpxchg, per batch 1 cmpxchg (bound) and 1 ring lock:
  *	1 + 2/B (no wake-up: the caller leads its own batch).
- *   kbatch-reduce: 1 fetch_add + 1 fetch_xor + 1 ring lock: 3.
+ *   kbatch-reduce: 1 cmpxchg + 1 cmpxchg (bound) + 1 ring lock: 3.
  *   llist: 1 cmpxchg, per batch 1 xchg and about 2 for queue_work_on():
  *	1 + 3/B.
+ *   llist-batch: per batch 1 cmpxchg, 1 xchg, about 2 for queue_work_on():
+ *	4/B.
  *   kfifo: 1 lock; per batch about 2 (queue_work_on) + 1 per 64 taken.
  *   ptr_ring: 1 lock; per batch the same as kfifo.
  *   work: about 3 (PENDING bit, pool lock at queueing and at running).
@@ -118,6 +126,7 @@ struct qb_work {
  * @cpu: the CPU
  * @list: llist
  * @nodes: llist nodes, one per task
+ * @vals: kbatch_post_many()'s array, one batch
  * @fifo: kfifo
  * @fifo_lock: its producers' lock
  * @ring: ptr_ring
@@ -144,6 +153,7 @@ struct qb_cpu {
 	unsigned int cpu;
 	struct llist_head list;
 	struct qb_node *nodes;
+	unsigned long *vals;
 	DECLARE_KFIFO_PTR(fifo, unsigned long);
 	spinlock_t fifo_lock;	/* kfifo producers */
 	struct ptr_ring ring;
@@ -184,10 +194,15 @@ struct qb_ctx {
  * @consume: optional consumer work, set as @kick of every CPU
  * @call: request/response: run @b tasks from @first and wait for them;
  *	return the last task's result.  If set, @push is unused.
+ * @push_many: push tasks @i up to @end in one call, on the caller's CPU,
+ *	from any context; return the next task to push (short of @end if the
+ *	queue was full).  If set, @push is unused.
  */
 struct qb_impl {
 	const char *name;
 	bool (*push)(struct qb_ctx *ctx, unsigned long v);
+	unsigned long (*push_many)(struct qb_ctx *ctx, unsigned long i,
+				   unsigned long end);
 	void (*kick)(struct qb_ctx *ctx);
 	work_func_t consume;
 	long (*call)(struct qb_ctx *ctx, struct qb_cpu *pc, unsigned long first,
@@ -332,6 +347,19 @@ static bool qb_kbatch_post(struct qb_ctx *ctx, unsigned long v)
 	return !kbatch_post(ctx->bg_q, v);
 }
 
+static unsigned long qb_kbatch_post_many(struct qb_ctx *ctx, unsigned long i,
+					 unsigned long end)
+{
+	unsigned long *vals = ctx->pcs[raw_smp_processor_id()].vals;
+	unsigned int j, n = end - i;
+	int got;
+
+	for (j = 0; j < n; j++)
+		vals[j] = i + j;
+	got = kbatch_post_many(ctx->bg_q, vals, n);
+	return got > 0 ? i + got : i;
+}
+
 static bool qb_kbatch_reduce(struct qb_ctx *ctx, unsigned long v)
 {
 	return kbatch_reduce(ctx->reduce_q, v) >= 0;
@@ -348,6 +376,24 @@ static bool qb_llist_push(struct qb_ctx *ctx, unsigned long v)
 		queue_work_on(cpu, qb_wq, &pc->kick);
 	put_cpu();
 	return true;
+}
+
+static unsigned long qb_llist_push_many(struct qb_ctx *ctx, unsigned long i,
+					unsigned long end)
+{
+	unsigned int cpu = get_cpu();
+	struct qb_cpu *pc = &ctx->pcs[cpu];
+	struct qb_node *nodes = pc->nodes;
+	unsigned long j;
+
+	for (j = i; j < end; j++) {
+		nodes[j].v = j;
+		nodes[j].node.next = j + 1 < end ? &nodes[j + 1].node : NULL;
+	}
+	if (llist_add_batch(&nodes[i].node, &nodes[end - 1].node, &pc->list))
+		queue_work_on(cpu, qb_wq, &pc->kick);
+	put_cpu();
+	return end;
 }
 
 static bool qb_kfifo_push(struct qb_ctx *ctx, unsigned long v)
@@ -406,8 +452,12 @@ static unsigned long qb_push_batch(struct qb_ctx *ctx, unsigned long i,
 {
 	const struct qb_impl *impl = ctx->impl;
 
-	while (i < end && impl->push(ctx, i))
-		i++;
+	if (impl->push_many) {
+		i = impl->push_many(ctx, i, end);
+	} else {
+		while (i < end && impl->push(ctx, i))
+			i++;
+	}
 	if (impl->kick)
 		impl->kick(ctx);
 	return i;
@@ -529,7 +579,10 @@ static const struct qb_impl qb_impls[] = {
 	{ .name = "kbatch-task", .call = qb_task_call },
 	{ .name = "kbatch-background", .push = qb_kbatch_post },
 	{ .name = "kbatch-reduce", .push = qb_kbatch_reduce },
+	{ .name = "kbatch-post-many", .push_many = qb_kbatch_post_many },
 	{ .name = "llist", .push = qb_llist_push, .consume = qb_llist_consume },
+	{ .name = "llist-batch", .push_many = qb_llist_push_many,
+	  .consume = qb_llist_consume },
 	{ .name = "kfifo", .push = qb_kfifo_push, .kick = qb_kick,
 	  .consume = qb_kfifo_consume },
 	{ .name = "ptr_ring", .push = qb_ptr_ring_push, .kick = qb_kick,
@@ -554,7 +607,8 @@ static int qb_cpu_init(struct qb_cpu *pc, unsigned int cpu)
 	pc->works = kvcalloc(qb_max_tasks(), sizeof(*pc->works), GFP_KERNEL);
 	pc->calls = kcalloc(QB_MAX_BATCH, sizeof(*pc->calls), GFP_KERNEL);
 	pc->reqs = kcalloc(QB_MAX_BATCH, sizeof(*pc->reqs), GFP_KERNEL);
-	if (!pc->nodes || !pc->works || !pc->calls || !pc->reqs ||
+	pc->vals = kcalloc(QB_MAX_BATCH, sizeof(*pc->vals), GFP_KERNEL);
+	if (!pc->nodes || !pc->works || !pc->calls || !pc->reqs || !pc->vals ||
 	    kfifo_alloc(&pc->fifo, QB_RING, GFP_KERNEL))
 		return -ENOMEM;
 	if (ptr_ring_init(&pc->ring, QB_RING, GFP_KERNEL)) {
@@ -582,6 +636,7 @@ static void qb_cpu_exit(struct qb_cpu *pc)
 	kvfree(pc->works);
 	kfree(pc->calls);
 	kfree(pc->reqs);
+	kfree(pc->vals);
 }
 
 static void qb_free(struct qb_ctx *ctx)

@@ -46,7 +46,8 @@
  * on, so nothing lands on an offline CPU's rings.  A background batch
  * pending on a CPU that goes offline is a work item queued on that CPU's
  * pool of kbatch_wq; the workqueue unbinds that pool's workers when the
- * CPU goes (workqueue_offline_cpu()), and they run it on another CPU.
+ * CPU goes (workqueue_offline_cpu()), and they run it on another CPU,
+ * where background_bound() takes the remote path (ring.h).
  * kbatch waits for nothing in the hotplug path, so a callback may take
  * cpus_read_lock() or allocate and free queues while CPUs come and go.
  */
@@ -108,13 +109,24 @@ static void queue_leave(struct kbatch_queue *queue)
 
 /* ---- the batch, as its callback sees it ---- */
 
+/* The batch is closed at @end. */
+static void batch_set_end(struct kbatch_batch *batch, unsigned long end)
+{
+	batch->end = end;
+	batch->len = kbatch_ring_len(batch->start, end);
+	batch->bounded = true;
+	trace_kbatch_batch_bound(batch->queue->name, batch->ring->cpu,
+				 batch->len);
+}
+
 /**
  * kbatch_bound() - close the batch and take it whole
  * @batch: the batch passed to the callback
  *
  * Every push confirmed on the batch's ring before this call is in the
  * batch; every push after it opens the next batch, with a new leader.  A
- * second call returns the same length.
+ * second call returns the same length.  A background batch was bounded
+ * by its worker before the callback started: this returns its length.
  *
  * Context: inside a batch callback.
  *
@@ -122,13 +134,8 @@ static void queue_leave(struct kbatch_queue *queue)
  */
 unsigned int kbatch_bound(struct kbatch_batch *batch)
 {
-	if (!batch->bounded) {
-		batch->end = kbatch_ring_bound(batch->ring);
-		batch->len = kbatch_ring_len(batch->start, batch->end);
-		batch->bounded = true;
-		trace_kbatch_batch_bound(batch->queue->name, batch->ring->cpu,
-					 batch->len);
-	}
+	if (!batch->bounded)
+		batch_set_end(batch, kbatch_ring_bound_shared(batch->ring));
 	return batch->len;
 }
 EXPORT_SYMBOL_GPL(kbatch_bound);
@@ -188,9 +195,8 @@ EXPORT_SYMBOL_GPL(kbatch_batch_value);
  * @vals: room for @n values
  * @n: how many to copy at most
  *
- * The bulk form of kbatch_batch_value(): at most two memcpy()s, for
- * callbacks that hand the batch on in arrays (kmem_cache_free_bulk(), a
- * device's descriptor ring).
+ * The bulk form of kbatch_batch_value(), for callbacks that hand the
+ * batch on in arrays (kmem_cache_free_bulk(), a device's descriptor ring).
  *
  * Context: inside a batch callback.
  *
@@ -200,16 +206,16 @@ unsigned int kbatch_batch_values(struct kbatch_batch *batch, unsigned int first,
 				 unsigned long *vals, unsigned int n)
 {
 	struct kbatch_ring *ring = batch->ring;
-	unsigned int idx, chunk;
+	unsigned int i;
 
 	if (WARN_ON_ONCE(!batch->bounded || batch->queue->mode == KBATCH_TASK) ||
 	    first >= batch->len)
 		return 0;
 	n = min(n, batch->len - first);
-	idx = kbatch_ring_index(ring, kbatch_ring_pos(batch->start, first));
-	chunk = min(n, ring->size - idx);
-	memcpy(vals, &ring->slots[idx], chunk * sizeof(*vals));
-	memcpy(vals + chunk, &ring->slots[0], (n - chunk) * sizeof(*vals));
+	/* A plain loop: batches are short, and a memcpy() call costs more. */
+	for (i = 0; i < n; i++)
+		vals[i] = *kbatch_ring_slot(ring, kbatch_ring_pos(batch->start,
+								  first + i));
 	return n;
 }
 EXPORT_SYMBOL_GPL(kbatch_batch_values);
@@ -276,9 +282,13 @@ unsigned int kbatch_batch_cpu(struct kbatch_batch *batch)
 }
 EXPORT_SYMBOL_GPL(kbatch_batch_cpu);
 
-/* Run the batch that opened at @start, and free its slots. */
+/*
+ * Run the batch that opened at @start, and free its slots.  A background
+ * worker has bounded it already (@end valid); a leader lets the callback
+ * bound it.
+ */
 static void run_batch(struct kbatch_queue *queue, struct kbatch_ring *ring,
-		      unsigned long start)
+		      unsigned long start, bool bounded, unsigned long end)
 {
 	struct kbatch_batch batch = {
 		.queue = queue,
@@ -287,6 +297,9 @@ static void run_batch(struct kbatch_queue *queue, struct kbatch_ring *ring,
 	};
 	bool annotate = queue->mode != KBATCH_REDUCE;
 	unsigned int i;
+
+	if (bounded)
+		batch_set_end(&batch, end);
 
 	/* Pairs with queue_might_wait(): see the top of this file. */
 	if (annotate)
@@ -381,9 +394,8 @@ static unsigned int push_many(struct kbatch_queue *queue, struct kbatch_req *req
 			      unsigned long *lead)
 {
 	struct kbatch_ring *ring;
-	unsigned long pos;
+	unsigned long task, old;
 	unsigned int i;
-	int ret;
 
 	*lead = 0;
 	preempt_disable();
@@ -391,11 +403,12 @@ static unsigned int push_many(struct kbatch_queue *queue, struct kbatch_req *req
 	for (i = 0; i < n; i++) {
 		reqs[i].waiter = current;
 		reqs[i].done = 0;
-		ret = kbatch_ring_push(ring, (unsigned long)&reqs[i], &pos);
-		if (ret < 0)
+		task = (unsigned long)&reqs[i];
+		/* No interrupt pushes to a task ring: preemption off is enough. */
+		if (!kbatch_ring_push_shared(ring, &task, 1, &old))
 			break;
-		if (ret == KBATCH_LED) {
-			*lead = pos | 1;
+		if (old & KB_CLOSED) {
+			*lead = old;
 			trace_kbatch_batch_open(queue->name, ring->cpu, 1);
 		}
 	}
@@ -436,7 +449,7 @@ static int submit_array(struct kbatch_queue *queue, struct kbatch_req *reqs,
 			continue;
 		}
 		if (lead) {
-			run_batch(queue, ring, lead & ~1UL);
+			run_batch(queue, ring, lead & ~KB_CLOSED, false, 0);
 			*led = true;
 		}
 		for (i = 0; i < pushed; i++)
@@ -517,46 +530,93 @@ EXPORT_SYMBOL_GPL(kbatch_submit);
 /* ---- background mode and reducer ---- */
 
 /*
- * Push @value on the local ring with interrupts off, so that hardirq,
- * softirq and process-context pushes on this CPU share the ring; the same
- * section is what kbatch_queue_shutdown()'s grace period waits for.  A
- * background push that opens a batch queues the ring's work on this CPU
- * before interrupts come back (we cannot have moved to another CPU); a
- * reducer push that opens one takes an in-flight count for its leader.
+ * The push of a background value that opened a batch: queue the ring's
+ * work on this CPU (we are still on it: preemption is disabled).  Out of
+ * line, so that the common push needs no callee-saved registers.
  */
-static int push_value(struct kbatch_queue *queue, unsigned long value,
-		      struct kbatch_ring **ringp, unsigned long *pos)
+static noinline void background_lead(struct kbatch_queue *queue,
+				     struct kbatch_ring *ring,
+				     unsigned long start, unsigned int n)
+{
+	trace_kbatch_batch_open(queue->name, ring->cpu, n);
+	/* queue_work_on() orders this store before the work runs. */
+	ring->bg_start = start;
+	queue_work_on(ring->cpu, kbatch_wq, &ring->work);
+}
+
+/*
+ * kbatch_post() and kbatch_post_many(): push up to @n values on the local
+ * ring with preemption disabled, so that they land on one ring and the
+ * section is one kbatch_queue_shutdown()'s grace period waits for.
+ * Hardirq, softirq and process-context pushes on this CPU share the ring:
+ * with a CPU-local reserve-then-fill, or, while the ring's pushes are
+ * shared (a bound from another CPU, ring.h), with interrupts disabled and
+ * a full atomic.  Inline in both callers, so that the ring and the word
+ * stay in registers.
+ */
+static __always_inline int post_values(struct kbatch_queue *queue,
+				       const unsigned long *vals,
+				       unsigned int n)
 {
 	struct kbatch_ring *ring;
-	unsigned long flags;
-	int ret = -ESHUTDOWN;
+	unsigned long old, flags;
+	unsigned int got;
 
-	local_irq_save(flags);
+	if (WARN_ON_ONCE(queue->mode != KBATCH_BACKGROUND))
+		return -EINVAL;
+	preempt_disable();
 	ring = local_ring(queue);
-	if (queue_live(queue))
-		ret = kbatch_ring_push(ring, value, pos);
-	if (ret == KBATCH_LED) {
-		trace_kbatch_batch_open(queue->name, ring->cpu, 1);
-		if (queue->mode == KBATCH_BACKGROUND) {
-			/* queue_work_on() orders this store before the work runs. */
-			ring->bg_start = *pos;
-			queue_work_on(ring->cpu, kbatch_wq, &ring->work);
-		} else {
-			queue_hold(queue);
-		}
+	if (unlikely(!queue_live(queue))) {
+		preempt_enable();
+		trace_kbatch_refused(queue->name, ring->cpu, -ESHUTDOWN);
+		return -ESHUTDOWN;
 	}
-	if (ret < 0)
-		trace_kbatch_refused(queue->name, ring->cpu, ret);
-	local_irq_restore(flags);
-	*ringp = ring;
-	return ret;
+	/*
+	 * Acquire: pairs with the release in kbatch_ring_bound_remote(): a
+	 * remote bound that lowered @shared comes before our local RMW.
+	 */
+	if (likely(!atomic_read_acquire(&ring->shared))) {
+		got = kbatch_ring_push_local(ring, vals, n, &old);
+	} else {
+		local_irq_save(flags);
+		got = kbatch_ring_push_shared(ring, vals, n, &old);
+		local_irq_restore(flags);
+	}
+	if (got && (old & KB_CLOSED))
+		background_lead(queue, ring, old & ~KB_CLOSED, got);
+	preempt_enable();
+	if (!got) {
+		trace_kbatch_refused(queue->name, ring->cpu, -EAGAIN);
+		return -EAGAIN;
+	}
+	return got;
+}
+
+/*
+ * Close a background batch before its callback runs: on the ring's CPU
+ * with a CPU-local RMW (no push section can be in progress there while we
+ * run), anywhere else through kbatch_ring_bound_remote() (ring.h).
+ */
+static unsigned long background_bound(struct kbatch_ring *ring)
+{
+	unsigned long end;
+
+	preempt_disable();
+	if (smp_processor_id() == ring->cpu) {
+		end = kbatch_ring_bound_local(ring);
+		preempt_enable();
+		return end;
+	}
+	preempt_enable();
+	return kbatch_ring_bound_remote(ring);
 }
 
 static void ring_work(struct work_struct *work)
 {
 	struct kbatch_ring *ring = container_of(work, struct kbatch_ring, work);
+	unsigned long start = ring->bg_start;
 
-	run_batch(ring->queue, ring, ring->bg_start);
+	run_batch(ring->queue, ring, start, true, background_bound(ring));
 }
 
 /**
@@ -566,9 +626,11 @@ static void ring_work(struct work_struct *work)
  *
  * The value joins the open batch of the local CPU's ring; the push that
  * opens a batch queues the ring's work item on this CPU, which runs the
- * callback later.  Never waits.
+ * callback later.  Never waits, and never disables interrupts unless the
+ * ring's batch is being bounded from another CPU (CPU hotplug).
  *
- * Context: any, hardirq and NMI-free atomic context included.
+ * Context: any, hardirq and NMI-free atomic context included; on
+ * PREEMPT_RT too.
  *
  * Return: 0 if accepted; -EAGAIN if the local ring is full, -ESHUTDOWN if
  * the queue is being freed, -EINVAL if it is not a background queue.  On
@@ -576,16 +638,41 @@ static void ring_work(struct work_struct *work)
  */
 int kbatch_post(struct kbatch_queue *queue, unsigned long value)
 {
-	struct kbatch_ring *ring;
-	unsigned long pos;
-	int ret;
+	int ret = post_values(queue, &value, 1);
 
-	if (WARN_ON_ONCE(queue->mode != KBATCH_BACKGROUND))
-		return -EINVAL;
-	ret = push_value(queue, value, &ring, &pos);
 	return ret < 0 ? ret : 0;
 }
 EXPORT_SYMBOL_GPL(kbatch_post);
+
+/**
+ * kbatch_post_many() - queue several values with one confirmation
+ * @queue: a KBATCH_BACKGROUND queue
+ * @values: the tasks, in order
+ * @n: how many
+ *
+ * As kbatch_post() for each value, but the values land on the local CPU's
+ * ring together, in order, with one reservation for the lot; they join
+ * the same batch.  If the ring has room for only some of them, the first
+ * so many are accepted and the rest are left to the caller (partial
+ * acceptance, as write() does): nothing past the returned count was
+ * pushed.
+ *
+ * Context: any, hardirq and NMI-free atomic context included; on
+ * PREEMPT_RT too.  Preemption stays disabled while the accepted values
+ * are copied (at most a ring's worth).
+ *
+ * Return: the number of values accepted, from 1 to @n (0 if @n is 0);
+ * -EAGAIN if the local ring is full (nothing accepted), -ESHUTDOWN if the
+ * queue is being freed, -EINVAL if it is not a background queue.
+ */
+int kbatch_post_many(struct kbatch_queue *queue, const unsigned long *values,
+		     unsigned int n)
+{
+	if (!n)
+		return queue->mode == KBATCH_BACKGROUND ? 0 : -EINVAL;
+	return post_values(queue, values, n);
+}
+EXPORT_SYMBOL_GPL(kbatch_post_many);
 
 /**
  * kbatch_reduce() - add a value to a batch that its leader folds
@@ -609,14 +696,33 @@ EXPORT_SYMBOL_GPL(kbatch_post);
 int kbatch_reduce(struct kbatch_queue *queue, unsigned long value)
 {
 	struct kbatch_ring *ring;
-	unsigned long pos;
-	int ret;
+	unsigned long flags, old;
+	int ret = -ESHUTDOWN;
 
 	if (WARN_ON_ONCE(queue->mode != KBATCH_REDUCE))
 		return -EINVAL;
-	ret = push_value(queue, value, &ring, &pos);
+	/*
+	 * A reducer leader bounds from wherever it runs by then, so its
+	 * ring's pushes are always shared (ring.h): interrupts off for the
+	 * store and the cmpxchg that confirms it.  A push that opens a batch
+	 * takes an in-flight count for its leader in the same section.
+	 */
+	local_irq_save(flags);
+	ring = local_ring(queue);
+	if (queue_live(queue)) {
+		ret = kbatch_ring_push_shared(ring, &value, 1, &old) ?
+			KBATCH_FOLLOWED : -EAGAIN;
+		if (ret == KBATCH_FOLLOWED && (old & KB_CLOSED)) {
+			ret = KBATCH_LED;
+			trace_kbatch_batch_open(queue->name, ring->cpu, 1);
+			queue_hold(queue);
+		}
+	}
+	local_irq_restore(flags);
+	if (ret < 0)
+		trace_kbatch_refused(queue->name, ring->cpu, ret);
 	if (ret == KBATCH_LED) {
-		run_batch(queue, ring, pos);
+		run_batch(queue, ring, old & ~KB_CLOSED, false, 0);
 		queue_leave(queue);
 	}
 	return ret;
@@ -680,6 +786,9 @@ static int queue_alloc_rings(struct kbatch_queue *queue, unsigned long first)
 			return -ENOMEM;
 		INIT_WORK(&ring->work, ring_work);
 		queue_lockdep_init_work(queue, &ring->work);
+		/* Background rings push locally: their worker bounds (ring.h). */
+		if (queue->mode == KBATCH_BACKGROUND)
+			atomic_set(&ring->shared, 0);
 		queue->rings[cpu] = ring;
 	}
 	return 0;

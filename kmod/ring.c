@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * One CPU's ring of a batch queue: allocation, the full and empty tests,
- * and the release of a finished batch.  How the ring works is explained
- * in ring.h, beside its hot paths (push, bound).
+ * the bound from another CPU and the release of a finished batch.  How the
+ * ring works is explained in ring.h, beside its hot paths (push, bound).
  */
 #include <linux/atomic.h>
 #include <linux/minmax.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
@@ -15,6 +16,40 @@
 
 /* An ends[] entry holds the end position of a finished batch, tagged. */
 #define KB_END_VALID	1UL
+
+/**
+ * kbatch_ring_bound_remote() - close a background ring's batch from any CPU
+ * @ring: the ring
+ *
+ * For the background worker when it does not run on @ring's CPU (that CPU
+ * went offline, and the workqueue moved the work): makes the ring's pushes
+ * shared for the time of the bound, as the top of ring.h explains.
+ *
+ * Context: process context, may sleep (an RCU grace period).
+ *
+ * Return: the end position of the batch.
+ */
+unsigned long kbatch_ring_bound_remote(struct kbatch_ring *ring)
+{
+	unsigned long end;
+
+	atomic_inc(&ring->shared);
+	/*
+	 * Every push section (preemption disabled: an RCU read-side section)
+	 * that read @shared as 0 has ended, its slots stored; every section
+	 * that begins after the grace period began sees @shared raised.
+	 */
+	synchronize_rcu();
+	end = kbatch_ring_bound_shared(ring);
+	/*
+	 * Release: our bound comes before a push that reads @shared as 0 and
+	 * uses a CPU-local RMW; pairs with the acquire in post_values()
+	 * (queue.c).
+	 */
+	atomic_dec_return_release(&ring->shared);
+	return end;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_ring_bound_remote);
 
 /**
  * kbatch_ring_full() - whether a push would find no free slot
@@ -86,7 +121,7 @@ void kbatch_ring_release(struct kbatch_ring *ring, unsigned long start,
 	/*
 	 * Release: our (and every released batch's) reads of these slots
 	 * come before a push reuses them; pairs with the acquire in
-	 * kbatch_ring_push() and kbatch_ring_full().
+	 * kbatch_ring_room() and kbatch_ring_full().
 	 */
 	smp_store_release(&ring->head, head);
 	raw_spin_unlock_irqrestore(&ring->lock, flags);
@@ -110,6 +145,9 @@ EXPORT_SYMBOL_IF_KUNIT(kbatch_ring_release);
  *
  * Context: may sleep.
  *
+ * The ring's pushes are shared (see ring.h); the caller may make them
+ * local before the ring is used.
+ *
  * Return: the ring, or NULL.
  */
 struct kbatch_ring *kbatch_ring_alloc(struct kbatch_queue *queue,
@@ -127,11 +165,14 @@ struct kbatch_ring *kbatch_ring_alloc(struct kbatch_queue *queue,
 		kfree(ring);
 		return NULL;
 	}
-	first &= ~KB_PHASE;
-	atomic_long_set(&ring->word, first);
+	first &= ~KB_CLOSED;
+	/* Closed: the first push leads. */
+	ring->word = first | KB_CLOSED;
 	ring->head = first;
-	/* The first push sees phase 0 and must lead: */
-	ring->led_phase = KB_PHASE;
+	ring->first = first;
+	ring->limit = first + size * KB_STEP;
+	atomic_set(&ring->shared, 1);
+	local_set(&ring->stat_full, 0);
 	ring->size = size;
 	ring->mask = size - 1;
 	ring->cpu = cpu;

@@ -1,26 +1,55 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * One CPU's ring of a batch queue.  The hot paths (push, bound, the slot
- * of a position) are inline here; allocation and release are in ring.c.
+ * of a position) are inline here; allocation, release and the remote bound
+ * are in ring.c.
  *
- * The write word holds a free-running position and a phase bit:
+ * The write word holds a free-running position and a closed bit:
  *
- *	word = position | phase		(positions step by 2, bit 0 is free)
+ *	word = position | closed	(positions step by 2, bit 0 is free)
  *
  * Positions wrap at 2^BITS_PER_LONG like any unsigned long; a length is
  * always an unsigned difference, (end - start) / KB_STEP, never a
  * comparison with '<'.  The slot of a position is (pos / KB_STEP) & mask.
  *
- * Only the ring's own CPU pushes, with interrupts (background, reducer) or
- * preemption (task mode) disabled, so the position bits have one writer
- * and a push needs no loop: it stores the task into its slot and confirms
- * it with one fetch_add (release).  Any CPU may bound: one fetch_xor
- * (acquire) of the phase bit.  Every push whose fetch_add comes before the
- * fetch_xor in the word's modification order is in the batch; every later
- * push sees the flipped phase and leads the next batch.  The pushing CPU
- * recognises that flip by comparing the phase it gets back with
- * @led_phase, the phase of the last batch it opened; so leader election
- * costs no second atomic.
+ * Only the ring's own CPU pushes.  A push advances the position and clears
+ * the closed bit in one compare-and-exchange of the word; the bound sets
+ * the bit in one.  Every push ordered before the bound in the word's
+ * modification order is in the batch; the first push after it sees the bit
+ * set, so it leads the next batch: leader election costs nothing more.
+ * A push checks for room first, against @limit, a cached head + size.
+ *
+ * Two ways to push, and which one is safe depends on who may bound:
+ *
+ * - Shared: the slots are stored first, then one full atomic cmpxchg
+ *   (release) confirms them; the bound is a full atomic cmpxchg (acquire)
+ *   from any CPU.  A failed cmpxchg (a bound came in between) stores the
+ *   same slots again and retries.  Storing before confirming is safe only
+ *   if no other push on this CPU can come in between: task-mode pushes
+ *   (process context only) run with preemption disabled, background and
+ *   reducer pushes with interrupts disabled.
+ *
+ * - Local (background rings, while @shared is 0): with only preemption
+ *   disabled, the push first reserves its positions with a CPU-local
+ *   cmpxchg (cmpxchg_local(): atomic against interrupts on this CPU, no
+ *   LOCK prefix on x86), then stores the slots.  An interrupt that pushes
+ *   in between reserves the next positions, so nothing is overwritten.  A
+ *   reserved slot is unfilled until its push ends, and nothing marks it:
+ *   this is safe because the only bound of a background ring, in its work
+ *   item, runs on the ring's CPU with preemption disabled
+ *   (kbatch_ring_bound_local()), where it cannot come between the reserve
+ *   and the fill of a push (a push runs with preemption disabled, and an
+ *   interrupt's push ends before the code it interrupted resumes).
+ *
+ * The work item runs elsewhere only when its CPU goes offline (the
+ * workqueue unbinds the CPU's workers), and the CPU may still push then,
+ * or come back.  kbatch_ring_bound_remote() (ring.c) then raises @shared,
+ * waits for an RCU grace period (every push section that saw @shared at 0
+ * has ended, filled; every later one sees it raised and pushes shared),
+ * bounds with the full atomic, and lowers @shared again (release; a push
+ * that then reads 0 with acquire sees the bound).  So a local RMW and a
+ * remote one are never concurrent.  Task and reducer rings are bounded by
+ * their leaders, which may run anywhere: @shared stays 1 on them.
  *
  * Batches of one ring may finish out of order (a task-mode leader can be
  * slower than the one after it).  A finished batch records its end in
@@ -33,20 +62,23 @@
 
 #include <linux/atomic.h>
 #include <linux/cache.h>
+#include <linux/minmax.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <asm/local.h>
 
 struct kbatch_queue;
 
-#define KB_PHASE	1UL
+#define KB_CLOSED	1UL
 #define KB_STEP		2UL
 
 /**
  * struct kbatch_ring - one CPU's ring of a queue
- * @word: position of the next push, and the phase bit (see ring.c)
- * @led_phase: phase of the last batch a push on this CPU opened
- * @stat_pushes: pushes accepted
+ * @word: position of the next push, and the closed bit
+ * @limit: a position no push may reach: @head + @size slots when last
+ *	read; stale values are lower, so only conservative
+ * @shared: nonzero while pushes must be shared (see the top of ring.h)
  * @stat_full: pushes refused because the ring was full
  * @head: oldest position not yet released; slots from here are busy
  * @lock: serialises kbatch_ring_release() and the stats below; raw, so
@@ -58,6 +90,7 @@ struct kbatch_queue;
  * @work: runs the open batch in background mode
  * @bg_start: first position of the batch @work will run
  * @queue: the queue this ring belongs to
+ * @first: the position of the ring's first push (pushes = tail - first)
  * @cpu: the CPU that pushes here
  * @size: number of slots, a power of two
  * @mask: @size - 1
@@ -65,16 +98,15 @@ struct kbatch_queue;
  * @slots: the tasks
  *
  * The producer fields (written by every push) and the consumer fields
- * (written once per batch) sit on separate cache lines.  @word,
- * @led_phase and the producer stats are written only by @cpu, with
- * interrupts or preemption disabled; @word's phase bit is also flipped by
- * kbatch_ring_bound() from any CPU.
+ * (written once per batch) sit on separate cache lines.  @word, @limit
+ * and @stat_full are written only by @cpu, except that a bound sets
+ * @word's closed bit, and a remote bound does so from another CPU.
  */
 struct kbatch_ring {
-	atomic_long_t word ____cacheline_aligned_in_smp;
-	unsigned long led_phase;
-	unsigned long stat_pushes;
-	unsigned long stat_full;
+	unsigned long word ____cacheline_aligned_in_smp;
+	unsigned long limit;
+	atomic_t shared;
+	local_t stat_full;
 
 	unsigned long head ____cacheline_aligned_in_smp;
 	raw_spinlock_t lock;	/* ends[], head and the stats below */
@@ -84,6 +116,7 @@ struct kbatch_ring {
 	struct work_struct work;
 	unsigned long bg_start;
 	struct kbatch_queue *queue;
+	unsigned long first;
 	unsigned int cpu;
 	unsigned int size;
 	unsigned int mask;
@@ -102,7 +135,7 @@ static inline unsigned int kbatch_ring_index(const struct kbatch_ring *ring,
 /* Position of the next push. */
 static inline unsigned long kbatch_ring_tail(struct kbatch_ring *ring)
 {
-	return atomic_long_read(&ring->word) & ~KB_PHASE;
+	return READ_ONCE(ring->word) & ~KB_CLOSED;
 }
 
 /**
@@ -145,66 +178,188 @@ static inline unsigned long *kbatch_ring_slot(struct kbatch_ring *ring,
 }
 
 /**
- * kbatch_ring_push() - put a task into the ring
- * @ring: the ring of the CPU we run on
- * @task: the value to store (a request pointer or a background value)
- * @pos: set to the task's position
+ * kbatch_ring_pushes() - pushes the ring has accepted, for the statistics
+ * @ring: the ring
  *
- * Context: on @ring's CPU, with interrupts disabled, or with preemption
- * disabled if no interrupt handler pushes to this ring.
+ * Context: any; racy while the ring's CPU pushes.
  *
- * Return: KBATCH_LED if this push opened a batch, KBATCH_FOLLOWED if it
- * joined the open one, -EAGAIN (and nothing stored) if the ring is full.
+ * Return: the count, modulo 2^(BITS_PER_LONG - 1).
  */
-static inline int kbatch_ring_push(struct kbatch_ring *ring, unsigned long task,
-				   unsigned long *pos)
+static inline unsigned long kbatch_ring_pushes(struct kbatch_ring *ring)
 {
-	unsigned long tail = kbatch_ring_tail(ring);
-	unsigned long old;
+	return kbatch_ring_len(ring->first, kbatch_ring_tail(ring));
+}
 
-	/*
-	 * Acquire: pairs with the release in kbatch_ring_release(), so the
-	 * consumer's reads of the slots it released come before our store.
-	 */
-	if (kbatch_ring_len(smp_load_acquire(&ring->head), tail) >= ring->size) {
-		ring->stat_full++;
-		return -EAGAIN;
+/*
+ * Free slots from @tail on, at most @n.  The cached @limit answers without
+ * touching the consumer's cache line; when it shows no room it is
+ * refreshed from @head.  Every value stored in @limit was head + size for
+ * a head read then, and head only grows, so a stale (even a stale value
+ * stored late by an interrupted push) is too low, never too high; the
+ * signed difference tells a stale limit below @tail from a full ring.
+ */
+static __always_inline unsigned int kbatch_ring_room(struct kbatch_ring *ring,
+						     unsigned long tail,
+						     unsigned int n)
+{
+	unsigned long limit = READ_ONCE(ring->limit);
+
+	if ((long)(limit - tail) <= 0) {
+		/*
+		 * Acquire: pairs with the release in kbatch_ring_release(),
+		 * so the consumer's reads of the slots it released come
+		 * before our stores into them.
+		 */
+		limit = smp_load_acquire(&ring->head) + ring->size * KB_STEP;
+		WRITE_ONCE(ring->limit, limit);
 	}
-	ring->slots[kbatch_ring_index(ring, tail)] = task;
-	/*
-	 * Release: the slot store above is visible to whoever bounds a batch
-	 * that contains @tail; pairs with the acquire in kbatch_ring_bound().
-	 */
-	old = atomic_long_fetch_add_release(KB_STEP, &ring->word);
-	ring->stat_pushes++;
-	*pos = tail;
-	if ((old & KB_PHASE) == ring->led_phase)
-		return KBATCH_FOLLOWED;
-	ring->led_phase = old & KB_PHASE;
-	return KBATCH_LED;
+	/* A positive distance is at least one slot: all a single push needs. */
+	if (n == 1)
+		return (long)(limit - tail) > 0;
+	return min_t(unsigned long, n, kbatch_ring_len(tail, limit));
+}
+
+/* Store @n tasks from position @pos on. */
+static __always_inline void kbatch_ring_fill(struct kbatch_ring *ring,
+					     unsigned long pos,
+					     const unsigned long *tasks,
+					     unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		ring->slots[kbatch_ring_index(ring, kbatch_ring_pos(pos, i))] = tasks[i];
 }
 
 /**
- * kbatch_ring_bound() - close the open batch
- * @ring: the ring the batch was pushed to
+ * kbatch_ring_push_shared() - store tasks, then confirm them with a full atomic
+ * @ring: the ring of the CPU we run on
+ * @tasks: the values to store (request pointers or background values)
+ * @n: how many, at least 1
+ * @old: set to the word before the push: its position is the first task's,
+ *	and KB_CLOSED in it means this push opened a batch (it leads)
  *
- * Must be called once per batch, by whoever runs it (its leader or the
- * background worker).
+ * Context: on @ring's CPU, with interrupts disabled, or with preemption
+ * disabled if no interrupt handler pushes to this ring (task mode).  Any
+ * CPU may bound meanwhile.
+ *
+ * Return: the number of tasks pushed, the first so many of @tasks, fewer
+ * than @n if the ring has no room for all; 0 if it is full.
+ */
+static __always_inline unsigned int
+kbatch_ring_push_shared(struct kbatch_ring *ring, const unsigned long *tasks,
+			unsigned int n, unsigned long *old)
+{
+	unsigned long word = READ_ONCE(ring->word), tail;
+	unsigned int got;
+
+	do {
+		tail = word & ~KB_CLOSED;
+		got = kbatch_ring_room(ring, tail, n);
+		if (!got)
+			goto out;
+		kbatch_ring_fill(ring, tail, tasks, got);
+		/*
+		 * Release: the slot stores above are visible to whoever
+		 * bounds a batch that holds them; pairs with the acquire in
+		 * kbatch_ring_bound_shared().  On failure a bound came in
+		 * between (no push can): the slots are still ours, refill.
+		 */
+	} while (!try_cmpxchg_release(&ring->word, &word,
+				      tail + got * KB_STEP));
+out:
+	if (got < n)
+		local_add(n - got, &ring->stat_full);
+	*old = word;
+	return got;
+}
+
+/**
+ * kbatch_ring_push_local() - reserve positions with a CPU-local RMW, then fill
+ * @ring: the ring of the CPU we run on, with @ring->shared read as 0 in
+ *	this same section
+ * @tasks: the values to store
+ * @n: how many, at least 1
+ * @old: as for kbatch_ring_push_shared()
+ *
+ * Context: on @ring's CPU with preemption disabled (any context: process,
+ * softirq, hardirq); pushes from interrupts may nest.  Only a bound on
+ * this CPU outside any push section may run meanwhile: see the top of
+ * ring.h.
+ *
+ * Return: as for kbatch_ring_push_shared().
+ */
+static __always_inline unsigned int
+kbatch_ring_push_local(struct kbatch_ring *ring, const unsigned long *tasks,
+		       unsigned int n, unsigned long *old)
+{
+	unsigned long word = READ_ONCE(ring->word), prev, tail;
+	unsigned int got;
+
+	for (;;) {
+		tail = word & ~KB_CLOSED;
+		got = kbatch_ring_room(ring, tail, n);
+		if (!got)
+			break;
+		/* Fails only if an interrupt pushed in between: retry. */
+		prev = cmpxchg_local(&ring->word, word, tail + got * KB_STEP);
+		if (prev == word)
+			break;
+		word = prev;
+	}
+	if (got < n)
+		local_add(n - got, &ring->stat_full);
+	kbatch_ring_fill(ring, tail, tasks, got);
+	*old = word;
+	return got;
+}
+
+/**
+ * kbatch_ring_bound_shared() - close the open batch, from any CPU
+ * @ring: the ring the batch was pushed to; its pushes are shared
+ *
+ * Must be called once per batch, by whoever runs it (its leader, or the
+ * background worker through kbatch_ring_bound_remote()).
  *
  * Context: any.
  *
  * Return: the end position of the batch: one past its last task.
  */
-static inline unsigned long kbatch_ring_bound(struct kbatch_ring *ring)
+static inline unsigned long kbatch_ring_bound_shared(struct kbatch_ring *ring)
 {
+	unsigned long word = READ_ONCE(ring->word);
+
 	/*
-	 * Acquire: pairs with the release fetch_add of every push before
+	 * Acquire: pairs with the release cmpxchg of every push before
 	 * this one in the word's order, so their slot stores are visible.
 	 */
-	return atomic_long_fetch_xor_acquire(KB_PHASE, &ring->word) & ~KB_PHASE;
+	while (!try_cmpxchg_acquire(&ring->word, &word, word | KB_CLOSED))
+		;
+	return word & ~KB_CLOSED;
+}
+
+/**
+ * kbatch_ring_bound_local() - close the open batch, on the ring's CPU
+ * @ring: the ring the batch was pushed to
+ *
+ * Context: on @ring's CPU, preemption disabled, not inside a push (the
+ * background worker); no other CPU bounds this ring meanwhile.  The slot
+ * stores of every push in the batch came before, on this CPU.
+ *
+ * Return: the end position of the batch.
+ */
+static inline unsigned long kbatch_ring_bound_local(struct kbatch_ring *ring)
+{
+	unsigned long word = READ_ONCE(ring->word), prev;
+
+	/* Fails only if an interrupt pushed in between: retry. */
+	while ((prev = cmpxchg_local(&ring->word, word, word | KB_CLOSED)) != word)
+		word = prev;
+	return word & ~KB_CLOSED;
 }
 
 /* ---- ring.c ---- */
+unsigned long kbatch_ring_bound_remote(struct kbatch_ring *ring);
 bool kbatch_ring_full(struct kbatch_ring *ring);
 bool kbatch_ring_empty(struct kbatch_ring *ring);
 void kbatch_ring_release(struct kbatch_ring *ring, unsigned long start,

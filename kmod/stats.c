@@ -6,6 +6,8 @@
  *
  * The counters are read without synchronisation while CPUs update them: a
  * line may mix values of slightly different moments, never torn ones.
+ * Pushes are not counted: they are the distance the ring's write position
+ * has run from its first position (kbatch_ring_pushes()).
  */
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
@@ -41,14 +43,14 @@ int kbatch_queue_stats_show(struct seq_file *m, void *unused)
 	for_each_possible_cpu(cpu) {
 		ring = queue->rings[cpu];
 		seq_printf(m, "%-6u %14lu %14lu %10lu %10lu\n", cpu,
-			   stat_read(&ring->stat_pushes),
+			   kbatch_ring_pushes(ring),
 			   stat_read(&ring->stat_batches),
 			   stat_read(&ring->stat_largest),
-			   stat_read(&ring->stat_full));
-		pushes += stat_read(&ring->stat_pushes);
+			   local_read(&ring->stat_full));
+		pushes += kbatch_ring_pushes(ring);
 		batches += stat_read(&ring->stat_batches);
 		largest = max(largest, stat_read(&ring->stat_largest));
-		full += stat_read(&ring->stat_full);
+		full += local_read(&ring->stat_full);
 	}
 	seq_printf(m, "%-6s %14lu %14lu %10lu %10lu\n",
 		   "all", pushes, batches, largest, full);

@@ -245,7 +245,7 @@ static void lifetime_free_idle_is_quick(struct kunit *test)
 
 static unsigned long ring_pushes(struct kbatch_queue *queue, unsigned int cpu)
 {
-	return READ_ONCE(queue->rings[cpu]->stat_pushes);
+	return kbatch_ring_pushes(queue->rings[cpu]);
 }
 
 /* Whether @cpu's ring of @queue takes a push within five seconds. */

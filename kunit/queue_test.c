@@ -2,11 +2,13 @@
 /*
  * KUnit: the three front ends of a batch queue, driven by kthreads bound to
  * CPUs: deferred bounding, multi-CPU stress, full rings, pushes from
- * hardirq, and a reducer that frees with kmem_cache_free_bulk().
+ * hardirq and from three contexts of one CPU at once, kbatch_post_many(),
+ * and a reducer that frees with kmem_cache_free_bulk().
  */
 #include <kunit/test.h>
 #include <linux/atomic.h>
 #include <linux/completion.h>
+#include <linux/cpu.h>
 #include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/debugfs.h>
@@ -27,7 +29,7 @@ static unsigned long queue_pushes(struct kbatch_queue *queue)
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu)
-		n += READ_ONCE(queue->rings[cpu]->stat_pushes);
+		n += kbatch_ring_pushes(queue->rings[cpu]);
 	return n;
 }
 
@@ -37,7 +39,7 @@ static unsigned long queue_stat_full(struct kbatch_queue *queue)
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu)
-		n += READ_ONCE(queue->rings[cpu]->stat_full);
+		n += local_read(&queue->rings[cpu]->stat_full);
 	return n;
 }
 
@@ -614,6 +616,317 @@ static void queue_post_from_hardirq(struct kunit *test)
 			atomic_long_read(&p->s.accepted_sum));
 }
 
+/* ---- three contexts of one CPU on one ring ---- */
+
+enum { SRC_PROC, SRC_SOFT, SRC_HARD, NR_SRC };
+
+#define MIX_SEQS	8192	/* values per source, at most */
+#define MIX_VALUE(src, seq)	(((unsigned long)(src) << 20) | (seq))
+
+/*
+ * Process context, a softirq (an HRTIMER_MODE_SOFT timer) and a hardirq
+ * (an HRTIMER_MODE_HARD timer) post on one CPU: every value tells its
+ * source and sequence number; acc[] marks the accepted ones, seen[] the
+ * ones the callback got.
+ */
+struct mix {
+	struct kbatch_queue *queue;
+	struct hrtimer hard, soft;
+	unsigned long *acc[NR_SRC];
+	unsigned long *seen[NR_SRC];
+	unsigned int next[NR_SRC];
+	atomic_t dup;
+	atomic_t bad;
+	atomic_t wrong_ctx;
+	atomic_t seen_count;
+	unsigned int accepted;
+	bool stop;
+};
+
+static void mix_fn(struct kbatch_batch *batch, void *data)
+{
+	struct mix *m = data;
+	unsigned int i, n = kbatch_bound(batch);
+	unsigned long v, src, seq;
+
+	for (i = 0; i < n; i++) {
+		v = kbatch_batch_value(batch, i);
+		src = v >> 20;
+		seq = v & ((1UL << 20) - 1);
+		if (src >= NR_SRC || seq >= MIX_SEQS) {
+			atomic_inc(&m->bad);
+			continue;
+		}
+		if (test_and_set_bit(seq, m->seen[src]))
+			atomic_inc(&m->dup);
+		atomic_inc(&m->seen_count);
+	}
+}
+
+/* Post the next value of @src; returns false once it has posted them all. */
+static bool mix_post(struct mix *m, unsigned int src)
+{
+	unsigned int seq = m->next[src];
+
+	if (seq >= MIX_SEQS)
+		return false;
+	m->next[src]++;
+	if (!kbatch_post(m->queue, MIX_VALUE(src, seq)))
+		__set_bit(seq, m->acc[src]);
+	return true;
+}
+
+static enum hrtimer_restart mix_timer(struct mix *m, struct hrtimer *t,
+				      unsigned int src, bool ctx_ok)
+{
+	if (!ctx_ok)
+		atomic_inc(&m->wrong_ctx);
+	/* A burst of four, so that they also meet each other. */
+	if (READ_ONCE(m->stop) || !mix_post(m, src) || !mix_post(m, src) ||
+	    !mix_post(m, src) || !mix_post(m, src))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(t, ns_to_ktime(20 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+static enum hrtimer_restart mix_hard_fn(struct hrtimer *t)
+{
+	struct mix *m = container_of(t, struct mix, hard);
+
+	return mix_timer(m, t, SRC_HARD, in_hardirq());
+}
+
+static enum hrtimer_restart mix_soft_fn(struct hrtimer *t)
+{
+	struct mix *m = container_of(t, struct mix, soft);
+
+	return mix_timer(m, t, SRC_SOFT, in_serving_softirq());
+}
+
+/*
+ * The process-context producer, bound to the timers' CPU: posts one by
+ * one and in fours with kbatch_post_many(), until it has posted them all.
+ */
+static int mix_thread(void *data)
+{
+	struct mix *m = data;
+	unsigned long vals[4];
+	unsigned int seq, i;
+	int got;
+
+	hrtimer_start(&m->hard, ns_to_ktime(20 * NSEC_PER_USEC),
+		      HRTIMER_MODE_REL_PINNED_HARD);
+	hrtimer_start(&m->soft, ns_to_ktime(30 * NSEC_PER_USEC),
+		      HRTIMER_MODE_REL_PINNED_SOFT);
+	while (m->next[SRC_PROC] < MIX_SEQS) {
+		mix_post(m, SRC_PROC);
+		seq = m->next[SRC_PROC];
+		if (seq + 4 > MIX_SEQS)
+			continue;
+		for (i = 0; i < 4; i++)
+			vals[i] = MIX_VALUE(SRC_PROC, seq + i);
+		m->next[SRC_PROC] += 4;
+		got = kbatch_post_many(m->queue, vals, 4);
+		for (i = 0; got > 0 && i < got; i++)
+			__set_bit(seq + i, m->acc[SRC_PROC]);
+		if (seq % 256 == 0)
+			cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Posts from process context, softirq and hardirq on one CPU, meeting
+ * each other inside the push: every accepted value reaches the callback
+ * exactly once, and no refused one does.
+ */
+static void queue_post_three_contexts_one_cpu(struct kunit *test)
+{
+	unsigned int cpu = cpumask_first(cpu_online_mask);
+	struct mix *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+	unsigned int src, bits[NR_SRC], total = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	for (src = 0; src < NR_SRC; src++) {
+		m->acc[src] = kunit_kzalloc(test, BITS_TO_LONGS(MIX_SEQS) *
+					    sizeof(long), GFP_KERNEL);
+		m->seen[src] = kunit_kzalloc(test, BITS_TO_LONGS(MIX_SEQS) *
+					     sizeof(long), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, m->acc[src]);
+		KUNIT_ASSERT_NOT_NULL(test, m->seen[src]);
+	}
+	m->queue = kbatch_queue_alloc("mix", KBATCH_BACKGROUND, 64, mix_fn, m);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(m->queue));
+	hrtimer_init(&m->hard, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	m->hard.function = mix_hard_fn;
+	hrtimer_init(&m->soft, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_SOFT);
+	m->soft.function = mix_soft_fn;
+
+	kbt_join(kbt_spawn(mix_thread, m, cpu));
+	WRITE_ONCE(m->stop, true);
+	hrtimer_cancel(&m->hard);
+	hrtimer_cancel(&m->soft);
+	kbatch_queue_free(m->queue);
+
+	for (src = 0; src < NR_SRC; src++) {
+		bits[src] = bitmap_weight(m->acc[src], MIX_SEQS);
+		total += bits[src];
+		KUNIT_EXPECT_TRUE_MSG(test, bitmap_equal(m->acc[src], m->seen[src],
+							 MIX_SEQS),
+				      "source %u: accepted and seen differ", src);
+	}
+	kunit_info(test, "accepted: process %u, softirq %u, hardirq %u\n",
+		   bits[SRC_PROC], bits[SRC_SOFT], bits[SRC_HARD]);
+	KUNIT_EXPECT_GT(test, bits[SRC_PROC], 0u);
+	KUNIT_EXPECT_GT(test, bits[SRC_SOFT], 0u);
+	KUNIT_EXPECT_GT(test, bits[SRC_HARD], 0u);
+	KUNIT_EXPECT_EQ(test, atomic_read(&m->seen_count), total);
+	KUNIT_EXPECT_EQ(test, atomic_read(&m->dup), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&m->bad), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&m->wrong_ctx), 0);
+}
+
+/*
+ * kbatch_post_many(): all of them in order in one batch when they fit;
+ * when the ring has room for only some, the first so many are accepted
+ * and counted, the rest refused; a full ring gives -EAGAIN, a queue
+ * shutting down -ESHUTDOWN; n == 0 does nothing.
+ */
+static void queue_post_many_partial(struct kunit *test)
+{
+	struct collect *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	unsigned long vals[6] = { 10, 11, 12, 13, 14, 15 };
+	struct kbatch_queue *queue;
+	int ret[4], i;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	gate_init(&c->g);
+	complete(&c->g.open);
+	queue = kbatch_queue_alloc("many", KBATCH_BACKGROUND, 8, collect_fn, c);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+
+	/* One CPU, preemption off: the worker cannot run in between. */
+	preempt_disable();
+	ret[0] = kbatch_post_many(queue, vals, 0);
+	ret[1] = kbatch_post_many(queue, vals, 5);
+	ret[2] = kbatch_post_many(queue, vals, 6);
+	ret[3] = kbatch_post_many(queue, vals, 1);
+	preempt_enable();
+	KUNIT_EXPECT_EQ(test, ret[0], 0);
+	KUNIT_EXPECT_EQ(test, ret[1], 5);
+	KUNIT_EXPECT_EQ(test, ret[2], 3);
+	KUNIT_EXPECT_EQ(test, ret[3], -EAGAIN);
+	KUNIT_EXPECT_EQ(test, queue_stat_full(queue), 4ul);
+	KUNIT_EXPECT_EQ(test, queue_pushes(queue), 8ul);
+	kbatch_queue_shutdown(queue);
+	KUNIT_EXPECT_EQ(test, c->len, 8u);
+	for (i = 0; i < 5; i++)
+		KUNIT_EXPECT_EQ(test, c->values[i], vals[i]);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, c->values[5 + i], vals[i]);
+	KUNIT_EXPECT_EQ(test, kbatch_post_many(queue, vals, 2), -ESHUTDOWN);
+	kbatch_queue_free(queue);
+}
+
+/* ---- a background batch bounded from another CPU ---- */
+
+struct remote {
+	struct gate g;
+	struct kbatch_queue *queue;
+	unsigned int cpu;
+	unsigned long values[8];
+	unsigned int len;
+	int ran_on;
+	struct completion second;
+};
+
+/* The first batch waits at the gate; the second is recorded. */
+static void remote_fn(struct kbatch_batch *batch, void *data)
+{
+	struct remote *r = data;
+	unsigned int i, n = kbatch_bound(batch);
+
+	if (gate_pass(&r->g) || atomic_read(&r->g.batches) != 2)
+		return;
+	r->len = n;
+	for (i = 0; i < n && i < ARRAY_SIZE(r->values); i++)
+		r->values[i] = kbatch_batch_value(batch, i);
+	r->ran_on = raw_smp_processor_id();
+	complete(&r->second);
+}
+
+/* Post 11..14, one and then three at once. */
+static int remote_post_rest(struct remote *r)
+{
+	unsigned long vals[3] = { 12, 13, 14 };
+
+	if (kbatch_post(r->queue, 11) ||
+	    kbatch_post_many(r->queue, vals, 3) != 3)
+		return -EIO;
+	return 0;
+}
+
+/* On the ring's CPU: open a batch, let it block, then fill the next one. */
+static int remote_post_thread(void *data)
+{
+	struct remote *r = data;
+
+	if (kbatch_post(r->queue, 10))
+		return -EIO;
+	wait_for_completion(&r->g.entered);
+	return remote_post_rest(r);
+}
+
+/* The same once the gate is open: the batches run as they come. */
+static int remote_post_again(void *data)
+{
+	struct remote *r = data;
+
+	return kbatch_post(r->queue, 10) ?: remote_post_rest(r);
+}
+
+/*
+ * A background batch pending on a CPU that goes offline is run, and
+ * bounded, on another CPU (kbatch_ring_bound_remote()): it holds exactly
+ * what was posted, and the ring takes local pushes again afterwards.
+ */
+static void queue_background_remote_bound(struct kunit *test)
+{
+	struct remote *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	int i, ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	gate_init(&r->g);
+	init_completion(&r->second);
+	r->cpu = cpumask_last(cpu_online_mask);
+	r->queue = kbatch_queue_alloc("remote", KBATCH_BACKGROUND, 16,
+				      remote_fn, r);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(r->queue));
+	KUNIT_ASSERT_EQ(test, kbt_join(kbt_spawn(remote_post_thread, r, r->cpu)), 0);
+	/* The second batch is pending on r->cpu's pool; take the CPU away. */
+	ret = remove_cpu(r->cpu);
+	complete(&r->g.open);
+	if (ret) {
+		kbatch_queue_free(r->queue);
+		KUNIT_FAIL(test, "remove_cpu(%u): %d", r->cpu, ret);
+		return;
+	}
+	KUNIT_EXPECT_NE(test, wait_for_completion_timeout(&r->second, 10 * HZ), 0ul);
+	KUNIT_EXPECT_EQ(test, r->len, 4u);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, r->values[i], 11ul + i);
+	KUNIT_EXPECT_NE(test, r->ran_on, (int)r->cpu);
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->queue->rings[r->cpu]->shared), 0);
+	KUNIT_EXPECT_EQ(test, add_cpu(r->cpu), 0);
+	/* Back online, the ring takes local pushes again. */
+	KUNIT_EXPECT_EQ(test, kbt_join(kbt_spawn(remote_post_again, r, r->cpu)), 0);
+	kbatch_queue_shutdown(r->queue);
+	KUNIT_EXPECT_EQ(test, kbatch_ring_pushes(r->queue->rings[r->cpu]), 10ul);
+	kbatch_queue_free(r->queue);
+}
+
 /* ---- reducer: batched frees with kmem_cache_free_bulk() ---- */
 
 struct bulk {
@@ -915,6 +1228,9 @@ static struct kunit_case queue_cases[] = {
 	KUNIT_CASE(queue_full_background_atomic),
 	KUNIT_CASE(queue_full_reducer_atomic),
 	KUNIT_CASE(queue_post_from_hardirq),
+	KUNIT_CASE(queue_post_three_contexts_one_cpu),
+	KUNIT_CASE(queue_post_many_partial),
+	KUNIT_CASE(queue_background_remote_bound),
 	KUNIT_CASE(queue_reducer_free_bulk_one_call),
 	KUNIT_CASE(queue_reducer_free_bulk_stress),
 	KUNIT_CASE(queue_stats_in_debugfs),

@@ -55,11 +55,22 @@ done
 # The mutations, on the smallest ring, which fills and wraps its slots.
 verify ring.pml ring-M_WRAP_LT "blen>=1" -DSIZE=2 -DM_WRAP_LT
 verify ring.pml ring-M_NO_FULL "head==" -DSIZE=2 -DM_NO_FULL
-verify ring.pml ring-M_STORE_AFTER_FADD "pos_of[t]" -DSIZE=2 -DM_STORE_AFTER_FADD
-verify ring.pml ring-M_LED_KEEP "invalid end state" -DSIZE=2 -DM_LED_KEEP
+verify ring.pml ring-M_STORE_AFTER_CONFIRM "pos_of[t]" -DSIZE=2 -DM_STORE_AFTER_CONFIRM
+verify ring.pml ring-M_KEEP_CLOSED "ran[t]==0" -DSIZE=2 -DM_KEEP_CLOSED
 verify ring.pml ring-M_RELEASE_UNORDERED "head==" -DSIZE=2 -DM_RELEASE_UNORDERED
 verify ring.pml ring-M_NO_CLEAR "k<=" -DSIZE=2 -DM_NO_CLEAR
 verify ring.pml ring-M_NO_WALK "head==" -DSIZE=2 -DM_NO_WALK
+# Background mode: local reserve-then-fill with an interrupting producer,
+# local and remote bounds.  Three pushes each fill the two-slot ring.
+for size in 2 4; do
+	verify ring.pml "ring-bg-size$size" pass -DBG -DSIZE=$size -DPUSHES=3
+done
+verify ring.pml ring-bg-M_FILL_FIRST "pos_of[t]" -DBG -DSIZE=2 -DM_FILL_FIRST
+verify ring.pml ring-bg-M_NO_GP "head==" -DBG -DSIZE=2 -DM_NO_GP
+verify ring.pml ring-bg-M_IGNORE_SHARED "head==" -DBG -DSIZE=2 -DM_IGNORE_SHARED
+verify ring.pml ring-bg-M_REMOTE_LOCAL_RMW "ran[k]==accepted[k]" -DBG -DSIZE=2 -DM_REMOTE_LOCAL_RMW
+verify ring.pml ring-bg-M_KEEP_CLOSED "ran[t]==0" -DBG -DSIZE=2 -DM_KEEP_CLOSED
+verify ring.pml ring-bg-M_WRAP_LT "blen>=1" -DBG -DSIZE=2 -DM_WRAP_LT
 
 verify wakeset.pml wakeset pass
 verify wakeset.pml wakeset-budget2 pass -DBUDGET=2

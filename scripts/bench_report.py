@@ -43,10 +43,15 @@ CPU_RE = re.compile(r"@kb bench-cpu (.*)$")
 RERUN_RE = re.compile(r"@kb bench-rerun ([\w-]+),([\w+-]+),(\d+),(\d+)")
 
 QUEUE_IMPLS = ["kbatch-task", "work-completion", "kbatch-background",
-               "kbatch-reduce", "llist", "kfifo", "ptr_ring", "work"]
-# (name, kbatch implementation, baseline, goal: ratio must be <= this)
+               "kbatch-post-many", "kbatch-reduce", "llist", "llist-batch",
+               "kfifo", "ptr_ring", "work"]
+# (name, kbatch implementation, baseline, goal: ratio must be <= this
+# [, the batch sizes the goal is judged at; every one if absent])
 RATIOS = [
     ("background / llist", "kbatch-background", "llist", 1.0),
+    ("background / llist at B=256", "kbatch-background", "llist", 0.8,
+     (256,)),
+    ("post_many / llist_add_batch", "kbatch-post-many", "llist-batch", 0.8),
     ("background / work", "kbatch-background", "work", 0.33),
     ("task / work+completion", "kbatch-task", "work-completion", 0.5),
     ("reduce / llist", "kbatch-reduce", "llist", None),
@@ -63,9 +68,11 @@ W, H = 4, 64
 ATOMICS = {
     "kbatch-task": lambda b: 1 + 2 / b,
     "work-completion": lambda b: W + 4,
-    "kbatch-background": lambda b: 1 + (2 + W) / b,
+    "kbatch-background": lambda b: (1 + W) / b,
+    "kbatch-post-many": lambda b: (1 + W) / b,
     "kbatch-reduce": lambda b: 3,
     "llist": lambda b: 1 + (1 + W) / b,
+    "llist-batch": lambda b: (2 + W) / b,
     "kfifo": lambda b: 1 + (W + 1) / b + 1 / H,
     "ptr_ring": lambda b: 1 + (W + 1) / b + 1 / H,
     "work": lambda b: W,
@@ -171,13 +178,16 @@ def ratio_tables(q, out, md, title="1b. Ratios", csv="ratios.csv",
     md.append("| ratio | goal | " + " | ".join(
         f"{c} CPU, B={b}" for b in batches for c in cpus) + " |")
     md.append("|---|---|" + "---:|" * (len(cpus) * len(batches)))
-    for name, a, base, goal in RATIOS:
+    for name, a, base, goal, *only in RATIOS:
         if not any(k[0] == a for k in q):
             continue
         cells, met, total = [], 0, 0
         for b in batches:
             for c in cpus:
                 va, vb = q.get((a, c, b)), q.get((base, c, b))
+                if only and b not in only[0]:
+                    cells.append("")
+                    continue
                 if not va or not vb or not vb[0]:
                     cells.append("-")
                     continue
@@ -501,12 +511,12 @@ def insn_goals(per):
     """The goals again, judged on instructions per op (one CPU/thread)."""
     goals = []
     for suffix, t in (("", "queue"), (" (hardirq)", "queue-irq")):
-        for name, a, base, goal in RATIOS:
+        for name, a, base, goal, *only in RATIOS:
             if goal is None:
                 continue
             rs = [(b, per[(t, a, b)] / per[(t, base, b)])
                   for (tt, i, b) in sorted(per) if tt == t and i == a
-                  and per.get((t, base, b))]
+                  and per.get((t, base, b)) and (not only or b in only[0])]
             if rs:
                 goals.append((f"{name} ≤ {goal}x{suffix}",
                               sum(r <= goal for _, r in rs), len(rs),

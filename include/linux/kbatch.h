@@ -5,15 +5,16 @@
  * BATCH QUEUES
  *
  * A queue owns one fixed-size ring per possible CPU.  A producer pushes a
- * task into the ring of the CPU it runs on: a plain store into the slot and
- * one atomic read-modify-write (release) on the ring's write word that
- * confirms it.  A phase bit in that word tells the pusher whether a batch is
- * open; the first pusher after a batch was bounded *leads* the next one.
- * The leader runs the queue's batch callback, which may wait for a resource
- * while later pushes on that CPU keep joining the batch, then *bounds* it
- * with one atomic RMW (acquire) that flips the phase: every push confirmed
- * before the bound is in the batch, every push after it starts the next one.
- * A slot is reused only after every task of its batch has been completed.
+ * task into the ring of the CPU it runs on: one compare-and-exchange on the
+ * ring's write word and a plain store into the slot.  A closed bit in that
+ * word tells the pusher whether a batch is open; the first pusher after a
+ * batch was bounded *leads* the next one.  The leader runs the queue's
+ * batch callback, which may wait for a resource while later pushes on that
+ * CPU keep joining the batch, then *bounds* it with one atomic RMW that
+ * sets the bit: every push confirmed before the bound is in the batch,
+ * every push after it starts the next one.  (Background batches are
+ * bounded by their worker when it starts.)  A slot is reused only after
+ * every task of its batch has been completed.
  *
  * Three front ends, one per queue (enum kbatch_mode):
  *
@@ -21,10 +22,10 @@
  *   its own stack and the slot holds a pointer to it; the leader runs the
  *   callback in its own context, each task's result is written into its
  *   request and its caller woken.  Callers may sleep.
- * - KBATCH_BACKGROUND: kbatch_post().  The slot holds a value; the call
- *   returns at once, from any context, hardirq included.  The push that
- *   opens a batch queues the ring's work item on that CPU, and the callback
- *   runs in kbatch's workqueue.
+ * - KBATCH_BACKGROUND: kbatch_post(), kbatch_post_many().  The slot holds
+ *   a value; the call returns at once, from any context, hardirq included.
+ *   The push that opens a batch queues the ring's work item on that CPU,
+ *   and the callback runs in kbatch's workqueue.
  * - KBATCH_REDUCE: kbatch_reduce().  The slot holds a value; the leader
  *   folds the batch in its own context, followers return at once.
  *
@@ -36,10 +37,15 @@
  * that cannot sleep use kbatch_post() or kbatch_reduce(), which never wait
  * for another caller.  kbatch_submit() says so with might_sleep().
  *
- * Contexts sharing a ring: background and reducer pushes disable interrupts
- * for the few instructions of the push, so hardirq, softirq and process
- * context pushes on one CPU share its ring safely.  Task-mode pushes come
- * only from process context and disable preemption.
+ * Contexts sharing a ring: hardirq, softirq and process-context pushes on
+ * one CPU share its ring safely.  A background push disables preemption
+ * only: it reserves its slots with a CPU-local compare-and-exchange (no
+ * bus lock), then fills them, and its batch is bounded on that CPU; while
+ * a batch is bounded from another CPU (after CPU hotplug) background
+ * pushes disable interrupts and use a full atomic instead.  Reducer
+ * pushes disable interrupts for the few instructions of the push, since
+ * a reducer leader may bound from any CPU.  Task-mode pushes come only
+ * from process context and disable preemption.
  *
  * PREEMPT_RT.  Every context this header names holds on PREEMPT_RT
  * kernels too: what is allowed in hardirq (kbatch_post(), kbatch_reduce()
@@ -82,7 +88,8 @@
  * CPU hotplug: rings exist for every possible CPU; a push always uses the
  * ring of the CPU it runs on, so nothing lands on an offline CPU's ring.
  * Background batches pending on a CPU that goes offline are run by the
- * workqueue on another CPU (it unbinds the departing CPU's workers);
+ * workqueue on another CPU (it unbinds the departing CPU's workers), whose
+ * bound then waits for an RCU grace period first;
  * task-mode and reducer batches are run by their leaders wherever the
  * scheduler moves them.  kbatch waits for nothing while a CPU goes, so
  * callbacks may take cpus_read_lock() and allocate or free queues.
@@ -199,10 +206,14 @@ struct kbatch_batch {
  *
  * Runs in the leader's context (task and reducer modes; it may sleep only
  * if every caller of the queue may) or in kbatch's workqueue (background
- * mode; may sleep).  It may wait for a resource before bounding: the batch
- * keeps growing meanwhile.  In task mode it completes each task with
- * kbatch_complete(); tasks it leaves uncompleted, and the whole batch if it
- * never bounds, are bounded and completed with -ECANCELED when it returns.
+ * mode; may sleep).  In task and reducer modes it may wait for a resource
+ * before bounding: the batch keeps growing meanwhile.  A background batch
+ * is bounded by the worker before the callback starts (so that the bound
+ * runs on the ring's CPU, where pushes need no bus lock): kbatch_bound()
+ * returns it, and pushes made during the callback form the next batch.
+ * In task mode it completes each task with kbatch_complete(); tasks it
+ * leaves uncompleted, and the whole batch if it never bounds, are bounded
+ * and completed with -ECANCELED when it returns.
  * It must not submit to its own queue, shut it down or free it (see WHAT
  * CALLERS MUST NOT DO above; lockdep reports it).
  */
@@ -218,6 +229,8 @@ int kbatch_submit(struct kbatch_queue *queue, struct kbatch_req *req);
 int kbatch_submit_many(struct kbatch_queue *queue, struct kbatch_req *reqs,
 		       unsigned int n);
 int kbatch_post(struct kbatch_queue *queue, unsigned long value);
+int kbatch_post_many(struct kbatch_queue *queue, const unsigned long *values,
+		     unsigned int n);
 int kbatch_reduce(struct kbatch_queue *queue, unsigned long value);
 
 unsigned int kbatch_bound(struct kbatch_batch *batch);
