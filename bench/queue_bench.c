@@ -57,7 +57,7 @@
  *	changes nothing here.
  *
  * Atomic read-modify-writes per task, by design (from the code, x86; the
- * percpu_ref get/put of kbatch are this_cpu ops, not atomics; unlocks are
+ * in-flight counts of kbatch are this_cpu ops, not atomics; unlocks are
  * plain stores; a wake-up adds a few):
  *   kbatch-background, kbatch-post-many: none per task (a CPU-local
  *	cmpxchg has no LOCK prefix); per batch the bound (CPU-local too), 1

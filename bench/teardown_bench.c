@@ -7,7 +7,8 @@
  *	(KBATCH_RING_DEFAULT tasks, one open batch per CPU whose callback is
  *	still waiting for its "resource", a gate).  The gate opens just before
  *	the free, which then waits for every batch to be run: the time covers
- *	the percpu_ref kill, its grace period and running every pending task.
+ *	marking the queue dying, its grace period and running every pending
+ *	task.
  *
  * The module's unload time is measured from user space (scripts/vm/bench.sh).
  */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Batch queues: allocation and teardown, the three front ends (task,
- * background, reducer) and the batch a callback sees.  The ring itself is
- * in ring.c.
+ * background, reducer) and the batch a callback sees.  The ring and its
+ * protocol are in ring.h and ring.c; docs/design.md tells the whole story.
  *
  * Lifetime rule.  A CPU may touch a queue's rings only
  *
@@ -629,7 +629,7 @@ static void ring_work(struct work_struct *work)
  * callback later.  Never waits, and never disables interrupts unless the
  * ring's batch is being bounded from another CPU (CPU hotplug).
  *
- * Context: any, hardirq and NMI-free atomic context included; on
+ * Context: any but NMI, hardirq included; on
  * PREEMPT_RT too.
  *
  * Return: 0 if accepted; -EAGAIN if the local ring is full, -ESHUTDOWN if
@@ -657,7 +657,7 @@ EXPORT_SYMBOL_GPL(kbatch_post);
  * acceptance, as write() does): nothing past the returned count was
  * pushed.
  *
- * Context: any, hardirq and NMI-free atomic context included; on
+ * Context: any but NMI, hardirq included; on
  * PREEMPT_RT too.  Preemption stays disabled while the accepted values
  * are copied (at most a ring's worth).
  *

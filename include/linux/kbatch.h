@@ -23,7 +23,8 @@
  *   callback in its own context, each task's result is written into its
  *   request and its caller woken.  Callers may sleep.
  * - KBATCH_BACKGROUND: kbatch_post(), kbatch_post_many().  The slot holds
- *   a value; the call returns at once, from any context, hardirq included.
+ *   a value; the call returns at once, from any context but NMI, hardirq
+ *   included.
  *   The push that opens a batch queues the ring's work item on that CPU,
  *   and the callback runs in kbatch's workqueue.
  * - KBATCH_REDUCE: kbatch_reduce().  The slot holds a value; the leader
