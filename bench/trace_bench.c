@@ -36,9 +36,9 @@
 #include "kb_insn.h"
 
 #define TB_MAX_LEN	16
-#define TB_CALLS	(1U << 17)
+#define TB_CALLS	(128U * 1024)
 #define TB_REPS		3
-#define TB_INSN_CALLS	(1U << 14)
+#define TB_INSN_CALLS	(16U * 1024)
 #define TB_INSN_WINDOWS	3
 
 /**

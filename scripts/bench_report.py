@@ -20,6 +20,11 @@ INSN-LOG: the one-vCPU boot with QEMU's kb_insn plugin: "@kb insn N COUNT"
 (the guest) gives guest instructions per op, a count that host noise does
 not move.
 
+Also read from LOG: "@kb kv-batch HOW,B,ENTERS,CALLS,ENTRIES,LAST"
+(kbatch_ubench: kbatch_kv's handler statistics around io_uring_enter()s of
+B commands) and "@kb bench-diff trace,LEN,MEDIAN,MIN,MAX" (table 6, the
+paired difference of a disabled tracepoint, bench/trace_bench.c).
+
 --bugs: print every kernel report in the logs (scripts/results.py's list
 of patterns) and exit 1 if there is any.
 """
