@@ -10,8 +10,9 @@
  *
  * Tables: "queue" (ns per task, queue_bench.c), "prim" (ns per building
  * block of a push, prim_bench.c), "poller" (poll cost, latency and
- * fairness, poller_bench.c) and "teardown" (ns per kbatch_queue_free(),
- * teardown_bench.c).  Every figure is the median, min
+ * fairness, poller_bench.c), "teardown" (ns per kbatch_queue_free(),
+ * teardown_bench.c) and "trace" (a disabled tracepoint against none,
+ * trace_bench.c).  Every figure is the median, min
  * and max of kb_runs timed runs that follow kb_warmup untimed ones.
  */
 #include <linux/atomic.h>
@@ -297,6 +298,8 @@ static ssize_t kb_run_write(struct file *file, const char __user *ubuf,
 		ret = kb_poller_bench();
 	else if (!strcmp(buf, "teardown"))
 		ret = kb_teardown_bench();
+	else if (!strcmp(buf, "trace"))
+		ret = kb_trace_bench();
 	else
 		ret = -EINVAL;
 	return ret ?: len;

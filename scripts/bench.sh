@@ -20,7 +20,7 @@
 # Environment: KB_TASKS (table 1: tasks per producer per run at batch size
 # 1, default 8192; larger batches run more, see queue_bench.c), KB_RUNS
 # (timed runs per figure, default 5), KB_TABLES (default
-# queue,prim,poller,user,teardown), KB_NO_ERMS_RUN=1 and KB_NO_INSN_RUN=1
+# queue,prim,poller,user,teardown,trace), KB_NO_ERMS_RUN=1 and KB_NO_INSN_RUN=1
 # (skip the second or third boot), KB_QEMU_CPU (the main boot's CPU model).
 #
 # `scripts/bench.sh --build KDIR...` only builds the modules, W=1, against
@@ -47,11 +47,12 @@ build_bench() {
 	make -C "$kdir" M="$obj" W=1 "$@" modules
 }
 
-# build_ubench OUT: table 3's program, static, with Debian's liburing.a.
+# build_ubench OUT: table 3's program, static, with libkbatch (lib/) and
+# Debian's liburing.a.
 build_ubench() {
 	gcc -O2 -Wall -Wextra -Wno-unused-parameter -Werror -static -pthread \
-		-I include/uapi -I bench -o "$1" \
-		userspace-test/bench/kbatch_ubench.c -luring
+		-I include/uapi -I bench -I lib -o "$1" \
+		userspace-test/bench/kbatch_ubench.c lib/libkbatch.c -luring
 }
 
 # build_plugin OUT: QEMU's kb_insn instruction counter (bench/tcg/).
@@ -99,7 +100,7 @@ echo "kbatch: benchmarks in QEMU (Debian $debkver), about 7 minutes;" \
 KB_QEMU_CPU=${KB_QEMU_CPU:-$BENCH_CPU} scripts/vm/run-vm.sh \
 	"/boot/vmlinuz-$debkver" "$top/build/initrd-bench.gz" bench \
 	"${KB_LIMIT:-900}" "$log" \
-	"kbatch_bench.tasks=${KB_TASKS:-8192} kbatch_bench.runs=$runs kbtables=${KB_TABLES:-queue,prim,poller,user,teardown}"
+	"kbatch_bench.tasks=${KB_TASKS:-8192} kbatch_bench.runs=$runs kbtables=${KB_TABLES:-queue,prim,poller,user,teardown,trace}"
 if [ -z "${KB_NO_ERMS_RUN:-}" ]; then
 	KB_QEMU_CPU=$ERMS_CPU scripts/vm/run-vm.sh \
 		"/boot/vmlinuz-$debkver" "$top/build/initrd-bench.gz" bench \
@@ -115,7 +116,7 @@ if [ -z "${KB_NO_INSN_RUN:-}" ]; then
 	KB_QEMU_ARGS="-plugin $obj/kb_insn.so -d plugin" scripts/vm/run-vm.sh \
 		"/boot/vmlinuz-$debkver" "$top/build/initrd-bench.gz" bench \
 		"${KB_LIMIT:-900}" "$log_insn" \
-		"kbatch_bench.tasks=${KB_TASKS:-8192} kbatch_bench.runs=1 kbatch_bench.insn=1 kbtables=queue,user-insn"
+		"kbatch_bench.tasks=${KB_TASKS:-8192} kbatch_bench.runs=1 kbatch_bench.insn=1 kbtables=queue,user-insn,trace"
 else
 	rm -f "$log_insn"
 fi

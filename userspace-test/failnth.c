@@ -22,17 +22,17 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/kbatch.h>
 
-#include "kbatch_util.h"
+#include "libkbatch.h"
 
 #define MAX_CALLS	5000
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -99,40 +99,40 @@ static bool loaded(void)
 /* An ECHO through a fresh open: whether /dev/kbatch works. */
 static bool works(void)
 {
-	struct kbatch_sqe sqe = kb_sqe(KBATCH_OP_ECHO, 77, 0, 1);
 	struct kbatch_cqe cqe = { 0 };
-	int fd = open("/dev/kbatch", O_RDWR);
+	struct kbatch_sqe sqe;
+	struct kbatch kb;
 	bool ok;
 
-	if (fd < 0)
+	if (kbatch_open(&kb, NULL, 0))
 		return false;
-	ok = !kb_sync(fd, &sqe, &cqe, 1) && cqe.result == 77 && cqe.user_data == 1;
-	close(fd);
+	kbatch_prep_echo(&sqe, 77, 1);
+	ok = kbatch_submit_sync(&kb, &sqe, &cqe, 1) == 1 && cqe.result == 77 &&
+	     cqe.user_data == 1;
+	kbatch_close(&kb);
 	return ok;
 }
 
 /* No completion arrives within @ms: a failed async submit changed nothing. */
-static bool quiet(int fd, int ms)
+static bool quiet(struct kbatch *kb, int ms)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct kbatch_cqe cqe;
 
-	return poll(&p, 1, ms) == 0;
+	return kbatch_wait_cqes(kb, &cqe, 1, ms) == -ETIME;
 }
 
 /* Read @nr completions within five seconds each; 0 or -errno. */
-static int read_cqes(int fd, struct kbatch_cqe *cqes, unsigned int nr)
+static int read_cqes(struct kbatch *kb, struct kbatch_cqe *cqes,
+		     unsigned int nr)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
 	unsigned int got = 0;
-	ssize_t n;
+	int n;
 
 	while (got < nr) {
-		if (poll(&p, 1, 5000) != 1)
-			return -ETIMEDOUT;
-		n = read(fd, cqes + got, (nr - got) * sizeof(*cqes));
+		n = kbatch_wait_cqes(kb, cqes + got, nr - got, 5000);
 		if (n < 0)
-			return -errno;
-		got += n / sizeof(*cqes);
+			return n == -ETIME ? -ETIMEDOUT : n;
+		got += n;
 	}
 	return 0;
 }
@@ -140,19 +140,22 @@ static int read_cqes(int fd, struct kbatch_cqe *cqes, unsigned int nr)
 /*
  * One operation under test.  @run does the armed part (one system call)
  * and returns 0 or -errno; @check, after disarming, checks a success.
- * @fd is an open /dev/kbatch, or -1 for the operations that open it.
+ * @kb is an open /dev/kbatch, unless @run opens it; @fd is the module
+ * file of insmod.
  */
 struct op {
 	const char *name;
 	int (*run)(struct op *op);
 	bool (*check)(struct op *op);
 	bool async;
+	struct kbatch kb;
 	int fd;
 	int ret;
 	struct kbatch_sqe sqes[4];
 	struct kbatch_cqe cqes[4];
 };
 
+/* Raw open(): the armed part is one system call, kbatch_open() makes two. */
 static int run_open(struct op *op)
 {
 	op->ret = open("/dev/kbatch", O_RDWR);
@@ -162,23 +165,25 @@ static int run_open(struct op *op)
 static bool check_open(struct op *op)
 {
 	struct kbatch_info info;
-	bool ok = !kb_info(op->ret, &info) && info.abi_version == KBATCH_ABI_VERSION;
+	bool ok = !ioctl(op->ret, KBATCH_IOC_INFO, &info) &&
+		  info.abi_version == KBATCH_ABI_VERSION;
 
 	close(op->ret);
 	return ok;
 }
 
+/* Raw KBATCH_IOC_INFO: libkbatch makes it only inside kbatch_open(). */
 static int run_info(struct op *op)
 {
 	struct kbatch_info info;
 
-	return kb_info(op->fd, &info);
+	return ioctl(op->kb.fd, KBATCH_IOC_INFO, &info) ? -errno : 0;
 }
 
 static void echo_sqes(struct op *op)
 {
 	for (int i = 0; i < 4; i++)
-		op->sqes[i] = kb_sqe(KBATCH_OP_ECHO, 100 + i, 0, i);
+		kbatch_prep_echo(&op->sqes[i], 100 + i, i);
 }
 
 static bool echo_results(struct op *op)
@@ -192,15 +197,21 @@ static bool echo_results(struct op *op)
 
 static int run_sync(struct op *op)
 {
+	int ret;
+
 	echo_sqes(op);
 	memset(op->cqes, 0, sizeof(op->cqes));
-	return kb_sync(op->fd, op->sqes, op->cqes, 4);
+	ret = kbatch_submit_sync(&op->kb, op->sqes, op->cqes, 4);
+	return ret < 0 ? ret : 0;
 }
 
 static int run_async(struct op *op)
 {
+	int ret;
+
 	echo_sqes(op);
-	return kb_async(op->fd, op->sqes, 4);
+	ret = kbatch_submit_async(&op->kb, op->sqes, 4);
+	return ret < 0 ? ret : 0;
 }
 
 static bool check_async(struct op *op)
@@ -208,7 +219,7 @@ static bool check_async(struct op *op)
 	struct kbatch_cqe got[4];
 	int i, j, seen = 0;
 
-	if (read_cqes(op->fd, got, 4))
+	if (read_cqes(&op->kb, got, 4))
 		return false;
 	/* Completion order is not submit order: match by user_data. */
 	for (i = 0; i < 4; i++)
@@ -220,15 +231,19 @@ static bool check_async(struct op *op)
 
 static int run_timer(struct op *op)
 {
-	op->sqes[0] = kb_sqe(KBATCH_OP_TIMER, 1000, 0, 9);
-	return kb_async(op->fd, op->sqes, 1);
+	int ret;
+
+	kbatch_prep_timer(&op->sqes[0], 1000, 9);
+	ret = kbatch_submit_async(&op->kb, op->sqes, 1);
+	return ret < 0 ? ret : 0;
 }
 
 static bool check_timer(struct op *op)
 {
 	struct kbatch_cqe cqe;
 
-	return !read_cqes(op->fd, &cqe, 1) && cqe.user_data == 9 && cqe.result == 0;
+	return !read_cqes(&op->kb, &cqe, 1) && cqe.user_data == 9 &&
+	       cqe.result == 0;
 }
 
 static bool check_sync(struct op *op)
@@ -255,7 +270,7 @@ static const char *failed_badly(struct op *op, int ret, bool injected)
 		return strerror(-ret);
 	if (!injected)
 		return "ENOMEM with nothing injected";
-	if (op->async && !quiet(op->fd, 50))
+	if (op->async && !quiet(&op->kb, 50))
 		return "failed, yet a completion came";
 	if (!strcmp(op->name, "insmod") && loaded())
 		return "failed, yet the module is loaded";
@@ -381,12 +396,11 @@ int main(int argc, char **argv)
 	tap(!syscall(SYS_finit_module, insmod.fd, "", 0) && works(),
 	    "the module loads and works after the insmod loop");
 	for (i = 0; i < ARRAY_SIZE(ops); i++) {
-		ops[i].fd = -1;
+		ops[i].kb.fd = -1;
 		if (ops[i].run != run_open)
-			ops[i].fd = open("/dev/kbatch", O_RDWR);
+			kbatch_open(&ops[i].kb, NULL, 0);
 		fail_each(&ops[i]);
-		if (ops[i].fd >= 0)
-			close(ops[i].fd);
+		kbatch_close(&ops[i].kb);
 	}
 	tap(works(), "/dev/kbatch works after the loops");
 	leaks();

@@ -16,14 +16,14 @@
 #include <linux/kbatch.h>
 
 #include "kselftest_harness.h"
-#include "kbatch_util.h"
+#include "libkbatch.h"
 
 #define THREADS		4
 #define BATCH		16
 #define ROUNDS		3
 
 struct submitter {
-	int fd;
+	struct kbatch kb;
 	unsigned int id;
 	bool async;
 	bool *stop;		/* read with __atomic_load_n() */
@@ -37,7 +37,7 @@ static void fill(struct kbatch_sqe *sqe, struct submitter *s, unsigned long n)
 	for (unsigned int i = 0; i < BATCH; i++) {
 		__u64 v = ((__u64)s->id << 40) | (n * BATCH + i);
 
-		sqe[i] = kb_sqe(KBATCH_OP_ECHO, v, 0, v);
+		kbatch_prep_echo(&sqe[i], v, v);
 	}
 }
 
@@ -60,14 +60,14 @@ static void *submit_loop(void *arg)
 	for (n = 0; !__atomic_load_n(s->stop, __ATOMIC_RELAXED); n++) {
 		fill(sqe, s, n);
 		if (s->async) {
-			ret = kb_async(s->fd, sqe, BATCH);
-			if (!ret)
-				ret = kb_read_all(s->fd, cqe, BATCH);
+			ret = kbatch_submit_async(&s->kb, sqe, BATCH);
+			if (ret == BATCH)
+				ret = kbatch_reap_cqes(&s->kb, cqe, BATCH);
 		} else {
-			ret = kb_sync(s->fd, sqe, cqe, BATCH);
+			ret = kbatch_submit_sync(&s->kb, sqe, cqe, BATCH);
 		}
-		if (ret) {
-			s->error = ret;
+		if (ret != BATCH) {
+			s->error = ret < 0 ? ret : -EIO;
 			break;
 		}
 		check(s, cqe);
@@ -123,8 +123,7 @@ TEST(offline_online_under_traffic)
 	ASSERT_GE(before, 0) TH_LOG("no service statistics in debugfs");
 	for (i = 0; i < THREADS; i++) {
 		s[i] = (struct submitter){ .id = i, .async = i % 2, .stop = &stop };
-		s[i].fd = open("/dev/kbatch", O_RDWR);
-		ASSERT_GE(s[i].fd, 0);
+		ASSERT_EQ(0, kbatch_open(&s[i].kb, NULL, 0));
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, submit_loop, &s[i]));
 	}
 	for (round = 0; round < ROUNDS; round++) {
@@ -138,7 +137,7 @@ TEST(offline_online_under_traffic)
 	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
 	for (i = 0; i < THREADS; i++) {
 		pthread_join(t[i], NULL);
-		close(s[i].fd);
+		kbatch_close(&s[i].kb);
 		EXPECT_EQ(0, s[i].error);
 		EXPECT_EQ(0ul, s[i].wrong);
 		EXPECT_GT(s[i].entries, 0ul);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KBATCH_IOC_INFO from user space, and the ioctl's answers to bad input.
+ * Raw open() and ioctl() throughout: the ABI itself is tested (reserved
+ * fields, unknown commands, bad pointers, close()'s return).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -26,7 +26,8 @@
 #include <linux/kbatch.h>
 
 #include "kselftest_harness.h"
-#include "kbatch_util.h"
+#include "kb_test.h"
+#include "libkbatch.h"
 
 /* Each side submits SUBMITS batches, or as many as SIDE_NS allows. */
 #define SUBMITS		20000
@@ -62,21 +63,21 @@ static unsigned int build(const struct side *s, unsigned int r,
 	__u64 agg = 0;
 
 	for (i = 0; i < k1; i++, n++) {
-		sqe[n] = kb_sqe(KBATCH_OP_SUM, s->value, 0, n);
+		kbatch_prep_sum(&sqe[n], s->value, n);
 		want[n] = k1 * s->value;
 	}
-	sqe[n] = kb_sqe(KBATCH_OP_NOP, 0, 0, n);
+	kbatch_prep_nop(&sqe[n], n);
 	want[n++] = 0;
 	for (i = 0; i < k2; i++)
 		agg += s->value + i;
 	for (i = 0; i < k2; i++, n++) {
-		sqe[n] = kb_sqe(s->agg, s->value + i, 0, n);
+		kbatch_prep(&sqe[n], s->agg, s->value + i, 0, n);
 		want[n] = ((long long)k2 << AGG_SHIFT) | agg;
 	}
-	sqe[n] = kb_sqe(KBATCH_OP_ECHO, r, 0, n);
+	kbatch_prep_echo(&sqe[n], r, n);
 	want[n++] = r;
 	for (i = 0; i < k3; i++, n++) {
-		sqe[n] = kb_sqe(KBATCH_OP_SUM, s->value, 0, n);
+		kbatch_prep_sum(&sqe[n], s->value, n);
 		want[n] = k3 * s->value;
 	}
 	return n;
@@ -105,12 +106,13 @@ static void run_side(struct side *s)
 	struct kbatch_sqe sqe[BATCH];
 	struct kbatch_cqe cqe[BATCH];
 	long long want[BATCH];
-	int fd = open("/dev/kbatch", O_RDWR), ret = 0;
+	struct kbatch kb;
+	int ret = kbatch_open(&kb, NULL, 0);
 	long long end;
 	unsigned int n;
 
-	if (fd < 0) {
-		s->error = -errno;
+	if (ret) {
+		s->error = ret;
 		return;
 	}
 	while (!__atomic_load_n(s->go, __ATOMIC_ACQUIRE))
@@ -120,18 +122,19 @@ static void run_side(struct side *s)
 	     r++) {
 		n = build(s, r, sqe, want);
 		if (r & 1) {
-			ret = kb_async(fd, sqe, n);
-			if (!ret)
-				ret = kb_read_all(fd, cqe, n);
+			ret = kbatch_submit_async(&kb, sqe, n);
+			if (ret == (int)n)
+				ret = kbatch_reap_cqes(&kb, cqe, n);
 		} else {
-			ret = kb_sync(fd, sqe, cqe, n);
+			ret = kbatch_submit_sync(&kb, sqe, cqe, n);
 		}
+		ret = ret < 0 ? ret : ret == (int)n ? 0 : -EIO;
 		if (!ret)
 			check(s, cqe, n, want);
 		s->submits++;
 	}
 	s->error = ret;
-	close(fd);
+	kbatch_close(&kb);
 }
 
 static int one_cpu(void)
@@ -146,12 +149,13 @@ FIXTURE(iso) {
 
 FIXTURE_SETUP(iso)
 {
-	int fd = open("/dev/kbatch", O_RDWR), agg;
+	struct kbatch kb;
+	int agg = kbatch_open(&kb, NULL, 0);
 	__u32 flags = ~0u;
 
-	ASSERT_GE(fd, 0) TH_LOG("open /dev/kbatch: %s", strerror(errno));
-	agg = kb_lookup(fd, "test.agg", &flags);
-	close(fd);
+	ASSERT_EQ(0, agg) TH_LOG("open /dev/kbatch: %s", strerror(-agg));
+	agg = kbatch_lookup(&kb, "test.agg", &flags);
+	kbatch_close(&kb);
 	ASSERT_GE(agg, KBATCH_OP_DYNAMIC) TH_LOG("kbatch_testops not loaded");
 	/* The premise: test.agg did not ask for batches across files. */
 	ASSERT_EQ(0u, flags & KBATCH_LOOKUP_SHARED);
@@ -237,12 +241,13 @@ TEST_F_TIMEOUT(iso, two_files_of_one_process, 60)
 /* The opt-in is visible: test.shared asked for batches across files. */
 TEST(shared_op_says_so)
 {
-	int fd = open("/dev/kbatch", O_RDWR), op;
+	struct kbatch kb;
 	__u32 flags = 0;
+	int op;
 
-	ASSERT_GE(fd, 0);
-	op = kb_lookup(fd, "test.shared", &flags);
-	close(fd);
+	ASSERT_EQ(0, kbatch_open(&kb, NULL, 0));
+	op = kbatch_lookup(&kb, "test.shared", &flags);
+	kbatch_close(&kb);
 	ASSERT_GE(op, KBATCH_OP_DYNAMIC) TH_LOG("kbatch_testops not loaded");
 	EXPECT_EQ(KBATCH_LOOKUP_SHARED, flags);
 }

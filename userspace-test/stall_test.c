@@ -36,7 +36,8 @@
 #include <linux/kbatch.h>
 
 #include "kselftest_harness.h"
-#include "kbatch_util.h"
+#include "kb_test.h"
+#include "libkbatch.h"
 
 #define VICTIM_SUBMITS	4000
 #define VICTIM_PAUSE_US	200
@@ -54,24 +55,25 @@ struct latency {
 };
 
 /*
- * VICTIM_SUBMITS 1-entry NOP submits on @fd, or as many as PHASE_NS
+ * VICTIM_SUBMITS 1-entry NOP submits on @kb, or as many as PHASE_NS
  * allows: their number, average and maximum.
  */
-static int measure(int fd, struct latency *lat)
+static int measure(struct kbatch *kb, struct latency *lat)
 {
-	struct kbatch_sqe sqe = kb_sqe(KBATCH_OP_NOP, 0, 0, 1);
 	long long sum = 0, t, d, end = kb_now_ns() + PHASE_NS;
+	struct kbatch_sqe sqe;
 	struct kbatch_cqe cqe;
 	int ret, i;
 
+	kbatch_prep_nop(&sqe, 1);
 	lat->max_ns = 0;
 	for (i = 0; i < VICTIM_SUBMITS && kb_now_ns() < end; i++) {
 		usleep(VICTIM_PAUSE_US);
 		t = kb_now_ns();
-		ret = kb_sync(fd, &sqe, &cqe, 1);
+		ret = kbatch_submit_sync(kb, &sqe, &cqe, 1);
 		d = kb_now_ns() - t;
-		if (ret)
-			return ret;
+		if (ret != 1)
+			return ret < 0 ? ret : -EIO;
 		if (cqe.result || cqe.user_data != 1)
 			return -EIO;
 		sum += d;
@@ -92,7 +94,7 @@ static pid_t start_flooder(int cpu, unsigned int n, int pipefd)
 	struct kbatch_sqe *sqe;
 	struct kbatch_cqe *cqe;
 	pid_t pid = fork();
-	int fd;
+	struct kbatch kb;
 
 	if (pid)
 		return pid;
@@ -102,15 +104,15 @@ static pid_t start_flooder(int cpu, unsigned int n, int pipefd)
 	if (!sqe || !cqe || kb_pin_cpu(cpu) || kb_become_nobody() ||
 	    prctl(PR_SET_PDEATHSIG, SIGKILL))
 		_exit(2);
-	fd = open("/dev/kbatch", O_RDWR);
-	if (fd < 0)
+	if (kbatch_open(&kb, NULL, 0))
 		_exit(3);
 	for (unsigned int i = 0; i < n; i++)
-		sqe[i] = kb_sqe(KBATCH_OP_NOP, 0, 0, i);
-	if (kb_sync(fd, sqe, cqe, n) || write(pipefd, "f", 1) != 1)
+		kbatch_prep_nop(&sqe[i], i);
+	if (kbatch_submit_sync(&kb, sqe, cqe, n) != (int)n ||
+	    write(pipefd, "f", 1) != 1)
 		_exit(4);
 	for (;;)
-		kb_sync(fd, sqe, cqe, n);
+		kbatch_submit_sync(&kb, sqe, cqe, n);
 }
 
 static void log_preemption(struct __test_metadata *_metadata)
@@ -127,25 +129,26 @@ static void log_preemption(struct __test_metadata *_metadata)
 }
 
 FIXTURE(stall) {
-	int fd;
+	struct kbatch kb;
 };
 
 FIXTURE_SETUP(stall)
 {
-	self->fd = open("/dev/kbatch", O_RDWR);
-	ASSERT_GE(self->fd, 0) TH_LOG("open /dev/kbatch: %s", strerror(errno));
+	int ret = kbatch_open(&self->kb, NULL, 0);
+
+	ASSERT_EQ(0, ret) TH_LOG("open /dev/kbatch: %s", strerror(-ret));
 }
 
 FIXTURE_TEARDOWN(stall)
 {
-	close(self->fd);
+	kbatch_close(&self->kb);
 }
 
 TEST_F_TIMEOUT(stall, victim_beside_a_flooder_on_one_cpu, 200)
 {
-	int cpu = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0, fd = self->fd, p[2];
+	int cpu = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0, p[2];
+	const struct kbatch_info *info = &self->kb.info;
 	struct latency alone, busy;
-	struct kbatch_info info;
 	unsigned int n;
 	int ok = 0, quiet = 0;
 	pid_t pid;
@@ -153,15 +156,14 @@ TEST_F_TIMEOUT(stall, victim_beside_a_flooder_on_one_cpu, 200)
 
 	log_preemption(_metadata);
 	ASSERT_EQ(0, kb_pin_cpu(cpu));
-	ASSERT_EQ(0, kb_info(fd, &info));
-	n = info.max_entries < FLOOD_BATCH ? info.max_entries : FLOOD_BATCH;
+	n = info->max_entries < FLOOD_BATCH ? info->max_entries : FLOOD_BATCH;
 	ASSERT_EQ(0, pipe(p));
 	for (int try = 1; try <= TRIES && !quiet; try++) {
-		ASSERT_EQ(0, measure(fd, &alone));
+		ASSERT_EQ(0, measure(&self->kb, &alone));
 		pid = start_flooder(cpu, n, p[1]);
 		ASSERT_GT(pid, 0);
 		ASSERT_EQ(1, read(p[0], &c, 1)) TH_LOG("the flooder failed");
-		ASSERT_EQ(0, measure(fd, &busy));
+		ASSERT_EQ(0, measure(&self->kb, &busy));
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		TH_LOG("try %d: alone %d submits avg %lld max %lld ns",

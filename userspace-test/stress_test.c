@@ -16,7 +16,7 @@
 #include <linux/kbatch.h>
 
 #include "kselftest_harness.h"
-#include "kbatch_util.h"
+#include "libkbatch.h"
 
 #define PROCS		4
 #define THREADS		4
@@ -39,12 +39,13 @@ static __u64 seconds_now(void)
 }
 
 /* Entry @i of a batch: the op follows from @seq so the check can redo it. */
-static struct kbatch_sqe make_entry(__u64 tag, __u64 seq)
+static void make_entry(struct kbatch_sqe *sqe, __u64 tag, __u64 seq)
 {
 	__u32 ops[] = { KBATCH_OP_NOP, KBATCH_OP_ECHO, KBATCH_OP_SUM,
 			UNKNOWN_OP };
 
-	return kb_sqe(ops[(seq * 7 + seq / 3) % 4], seq * 3 + 1, 0, tag | seq);
+	kbatch_prep(sqe, ops[(seq * 7 + seq / 3) % 4], seq * 3 + 1, 0,
+		    tag | seq);
 }
 
 /*
@@ -113,27 +114,28 @@ static void *worker_main(void *arg)
 	struct kbatch_cqe cqe[MAX_BATCH];
 	__u64 tag = (__u64)w->id << 32, seq = 0, end = seconds_now() + SECONDS;
 	unsigned int n, i;
-	int fd = open("/dev/kbatch", O_RDWR), ret;
+	struct kbatch kb;
+	int ret = kbatch_open(&kb, NULL, 0);
 
-	if (fd < 0) {
-		snprintf(w->error, sizeof(w->error), "open: %s", strerror(errno));
+	if (ret) {
+		snprintf(w->error, sizeof(w->error), "open: %s", strerror(-ret));
 		return NULL;
 	}
 	srand(w->id);
 	while (seconds_now() < end) {
 		n = 1 + rand() % MAX_BATCH;
 		for (i = 0; i < n; i++)
-			sqe[i] = make_entry(tag, seq + i);
+			make_entry(&sqe[i], tag, seq + i);
 		if (w->submits & 1) {
-			ret = kb_async(fd, sqe, n);
-			if (!ret)
-				ret = kb_read_all(fd, cqe, n);
+			ret = kbatch_submit_async(&kb, sqe, n);
+			if (ret == (int)n)
+				ret = kbatch_reap_cqes(&kb, cqe, n);
 		} else {
-			ret = kb_sync(fd, sqe, cqe, n);
+			ret = kbatch_submit_sync(&kb, sqe, cqe, n);
 		}
-		if (ret) {
+		if (ret != (int)n) {
 			snprintf(w->error, sizeof(w->error), "submit: %s",
-				 strerror(-ret));
+				 ret < 0 ? strerror(-ret) : "short count");
 			break;
 		}
 		if (check_batch(w, sqe, cqe, n, tag, seq))
@@ -142,7 +144,7 @@ static void *worker_main(void *arg)
 		w->submits++;
 		w->entries += n;
 	}
-	close(fd);
+	kbatch_close(&kb);
 	return NULL;
 }
 

@@ -19,7 +19,7 @@
 #include <linux/kbatch.h>
 
 #include "kselftest_harness.h"
-#include "kbatch_util.h"
+#include "libkbatch.h"
 
 #define MS		1000000ull
 #define CYCLES		1000
@@ -37,22 +37,21 @@
 #define MEM_SLACK_KB	(24 * 1024)
 
 FIXTURE(timer) {
-	int fd;
-	struct kbatch_info info;
+	struct kbatch kb;
 };
 
 FIXTURE_SETUP(timer)
 {
-	self->fd = open("/dev/kbatch", O_RDWR);
-	ASSERT_GE(self->fd, 0) TH_LOG("open /dev/kbatch: %s", strerror(errno));
-	ASSERT_EQ(0, kb_info(self->fd, &self->info));
-	ASSERT_GT(self->info.max_timers, 0u);
-	ASSERT_GT(self->info.timer_max_ns, 0ull);
+	int ret = kbatch_open(&self->kb, NULL, 0);
+
+	ASSERT_EQ(0, ret) TH_LOG("open /dev/kbatch: %s", strerror(-ret));
+	ASSERT_GT(self->kb.info.max_timers, 0u);
+	ASSERT_GT(self->kb.info.timer_max_ns, 0ull);
 }
 
 FIXTURE_TEARDOWN(timer)
 {
-	close(self->fd);
+	kbatch_close(&self->kb);
 }
 
 /* A delay that never fires during a test, at most timer_max_ns. */
@@ -63,28 +62,27 @@ static __u64 long_delay(const struct kbatch_info *info)
 }
 
 /* Read one completion within @ms; 0 or -errno (-ETIMEDOUT). */
-static int read_one(int fd, struct kbatch_cqe *cqe, int ms)
+static int read_one(struct kbatch *kb, struct kbatch_cqe *cqe, int ms)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int ret = kbatch_wait_cqes(kb, cqe, 1, ms);
 
-	if (poll(&pfd, 1, ms) != 1)
+	if (ret == -ETIME)
 		return -ETIMEDOUT;
-	return kb_read_all(fd, cqe, 1);
+	return ret == 1 ? 0 : ret < 0 ? ret : -EIO;
 }
 
 TEST_F(timer, delay_above_the_maximum_is_einval)
 {
-	struct kbatch_sqe sqe[3] = {
-		kb_sqe(KBATCH_OP_TIMER, self->info.timer_max_ns + 1, 0, 1),
-		kb_sqe(KBATCH_OP_TIMER, ~0ull, 0, 2),
-		kb_sqe(KBATCH_OP_TIMER, 1 * MS, 0, 3),
-	};
+	struct kbatch_sqe sqe[3];
 	struct kbatch_cqe cqe;
 	int seen[4] = { 0 };
 
-	ASSERT_EQ(0, kb_async(self->fd, sqe, 3));
+	kbatch_prep_timer(&sqe[0], self->kb.info.timer_max_ns + 1, 1);
+	kbatch_prep_timer(&sqe[1], ~0ull, 2);
+	kbatch_prep_timer(&sqe[2], 1 * MS, 3);
+	ASSERT_EQ(3, kbatch_submit_async(&self->kb, sqe, 3));
 	for (int i = 0; i < 3; i++) {
-		ASSERT_EQ(0, read_one(self->fd, &cqe, 10000));
+		ASSERT_EQ(0, read_one(&self->kb, &cqe, 10000));
 		ASSERT_LT(cqe.user_data, 4ull);
 		seen[cqe.user_data]++;
 		EXPECT_EQ(cqe.user_data == 3 ? 0 : -EINVAL, cqe.result)
@@ -96,12 +94,12 @@ TEST_F(timer, delay_above_the_maximum_is_einval)
 }
 
 /*
- * Start @n long timers on @fd, in submits of at most max_entries.  0 or
+ * Start @n long timers on @kb, in submits of at most max_entries.  0 or
  * -errno.
  */
-static int start_timers(int fd, const struct kbatch_info *info,
-			unsigned int n, __u64 tag)
+static int start_timers(struct kbatch *kb, unsigned int n, __u64 tag)
 {
+	const struct kbatch_info *info = &kb->info;
 	struct kbatch_sqe *sqe = calloc(info->max_entries, sizeof(*sqe));
 	unsigned int k;
 	int ret = sqe ? 0 : -ENOMEM;
@@ -109,9 +107,9 @@ static int start_timers(int fd, const struct kbatch_info *info,
 	for (unsigned int i = 0; !ret && i < n; i += k) {
 		k = n - i < info->max_entries ? n - i : info->max_entries;
 		for (unsigned int j = 0; j < k; j++)
-			sqe[j] = kb_sqe(KBATCH_OP_TIMER, long_delay(info), 0,
-					tag + i + j);
-		ret = kb_async(fd, sqe, k);
+			kbatch_prep_timer(&sqe[j], long_delay(info), tag + i + j);
+		ret = kbatch_submit_async(kb, sqe, k);
+		ret = ret < 0 ? ret : ret == (int)k ? 0 : -EIO;
 	}
 	free(sqe);
 	return ret;
@@ -123,27 +121,26 @@ static int start_timers(int fd, const struct kbatch_info *info,
  */
 TEST_F(timer, limit_is_per_file)
 {
-	unsigned int max = self->info.max_timers, cq = self->info.cq_entries;
-	struct kbatch_sqe sqe = kb_sqe(KBATCH_OP_TIMER, long_delay(&self->info),
-				       0, 1u << 30);
+	unsigned int max = self->kb.info.max_timers, cq = self->kb.info.cq_entries;
+	struct kbatch_sqe sqe;
 	struct kbatch_cqe cqe;
-	int b = open("/dev/kbatch", O_RDWR);
+	struct kbatch b;
 
-	ASSERT_GE(b, 0);
-	ASSERT_EQ(0, start_timers(self->fd, &self->info,
-				  max < cq ? max : cq, 0));
+	kbatch_prep_timer(&sqe, long_delay(&self->kb.info), 1u << 30);
+	ASSERT_EQ(0, kbatch_open(&b, NULL, 0));
+	ASSERT_EQ(0, start_timers(&self->kb, max < cq ? max : cq, 0));
 	if (max < cq) {
-		ASSERT_EQ(0, kb_async(self->fd, &sqe, 1));
-		ASSERT_EQ(0, read_one(self->fd, &cqe, 10000));
+		ASSERT_EQ(1, kbatch_submit_async(&self->kb, &sqe, 1));
+		ASSERT_EQ(0, read_one(&self->kb, &cqe, 10000));
 		EXPECT_EQ(1ull << 30, cqe.user_data);
 		EXPECT_EQ(-EBUSY, cqe.result);
 	}
-	sqe = kb_sqe(KBATCH_OP_TIMER, 1 * MS, 0, 7);
-	ASSERT_EQ(0, kb_async(b, &sqe, 1));
-	ASSERT_EQ(0, read_one(b, &cqe, 10000));
+	kbatch_prep_timer(&sqe, 1 * MS, 7);
+	ASSERT_EQ(1, kbatch_submit_async(&b, &sqe, 1));
+	ASSERT_EQ(0, read_one(&b, &cqe, 10000));
 	EXPECT_EQ(7ull, cqe.user_data);
 	EXPECT_EQ(0, cqe.result);
-	close(b);
+	kbatch_close(&b);
 }
 
 static long mem_available_kb(void)
@@ -182,15 +179,16 @@ static long settled_mem_available_kb(void)
 /* One open/TIMER(timer_max_ns)/close cycle.  0 or -errno. */
 static int timer_cycle(const struct kbatch_info *info)
 {
-	struct kbatch_sqe sqe = kb_sqe(KBATCH_OP_TIMER, info->timer_max_ns,
-				       0, 1);
-	int fd = open("/dev/kbatch", O_RDWR), ret;
+	struct kbatch_sqe sqe;
+	struct kbatch kb;
+	int ret = kbatch_open(&kb, NULL, 0);
 
-	if (fd < 0)
-		return -errno;
-	ret = kb_async(fd, &sqe, 1);
-	close(fd);
-	return ret;
+	if (ret)
+		return ret;
+	kbatch_prep_timer(&sqe, info->timer_max_ns, 1);
+	ret = kbatch_submit_async(&kb, &sqe, 1);
+	kbatch_close(&kb);
+	return ret < 0 ? ret : ret == 1 ? 0 : -EIO;
 }
 
 TEST_F_TIMEOUT(timer, closed_files_pin_no_memory, 120)
@@ -200,11 +198,11 @@ TEST_F_TIMEOUT(timer, closed_files_pin_no_memory, 120)
 
 	/* Warm the caches the cycles use (see MEM_SLACK_KB), then measure. */
 	for (i = 0; i < CYCLES; i++)
-		ASSERT_EQ(0, timer_cycle(&self->info));
+		ASSERT_EQ(0, timer_cycle(&self->kb.info));
 	before = settled_mem_available_kb();
 	ASSERT_GT(before, 0);
 	for (i = 0; i < CYCLES; i++)
-		ASSERT_EQ(0, timer_cycle(&self->info)) TH_LOG("cycle %d", i);
+		ASSERT_EQ(0, timer_cycle(&self->kb.info)) TH_LOG("cycle %d", i);
 	/* Memory freed after a grace period comes back within seconds. */
 	for (i = 0; i < 50; i++) {
 		after = mem_available_kb();
@@ -228,15 +226,17 @@ static void *load_main(void *arg)
 	struct loader *l = arg;
 	struct kbatch_sqe sqe[64];
 	struct kbatch_cqe cqe[64];
-	int fd = open("/dev/kbatch", O_RDWR);
+	struct kbatch kb;
+	int ret;
 
-	l->error = fd < 0 ? -errno : 0;
+	l->error = kbatch_open(&kb, NULL, 0);
 	for (int i = 0; i < 64; i++)
-		sqe[i] = kb_sqe(KBATCH_OP_ECHO, i, 0, i);
-	while (!l->error && !__atomic_load_n(l->stop, __ATOMIC_RELAXED))
-		l->error = kb_sync(fd, sqe, cqe, 64);
-	if (fd >= 0)
-		close(fd);
+		kbatch_prep_echo(&sqe[i], i, i);
+	while (!l->error && !__atomic_load_n(l->stop, __ATOMIC_RELAXED)) {
+		ret = kbatch_submit_sync(&kb, sqe, cqe, 64);
+		l->error = ret < 0 ? ret : ret == 64 ? 0 : -EIO;
+	}
+	kbatch_close(&kb);
 	return NULL;
 }
 
@@ -248,17 +248,18 @@ static void *load_main(void *arg)
  * completes, every other entry of s has completed before it.  Returns how
  * many completions it read, or -errno.
  */
-static int drain(int fd, unsigned char *seen, unsigned long *wrong,
+static int drain(struct kbatch *kb, unsigned char *seen, unsigned long *wrong,
 		 int block)
 {
 	struct kbatch_cqe cqe[64];
 	unsigned int s, e;
-	ssize_t n;
+	int n;
 
-	n = read(fd, cqe, block ? sizeof(cqe[0]) : sizeof(cqe));
+	n = block ? kbatch_wait_cqes(kb, cqe, 1, -1) :
+		    kbatch_peek_cqes(kb, cqe, 64);
 	if (n < 0)
-		return errno == EAGAIN ? 0 : -errno;
-	for (int i = 0; i < n / (int)sizeof(cqe[0]); i++) {
+		return n;
+	for (int i = 0; i < n; i++) {
 		s = cqe[i].user_data / ORDER_ENTRIES;
 		e = cqe[i].user_data % ORDER_ENTRIES;
 		if (s >= ORDER_SUBMITS)
@@ -268,7 +269,7 @@ static int drain(int fd, unsigned char *seen, unsigned long *wrong,
 		if ((e == 2 || e == 4) && (seen[s] & 0x2b) != 0x2b)
 			(*wrong)++;
 	}
-	return n / sizeof(cqe[0]);
+	return n;
 }
 
 TEST_F_TIMEOUT(timer, completes_after_the_rest_of_its_submit, 120)
@@ -278,39 +279,37 @@ TEST_F_TIMEOUT(timer, completes_after_the_rest_of_its_submit, 120)
 	pthread_t t[3];
 	unsigned long wrong = 0;
 	unsigned int pending = 0, s;
-	int stop = 0, fl = fcntl(self->fd, F_GETFL), got;
+	int stop = 0, got;
 
 	ASSERT_NE(NULL, seen);
 	for (int i = 0; i < 3; i++) {
 		l[i] = (struct loader){ .stop = &stop };
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, load_main, &l[i]));
 	}
-	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl | O_NONBLOCK));
 	for (s = 0; s < ORDER_SUBMITS; s++) {
 		struct kbatch_sqe sqe[ORDER_ENTRIES];
 		__u64 ud = s * ORDER_ENTRIES;
 
-		for (int e = 0; e < ORDER_ENTRIES; e++)
-			sqe[e] = e == 2 || e == 4 ?
-				 kb_sqe(KBATCH_OP_TIMER, e == 2 ? 0 : 1000,
-					0, ud + e) :
-				 kb_sqe(KBATCH_OP_ECHO, s, 0, ud + e);
-		while (pending + ORDER_ENTRIES > self->info.cq_entries) {
-			ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl));
-			got = drain(self->fd, seen, &wrong, 1);
+		for (int e = 0; e < ORDER_ENTRIES; e++) {
+			if (e == 2 || e == 4)
+				kbatch_prep_timer(&sqe[e], e == 2 ? 0 : 1000, ud + e);
+			else
+				kbatch_prep_echo(&sqe[e], s, ud + e);
+		}
+		while (pending + ORDER_ENTRIES > self->kb.info.cq_entries) {
+			got = drain(&self->kb, seen, &wrong, 1);
 			ASSERT_GT(got, 0);
 			pending -= got;
-			ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl | O_NONBLOCK));
 		}
-		ASSERT_EQ(0, kb_async(self->fd, sqe, ORDER_ENTRIES));
+		ASSERT_EQ(ORDER_ENTRIES,
+			  kbatch_submit_async(&self->kb, sqe, ORDER_ENTRIES));
 		pending += ORDER_ENTRIES;
-		got = drain(self->fd, seen, &wrong, 0);
+		got = drain(&self->kb, seen, &wrong, 0);
 		ASSERT_GE(got, 0);
 		pending -= got;
 	}
-	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, fl));
 	while (pending) {
-		got = drain(self->fd, seen, &wrong, 1);
+		got = drain(&self->kb, seen, &wrong, 1);
 		ASSERT_GT(got, 0);
 		pending -= got;
 	}

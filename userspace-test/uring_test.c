@@ -23,12 +23,13 @@
 #include <linux/kbatch.h>
 
 #include "kselftest_harness.h"
-#include "kbatch_util.h"
+#include "libkbatch.h"
 #include "libkbatch-uring.h"
 
 #define RING_ENTRIES	512
 #define SEC		1000000000ULL
 
+/* A ring of exactly @flags: for rings without SQE128 or CQE32 on purpose. */
 static int ring_init(struct io_uring *ring, unsigned int flags)
 {
 	struct io_uring_params p;
@@ -74,6 +75,7 @@ static int reap(struct io_uring *ring, unsigned int n, long long *res,
 }
 
 FIXTURE(uring) {
+	struct kbatch kb;
 	int fd;
 	struct io_uring ring;
 	struct kbatch_info info;
@@ -81,9 +83,9 @@ FIXTURE(uring) {
 
 FIXTURE_SETUP(uring)
 {
-	self->fd = open("/dev/kbatch", O_RDWR);
-	ASSERT_GE(self->fd, 0);
-	ASSERT_EQ(0, kb_info(self->fd, &self->info));
+	ASSERT_EQ(0, kbatch_open(&self->kb, NULL, 0));
+	self->fd = self->kb.fd;
+	self->info = self->kb.info;
 	ASSERT_NE(0u, self->info.features & KBATCH_FEAT_URING);
 	ASSERT_EQ(0, kbatch_uring_queue_init(RING_ENTRIES, &self->ring, 0));
 }
@@ -91,27 +93,26 @@ FIXTURE_SETUP(uring)
 FIXTURE_TEARDOWN(uring)
 {
 	io_uring_queue_exit(&self->ring);
-	close(self->fd);
+	kbatch_close(&self->kb);
 }
 
 /* The mixed batch of the ioctl tests gives the same results both ways. */
 TEST_F(uring, same_results_as_the_ioctl)
 {
-	struct kbatch_sqe sqe[8] = {
-		kb_sqe(KBATCH_OP_NOP, 0, 0, 0),
-		kb_sqe(KBATCH_OP_ECHO, 42, 0, 0),
-		kb_sqe(KBATCH_OP_ECHO, (__u64)-5LL, 0, 0),
-		kb_sqe(KBATCH_OP_SUM, 1, 0, 0),
-		kb_sqe(KBATCH_OP_SUM, 2, 0, 0),
-		kb_sqe(KBATCH_OP_SUM, 3, 0, 0),
-		kb_sqe(200, 0, 0, 0),
-		kb_sqe(KBATCH_OP_SUM, 10, 0, 0),
-	};
+	struct kbatch_sqe sqe[8];
 	struct kbatch_cqe cqe[8];
 	long long res[8], big[8];
 	unsigned int i;
 
-	ASSERT_EQ(0, kb_sync(self->fd, sqe, cqe, 8));
+	kbatch_prep_nop(&sqe[0], 0);
+	kbatch_prep_echo(&sqe[1], 42, 0);
+	kbatch_prep_echo(&sqe[2], (__u64)-5LL, 0);
+	kbatch_prep_sum(&sqe[3], 1, 0);
+	kbatch_prep_sum(&sqe[4], 2, 0);
+	kbatch_prep_sum(&sqe[5], 3, 0);
+	kbatch_prep(&sqe[6], 200, 0, 0, 0);
+	kbatch_prep_sum(&sqe[7], 10, 0);
+	ASSERT_EQ(8, kbatch_submit_sync(&self->kb, sqe, cqe, 8));
 	for (i = 0; i < 8; i++)
 		queue_cmd(&self->ring, self->fd, &sqe[i], i);
 	ASSERT_EQ(8, io_uring_submit(&self->ring));
@@ -133,8 +134,9 @@ TEST_F(uring, one_enter_is_one_batch)
 	unsigned int i;
 
 	for (i = 0; i < 256; i++) {
-		struct kbatch_sqe s = kb_sqe(KBATCH_OP_SUM, i + 1, 0, 0);
+		struct kbatch_sqe s;
 
+		kbatch_prep_sum(&s, i + 1, 0);
 		queue_cmd(&self->ring, self->fd, &s, i);
 	}
 	ASSERT_EQ(256, io_uring_submit(&self->ring));
@@ -146,31 +148,32 @@ TEST_F(uring, one_enter_is_one_batch)
 /* Two files in one io_uring_enter(): each file's SUMs see only its own. */
 TEST_F(uring, files_do_not_mix)
 {
-	int other = open("/dev/kbatch", O_RDWR);
 	long long res[64];
+	struct kbatch other;
 	unsigned int i;
 
-	ASSERT_GE(other, 0);
+	ASSERT_EQ(0, kbatch_open(&other, NULL, 0));
 	for (i = 0; i < 64; i++) {
-		struct kbatch_sqe s = kb_sqe(KBATCH_OP_SUM, i % 2 ? 1000 : 1,
-					     0, 0);
+		struct kbatch_sqe s;
 
-		queue_cmd(&self->ring, i % 2 ? other : self->fd, &s, i);
+		kbatch_prep_sum(&s, i % 2 ? 1000 : 1, 0);
+		queue_cmd(&self->ring, i % 2 ? other.fd : self->fd, &s, i);
 	}
 	ASSERT_EQ(64, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, reap(&self->ring, 64, res, NULL));
 	for (i = 0; i < 64; i++)
 		EXPECT_EQ(i % 2 ? 32000 : 32, res[i]) TH_LOG("cmd %u", i);
-	close(other);
+	kbatch_close(&other);
 }
 
 /* 64-bit results: -EOVERFLOW in res, the value in big_cqe[0] (CQE32). */
 TEST_F(uring, wide_results)
 {
-	struct kbatch_sqe s = kb_sqe(KBATCH_OP_ECHO, 1ULL << 40, 0, 0);
 	struct io_uring small;
 	long long res[1], big[1];
+	struct kbatch_sqe s;
 
+	kbatch_prep_echo(&s, 1ULL << 40, 0);
 	queue_cmd(&self->ring, self->fd, &s, 0);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, reap(&self->ring, 1, res, big));
@@ -188,12 +191,14 @@ TEST_F(uring, wide_results)
 /* Every bad command of the ioctl path, and those only io_uring has. */
 TEST_F(uring, bad_commands)
 {
-	struct kbatch_sqe good = kb_sqe(KBATCH_OP_ECHO, 7, 0, 0), bad[4];
+	struct kbatch_sqe good, bad[4];
 	struct io_uring_sqe *s;
 	struct io_uring plain;
 	long long res[6];
 	unsigned int i;
 
+	kbatch_prep_echo(&good, 7, 0);
+	/* Malformed entries and raw SQEs: the bad input is what is tested. */
 	for (i = 0; i < 4; i++)
 		bad[i] = good;
 	bad[0].flags = 1;
@@ -229,7 +234,7 @@ TEST_F(uring, bad_commands)
 /* An admin op without CAP_SYS_ADMIN: -EPERM, like the ioctl. */
 TEST_F(uring, admin_op_needs_cap)
 {
-	int op = kb_lookup(self->fd, "kv.clear", NULL);
+	int op = kbatch_lookup(&self->kb, "kv.clear", NULL);
 	struct kbatch_sqe s;
 	long long res[1];
 
@@ -237,7 +242,7 @@ TEST_F(uring, admin_op_needs_cap)
 		SKIP(return, "kbatch_kv is not loaded");
 	if (geteuid() == 0)
 		SKIP(return, "runs as root");
-	s = kb_sqe(op, 0, 0, 0);
+	kbatch_prep(&s, op, 0, 0, 0);
 	queue_cmd(&self->ring, self->fd, &s, 0);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, reap(&self->ring, 1, res, NULL));
@@ -263,7 +268,7 @@ static long long kv_stat(const char *name)
 /* kbatch_kv's handler gets the 256 kv.get of one io_uring_enter() at once. */
 TEST_F(uring, kv_handler_sees_the_whole_enter)
 {
-	int op = kb_lookup(self->fd, "kv.get", NULL);
+	int op = kbatch_lookup(&self->kb, "kv.get", NULL);
 	long long res[256], calls;
 	unsigned int i;
 
@@ -273,8 +278,9 @@ TEST_F(uring, kv_handler_sees_the_whole_enter)
 		SKIP(return, "no kbatch_kv statistics (debugfs needs root)");
 	calls = kv_stat("calls");
 	for (i = 0; i < 256; i++) {
-		struct kbatch_sqe s = kb_sqe(op, 1u << 30 | i, 0, 0);
+		struct kbatch_sqe s;
 
+		kbatch_prep(&s, op, 1u << 30 | i, 0, 0);
 		queue_cmd(&self->ring, self->fd, &s, i);
 	}
 	ASSERT_EQ(256, io_uring_submit(&self->ring));
@@ -304,10 +310,9 @@ static void *worker_main(void *arg)
 	}
 	for (k = 0; k < 20; k++) {
 		for (i = 0; i < 128; i++) {
-			struct kbatch_sqe s = kb_sqe(KBATCH_OP_ECHO,
-						     w->id * 1000000 + k * 128 + i,
-						     0, 0);
+			struct kbatch_sqe s;
 
+			kbatch_prep_echo(&s, w->id * 1000000 + k * 128 + i, 0);
 			queue_cmd(&ring, w->fd, &s, i);
 		}
 		if (io_uring_submit(&ring) != 128 || reap(&ring, 128, res, NULL)) {
@@ -346,12 +351,13 @@ static bool timers_cancelable(const struct kbatch_info *info)
 /* TIMER commands complete after their delay, or are refused where they cannot be cancelled. */
 TEST_F(uring, timers)
 {
-	struct kbatch_sqe s = kb_sqe(KBATCH_OP_TIMER, 50 * 1000000ULL, 0, 0);
 	struct timespec a, b;
+	struct kbatch_sqe s;
 	long long res[2];
 
+	kbatch_prep_timer(&s, 50 * 1000000ULL, 0);
 	queue_cmd(&self->ring, self->fd, &s, 0);
-	s = kb_sqe(KBATCH_OP_ECHO, 3, 0, 0);
+	kbatch_prep_echo(&s, 3, 0);
 	queue_cmd(&self->ring, self->fd, &s, 1);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	ASSERT_EQ(2, io_uring_submit(&self->ring));
@@ -375,10 +381,11 @@ TEST_F(uring, timers)
 TEST_F(uring, ring_exit_with_timers_in_flight)
 {
 	unsigned int n = self->info.max_timers, round, i, busy;
-	struct kbatch_sqe s = kb_sqe(KBATCH_OP_TIMER, 3600 * SEC, 0, 0);
 	struct io_uring ring;
+	struct kbatch_sqe s;
 	long long res[1];
 
+	kbatch_prep_timer(&s, 3600 * SEC, 0);
 	if (!timers_cancelable(&self->info))
 		SKIP(return, "this kernel cannot cancel io_uring commands");
 	for (round = 0; round < 2; round++) {
@@ -397,7 +404,7 @@ TEST_F(uring, ring_exit_with_timers_in_flight)
 	 * down (and its commands cancelled) in the background, so give it
 	 * a few seconds to get a whole set of max_timers through again.
 	 */
-	s = kb_sqe(KBATCH_OP_TIMER, 1000, 0, 0);
+	kbatch_prep_timer(&s, 1000, 0);
 	for (round = 0; round < 100; round++) {
 		ASSERT_EQ(0, ring_init(&ring, IORING_SETUP_SQE128));
 		for (i = 0; i < n; i++) {
@@ -423,28 +430,28 @@ TEST_F(uring, ring_exit_with_timers_in_flight)
 TEST(killed_with_commands_in_flight)
 {
 	struct timespec a, b;
-	int status, fd;
+	int status;
 	pid_t pid;
 
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid) {
-		struct kbatch_sqe s = kb_sqe(KBATCH_OP_ECHO, 1, 0, 0);
-		struct kbatch_info info;
 		struct io_uring ring;
+		struct kbatch_sqe s;
+		struct kbatch kb;
 
-		fd = open("/dev/kbatch", O_RDWR);
-		if (fd < 0 || kb_info(fd, &info) ||
+		kbatch_prep_echo(&s, 1, 0);
+		if (kbatch_open(&kb, NULL, 0) ||
 		    ring_init(&ring, IORING_SETUP_SQE128))
 			_exit(1);
 		for (unsigned int i = 0; ; i++) {
-			if (i == info.max_timers &&
-			    (info.features & KBATCH_FEAT_URING_TIMER))
-				s = kb_sqe(KBATCH_OP_TIMER, 3600 * SEC, 0, 0);
+			if (i == kb.info.max_timers &&
+			    (kb.info.features & KBATCH_FEAT_URING_TIMER))
+				kbatch_prep_timer(&s, 3600 * SEC, 0);
 			if (!io_uring_sq_space_left(&ring))
 				io_uring_submit(&ring);
-			queue_cmd(&ring, fd, &s, i);
-			if (i == 2 * info.max_timers)
+			queue_cmd(&ring, kb.fd, &s, i);
+			if (i == 2 * kb.info.max_timers)
 				io_uring_submit(&ring);
 		}
 	}

@@ -2,11 +2,15 @@
 /*
  * Table 3: operations per second from user space, in the bench VM.
  *
- * Figures (NAME,THREADS,BATCH):
- *   kbatch-sync: KBATCH_IOC_SUBMIT of B KBATCH_OP_NOP entries, waiting for
- *	their B completions (one ioctl per B ops).
- *   kbatch-async: the same with KBATCH_SUBMIT_ASYNC, then read() until
- *	the B completions are in.
+ * Figures (NAME,THREADS,BATCH), every /dev/kbatch one through libkbatch:
+ *   kbatch-sync: kbatch_submit_sync() of B KBATCH_OP_NOP entries, waiting
+ *	for their B completions (one ioctl per B ops).
+ *   kbatch-async: kbatch_submit_async() of them, then kbatch_reap_cqes()
+ *	of the B completions.
+ *   kbatch-uring: B KBATCH_OP_NOP entries as KBATCH_URING_CMD commands
+ *	(kbatch_uring_prep(), a ring of kbatch_uring_queue_init()), then
+ *	io_uring_submit_and_wait(B) and the B completions taken, as
+ *	io_uring-sync does: one io_uring_enter() per B ops.
  *   io_uring-sync: B IORING_OP_NOP, io_uring_submit_and_wait(B), then the
  *	B completions taken from the ring.
  *   io_uring-async: B IORING_OP_NOP, io_uring_submit(), then
@@ -35,6 +39,13 @@
  * in ops per second, and
  *	"@kb bench user-len,<name>,<threads>,<batch>,<ms median>,<ms min>,<ms max>,<ops per thread>"
  *
+ * After the figures, unless "insn": kbatch_kv's handler statistics
+ * (/sys/kernel/debug/kbatch_kv/stats) around KV_ENTERS io_uring_enter()s
+ * of B kv.get commands each, for B 1, 16 and 256:
+ *	"@kb kv-batch uring,<B>,<enters>,<calls>,<entries>,<last>"
+ * (calls and entries: their increase; the handler saw batches of the
+ * submitted size if calls == enters and entries == B * enters).
+ *
  * Usage: kbatch_ubench [RUNS [all|goals|insn]]   ("goals": only the NOP
  * figures of the goals: B 1 and 256, 1 and 4 threads; "insn": one thread,
  * one run per figure of INSN_OPS ops after a warm-up, bracketed by the
@@ -55,15 +66,18 @@
 #include <linux/kbatch.h>
 
 #include "kb_insn.h"
+#include "libkbatch.h"
+#include "libkbatch-uring.h"
 
 #define MAX_BATCH	256
 #define MAX_THREADS	4
 #define MAX_RUNS	31
-#define MAX_FIGS	40
+#define MAX_FIGS	48
 #define MIN_RUN_S	0.3
 #define CALIB_S		0.05
 #define SPREAD_MAX	1.3
 #define INSN_OPS	16384
+#define KV_ENTERS	64
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct job;
@@ -92,8 +106,8 @@ struct job {
 	pthread_barrier_t *start;
 	int fd;
 	int own_fd;
+	struct kbatch kb;
 	struct io_uring ring;
-	struct kbatch_submit sub;
 	__u64 t0, t1;
 	int err;
 	struct kbatch_sqe sqes[MAX_BATCH];
@@ -101,7 +115,7 @@ struct job {
 };
 
 static __u32 op_kv_put, op_kv_get;
-static int shared_fd = -1;
+static struct kbatch shared_kb = { .fd = -1 };
 static int insn_mode;
 
 static __u64 now_ns(void)
@@ -134,37 +148,27 @@ static void fd_fini(struct job *job)
 		close(job->fd);
 }
 
-/* ---- /dev/kbatch ---- */
+/* ---- /dev/kbatch, through libkbatch ---- */
 
 static int kb_open(struct job *job)
 {
-	unsigned int b = job->fig->batch;
+	unsigned int i;
+	int ret;
 
-	job->fd = open("/dev/kbatch", O_RDWR);
-	if (job->fd < 0)
-		return -errno;
+	ret = kbatch_open(&job->kb, NULL, 0);
+	if (ret)
+		return ret;
 	job->own_fd = 1;
-	/* Zeroed entries are KBATCH_OP_NOP; the header is set up once. */
-	memset(job->sqes, 0, sizeof(job->sqes));
-	memset(&job->sub, 0, sizeof(job->sub));
-	job->sub.entries = (__u64)(unsigned long)job->sqes;
-	job->sub.completions = (__u64)(unsigned long)job->cqes;
-	job->sub.nr = b;
+	/* The entries are prepared once and reused. */
+	for (i = 0; i < MAX_BATCH; i++)
+		kbatch_prep_nop(&job->sqes[i], 0);
 	return 0;
 }
 
-static int kb_sync_init(struct job *job)
+static void kb_fini(struct job *job)
 {
-	return kb_open(job);
-}
-
-static int kb_async_init(struct job *job)
-{
-	int ret = kb_open(job);
-
-	job->sub.completions = 0;
-	job->sub.flags = KBATCH_SUBMIT_ASYNC;
-	return ret;
+	if (job->own_fd)
+		kbatch_close(&job->kb);
 }
 
 /* kbatch-shared: every thread's submits go to one file (opened by main). */
@@ -174,21 +178,9 @@ static int kb_shared_init(struct job *job)
 
 	if (ret)
 		return ret;
-	close(job->fd);
+	kbatch_close(&job->kb);
 	job->own_fd = 0;
-	job->fd = shared_fd;
-	return 0;
-}
-
-static int kb_lookup(int fd, const char *name, __u32 *opcode)
-{
-	struct kbatch_lookup lk;
-
-	memset(&lk, 0, sizeof(lk));
-	snprintf((char *)lk.name, sizeof(lk.name), "%s", name);
-	if (ioctl(fd, KBATCH_IOC_LOOKUP, &lk))
-		return -errno;
-	*opcode = lk.opcode;
+	job->kb = shared_kb;
 	return 0;
 }
 
@@ -201,56 +193,44 @@ static int kb_mixed_init(struct job *job)
 {
 	static const __u32 ops[] = { KBATCH_OP_ECHO, KBATCH_OP_SUM, 0, 0 };
 	unsigned int i;
-	int ret = kb_sync_init(job);
+	int ret = kb_open(job);
 
 	if (ret)
 		return ret;
 	for (i = 0; i < job->fig->batch; i++) {
-		struct kbatch_sqe *e = &job->sqes[i];
-		unsigned int kind = i / 4 % 4;
+		unsigned int kind = i / 4 % 4, key = i / 16 * 4 + i % 4;
+		__u32 op = kind == 2 ? op_kv_put : kind == 3 ? op_kv_get : ops[kind];
 
-		e->opcode = kind == 2 ? op_kv_put : kind == 3 ? op_kv_get : ops[kind];
-		e->user_data = i;
-		e->args[0] = kind >= 2 ? (job->id << 16) | (i / 16 * 4 + i % 4) : i;
-		if (kind == 2)
-			e->args[1] = i / 16 * 4 + i % 4 + 1;
+		kbatch_prep(&job->sqes[i], op,
+			    kind >= 2 ? (job->id << 16) | key : i,
+			    kind == 2 ? key + 1 : 0, i);
 	}
 	return 0;
 }
 
-static int kb_submit(struct job *job)
-{
-	if (ioctl(job->fd, KBATCH_IOC_SUBMIT, &job->sub))
-		return -errno;
-	return job->sub.done == job->fig->batch ? 0 : -EIO;
-}
-
 static int kb_sync_run(struct job *job)
 {
-	return kb_submit(job);
+	unsigned int b = job->fig->batch;
+	int ret = kbatch_submit_sync(&job->kb, job->sqes, job->cqes, b);
+
+	return ret < 0 ? ret : ret == (int)b ? 0 : -EIO;
 }
 
 static int kb_async_run(struct job *job)
 {
-	unsigned int batch = job->fig->batch, got = 0;
-	ssize_t n;
-	int ret;
+	unsigned int b = job->fig->batch;
+	int ret = kbatch_submit_async(&job->kb, job->sqes, b);
 
-	ret = kb_submit(job);
-	while (!ret && got < batch) {
-		n = read(job->fd, job->cqes, (batch - got) * sizeof(job->cqes[0]));
-		if (n < 0)
-			return -errno;
-		got += n / sizeof(job->cqes[0]);
-	}
-	return ret;
+	if (ret >= 0)
+		ret = ret == (int)b ? kbatch_reap_cqes(&job->kb, job->cqes, b) : -EIO;
+	return ret < 0 ? ret : 0;
 }
 
 /* The results: ECHO its argument, SUM its run's sum, kv.get the value put. */
 static int kb_mixed_run(struct job *job)
 {
 	unsigned int i, b = job->fig->batch;
-	int ret = kb_submit(job);
+	int ret = kb_sync_run(job);
 	__s64 want;
 
 	for (i = 0; !ret && i < b; i++) {
@@ -333,10 +313,71 @@ static void uring_fini(struct job *job)
 	io_uring_queue_exit(&job->ring);
 }
 
-static const struct impl impl_kb_sync = { "kbatch-sync", kb_sync_init, kb_sync_run, fd_fini };
-static const struct impl impl_kb_async = { "kbatch-async", kb_async_init, kb_async_run, fd_fini };
-static const struct impl impl_kb_mixed = { "kbatch-mixed", kb_mixed_init, kb_mixed_run, fd_fini };
-static const struct impl impl_kb_shared = { "kbatch-shared", kb_shared_init, kb_sync_run, fd_fini };
+/* ---- /dev/kbatch through io_uring (KBATCH_URING_CMD) ---- */
+
+static int kb_uring_init(struct job *job)
+{
+	int ret = kb_open(job);
+
+	if (ret)
+		return ret;
+	ret = kbatch_uring_queue_init(MAX_BATCH, &job->ring, 0);
+	if (ret)
+		kbatch_close(&job->kb);
+	return ret;
+}
+
+/* Queue @batch commands of job->sqes, io_uring user_data their index. */
+static int kb_uring_prep(struct job *job, unsigned int batch)
+{
+	struct io_uring_sqe *sqe;
+	unsigned int i;
+
+	for (i = 0; i < batch; i++) {
+		sqe = io_uring_get_sqe(&job->ring);
+		if (!sqe)
+			return -EBUSY;
+		kbatch_uring_prep(sqe, job->kb.fd, &job->sqes[i], i);
+	}
+	return 0;
+}
+
+/* Take @batch completions, all in the ring, each a NOP's 0. */
+static int kb_uring_reap(struct job *job, unsigned int batch)
+{
+	struct io_uring_cqe *cqes[MAX_BATCH];
+	unsigned int i, n;
+	int bad = 0;
+
+	n = io_uring_peek_batch_cqe(&job->ring, cqes, batch);
+	for (i = 0; i < n; i++)
+		bad |= kbatch_uring_result(&job->ring, cqes[i]) != 0;
+	io_uring_cq_advance(&job->ring, n);
+	return n == batch && !bad ? 0 : -EIO;
+}
+
+static int kb_uring_run(struct job *job)
+{
+	unsigned int batch = job->fig->batch;
+	int ret = kb_uring_prep(job, batch);
+
+	if (!ret && io_uring_submit_and_wait(&job->ring, batch) != (int)batch)
+		ret = -EIO;
+	return ret ?: kb_uring_reap(job, batch);
+}
+
+static void kb_uring_fini(struct job *job)
+{
+	io_uring_queue_exit(&job->ring);
+	kb_fini(job);
+}
+
+static const struct impl impl_kb_sync = { "kbatch-sync", kb_open, kb_sync_run, kb_fini };
+static const struct impl impl_kb_async = { "kbatch-async", kb_open, kb_async_run, kb_fini };
+static const struct impl impl_kb_uring = {
+	"kbatch-uring", kb_uring_init, kb_uring_run, kb_uring_fini };
+static const struct impl impl_kb_mixed = { "kbatch-mixed", kb_mixed_init, kb_mixed_run, kb_fini };
+static const struct impl impl_kb_shared = { "kbatch-shared", kb_shared_init, kb_sync_run, kb_fini };
 static const struct impl impl_uring_sync = {
 	"io_uring-sync", uring_init, uring_sync_run, uring_fini };
 static const struct impl impl_uring_async = {
@@ -380,9 +421,9 @@ static double run_once(const struct figure *fig, unsigned long ops)
 	int err = 0;
 
 	if (impl == &impl_kb_shared) {
-		shared_fd = open("/dev/kbatch", O_RDWR);
-		if (shared_fd < 0)
-			return -errno;
+		err = kbatch_open(&shared_kb, NULL, 0);
+		if (err)
+			return err;
 	}
 	for (inited = 0; !err && inited < fig->threads; inited++) {
 		memset(&jobs[inited], 0, sizeof(jobs[0]));
@@ -410,9 +451,7 @@ static double run_once(const struct figure *fig, unsigned long ops)
 	}
 	for (i = 0; i < inited; i++)
 		impl->fini(&jobs[i]);
-	if (shared_fd >= 0)
-		close(shared_fd);
-	shared_fd = -1;
+	kbatch_close(&shared_kb);
 	return err ? err : (t1 - t0) / 1e9;
 }
 
@@ -495,7 +534,8 @@ static void add(const struct impl *impl, unsigned int threads, unsigned int batc
 static void plan(int goals_only, int have_kv)
 {
 	static const struct impl *nops[] = {
-		&impl_kb_sync, &impl_kb_async, &impl_uring_sync, &impl_uring_async,
+		&impl_kb_sync, &impl_kb_async, &impl_kb_uring, &impl_uring_sync,
+		&impl_uring_async,
 	};
 	static const unsigned int batches[] = { 1, 16, MAX_BATCH };
 	static const unsigned int nthreads[] = { 1, MAX_THREADS };
@@ -579,23 +619,111 @@ static int insn_figures(void)
 	return 0;
 }
 
+/* kbatch_kv's statistic @name (debugfs), or -1. */
+static long long kv_stat(const char *name)
+{
+	FILE *f = fopen("/sys/kernel/debug/kbatch_kv/stats", "r");
+	char line[128], key[64];
+	long long v, found = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63[^:]: %lld", key, &v) == 2 &&
+		    !strcmp(key, name))
+			found = v;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * kbatch_kv's handler under KBATCH_URING_CMD: KV_ENTERS io_uring_enter()s
+ * of @batch kv.get commands (keys never put: each completes -ENOENT),
+ * with the handler's statistics before and after.  0 or -errno.
+ */
+static int kv_batch_check(unsigned int batch)
+{
+	struct job *job = &jobs[0];
+	struct figure fig = { .batch = batch };
+	long long calls, entries;
+	unsigned int e, i;
+	int ret;
+
+	memset(job, 0, sizeof(*job));
+	job->fig = &fig;
+	ret = kb_uring_init(job);
+	if (ret)
+		return ret;
+	for (i = 0; i < batch; i++)
+		kbatch_prep(&job->sqes[i], op_kv_get, 1u << 30 | i, 0, 0);
+	calls = kv_stat("calls");
+	entries = kv_stat("entries");
+	for (e = 0; !ret && e < KV_ENTERS; e++) {
+		struct io_uring_cqe *cqes[MAX_BATCH];
+		unsigned int n;
+
+		ret = kb_uring_prep(job, batch);
+		if (!ret && io_uring_submit_and_wait(&job->ring, batch) != (int)batch)
+			ret = -EIO;
+		n = ret ? 0 : io_uring_peek_batch_cqe(&job->ring, cqes, batch);
+		for (i = 0; i < n; i++)
+			if (!ret && kbatch_uring_result(&job->ring, cqes[i]) != -ENOENT)
+				ret = -EIO;
+		io_uring_cq_advance(&job->ring, n);
+		if (!ret && n != batch)
+			ret = -EIO;
+	}
+	if (!ret)
+		printf("@kb kv-batch uring,%u,%u,%lld,%lld,%lld\n", batch,
+		       KV_ENTERS, kv_stat("calls") - calls,
+		       kv_stat("entries") - entries, kv_stat("last"));
+	kb_uring_fini(job);
+	return ret;
+}
+
+/* The kv batch check at 1, 16 and 256 per io_uring_enter(). */
+static int kv_batches(void)
+{
+	static const unsigned int batches[] = { 1, 16, MAX_BATCH };
+	unsigned int b;
+	int ret;
+
+	if (kv_stat("calls") < 0) {
+		printf("@kb bench-error kv-batch: no /sys/kernel/debug/kbatch_kv/stats\n");
+		return 1;
+	}
+	for (b = 0; b < ARRAY_SIZE(batches); b++) {
+		ret = kv_batch_check(batches[b]);
+		if (ret) {
+			printf("@kb bench-error kv-batch uring,%u: %s\n",
+			       batches[b], strerror(-ret));
+			return 1;
+		}
+	}
+	fflush(stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int runs = argc > 1 ? strtoul(argv[1], NULL, 0) : 5;
 	int goals_only = argc > 2 && !strcmp(argv[2], "goals");
 	unsigned char again[MAX_FIGS] = {};
 	unsigned int f, r, nagain = 0;
-	int fd, have_kv;
+	struct kbatch kb;
+	int put, get, have_kv = 0;
 
 	if (runs < 1 || runs > MAX_RUNS) {
 		fprintf(stderr, "usage: kbatch_ubench [RUNS [all|goals|insn]]\n");
 		return 2;
 	}
-	fd = open("/dev/kbatch", O_RDWR);
-	have_kv = fd >= 0 && !kb_lookup(fd, "kv.put", &op_kv_put) &&
-		  !kb_lookup(fd, "kv.get", &op_kv_get);
-	if (fd >= 0)
-		close(fd);
+	if (!kbatch_open(&kb, NULL, 0)) {
+		put = kbatch_lookup(&kb, "kv.put", NULL);
+		get = kbatch_lookup(&kb, "kv.get", NULL);
+		have_kv = put >= 0 && get >= 0;
+		op_kv_put = put;
+		op_kv_get = get;
+		kbatch_close(&kb);
+	}
 	if (!have_kv && !goals_only)
 		printf("@kb bench-error user: no kv.put/kv.get (kbatch_kv.ko): no kbatch-mixed\n");
 	plan(goals_only, have_kv);
@@ -625,5 +753,5 @@ int main(int argc, char **argv)
 	}
 	for (f = 0; f < nfigs; f++)
 		report(&figs[f], runs);
-	return 0;
+	return have_kv && !goals_only ? kv_batches() : 0;
 }

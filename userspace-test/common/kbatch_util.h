@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the user-space tests and the kbatch tool: build
- * entries, submit them, read completions, look ops up.  Each returns 0 or
- * -errno, so tests can assert on the errno directly.
+ * The old hand-rolled helpers: build entries, submit them, read
+ * completions, look ops up.  Each returns 0 or -errno.  Only torture's
+ * user-space submitter (torture/kbatch_torture_user.c) still uses them;
+ * the tests and the kbatch tool use libkbatch (lib/libkbatch.h), and the
+ * tests' other helpers are in kb_test.h.  Remove this file once torture
+ * moves to libkbatch.
  */
 #ifndef _KBATCH_UTIL_H
 #define _KBATCH_UTIL_H
 
 #include <errno.h>
-#include <grp.h>
-#include <sched.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <linux/kbatch.h>
@@ -90,42 +90,6 @@ static inline int kb_lookup(int fd, const char *name, __u32 *op_flags)
 	if (op_flags)
 		*op_flags = lk.op_flags;
 	return lk.opcode;
-}
-
-static inline int kb_info(int fd, struct kbatch_info *info)
-{
-	return ioctl(fd, KBATCH_IOC_INFO, info) ? -errno : 0;
-}
-
-/* The uid the tests use for an unprivileged user ("nobody"). */
-#define KB_NOBODY	65534
-
-/* Become uid/gid KB_NOBODY with no supplementary groups.  0 or -errno. */
-static inline int kb_become_nobody(void)
-{
-	if (geteuid() == KB_NOBODY)
-		return 0;
-	if (setgroups(0, NULL) || setgid(KB_NOBODY) || setuid(KB_NOBODY))
-		return -errno;
-	return geteuid() == KB_NOBODY ? 0 : -EPERM;
-}
-
-/* Run the calling thread on @cpu only.  0 or -errno. */
-static inline int kb_pin_cpu(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
-}
-
-static inline long long kb_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
 #endif /* _KBATCH_UTIL_H */

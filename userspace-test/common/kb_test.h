@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the user-space tests share besides libkbatch (which they use for
+ * everything on /dev/kbatch): the unprivileged user, CPU pinning and a
+ * clock.  Each returns 0 or -errno, so tests can assert on the errno.
+ */
+#ifndef _KB_TEST_H
+#define _KB_TEST_H
+
+#include <errno.h>
+#include <grp.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The uid the tests use for an unprivileged user ("nobody"). */
+#define KB_NOBODY	65534
+
+/* Become uid/gid KB_NOBODY with no supplementary groups.  0 or -errno. */
+static inline int kb_become_nobody(void)
+{
+	if (geteuid() == KB_NOBODY)
+		return 0;
+	if (setgroups(0, NULL) || setgid(KB_NOBODY) || setuid(KB_NOBODY))
+		return -errno;
+	return geteuid() == KB_NOBODY ? 0 : -EPERM;
+}
+
+/* Run the calling thread on @cpu only.  0 or -errno. */
+static inline int kb_pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+static inline long long kb_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+#endif /* _KB_TEST_H */
