@@ -182,7 +182,8 @@ vm() {
 # debug kernel that need no other build, the longest first.
 vm_lane_b() {
 	vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" failnth \
-		"$logs/failnth-$variant.log" 1200 kmemleak=on
+		"$logs/failnth-$variant.log" 1200 \
+		"kmemleak=on slub_debug=A;-,kmemleak_object,kmemleak_scan_area"
 	for shape in recursive circular; do
 		vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" \
 			"lockdep-$shape" "$logs/lockdep-$shape.log" 300
