@@ -6,7 +6,11 @@
  * unprivileged process (uid 65534 when the test runs as root) at normal
  * priority on the same CPU, submitting max-size NOP batches without a
  * pause.  Beside the flooder the victim's average must stay within
- * AVG_FACTOR of its average alone, and no submit may take MAX_NS or more.
+ * AVG_FACTOR of its average alone, and 99 in 100 of its submits must take
+ * less than MAX_NS (the 99th percentile, not the maximum: one host
+ * hiccup, a vCPU descheduled for tens of milliseconds while other VMs
+ * run, is not kbatch's; a victim that waited for the flooder's batches
+ * would wait in more than one submit in 100, and raise the average).
  *
  * The victim sleeps a little between submits, as an interactive process
  * would, so the scheduler gives it the CPU as soon as it wakes (a woken
@@ -17,8 +21,8 @@
  *
  * This is a test under emulation (QEMU/TCG, vCPUs that the host may
  * deschedule), not a benchmark: the bounds are generous.  A try whose
- * victim alone already had a submit of MAX_NS / 2 or more measured the
- * host, not kbatch: it is taken again, up to TRIES times in all, and the
+ * victim alone already had a 99th percentile of MAX_NS / 2 or more
+ * measured the host, not kbatch: it is taken again, up to TRIES times in all, and the
  * test is skipped if the host never was quiet (the debug kernel on a busy
  * host can be that slow).  A try with a quiet host decides.  (A victim
  * that joins the flooder's batches does not stall on every submit, so
@@ -50,17 +54,26 @@
 
 struct latency {
 	long long avg_ns;
+	long long p99_ns;
 	long long max_ns;
 	int submits;
 };
 
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
 /*
  * VICTIM_SUBMITS 1-entry NOP submits on @kb, or as many as PHASE_NS
- * allows: their number, average and maximum.
+ * allows: their number, average, 99th percentile and maximum.
  */
 static int measure(struct kbatch *kb, struct latency *lat)
 {
-	long long sum = 0, t, d, end = kb_now_ns() + PHASE_NS;
+	static long long d[VICTIM_SUBMITS];
+	long long sum = 0, t, end = kb_now_ns() + PHASE_NS;
 	struct kbatch_sqe sqe;
 	struct kbatch_cqe cqe;
 	int ret, i;
@@ -71,17 +84,18 @@ static int measure(struct kbatch *kb, struct latency *lat)
 		usleep(VICTIM_PAUSE_US);
 		t = kb_now_ns();
 		ret = kbatch_submit_sync(kb, &sqe, &cqe, 1);
-		d = kb_now_ns() - t;
+		d[i] = kb_now_ns() - t;
 		if (ret != 1)
 			return ret < 0 ? ret : -EIO;
 		if (cqe.result || cqe.user_data != 1)
 			return -EIO;
-		sum += d;
-		if (d > lat->max_ns)
-			lat->max_ns = d;
+		sum += d[i];
 	}
+	qsort(d, i, sizeof(d[0]), cmp_ll);
 	lat->submits = i;
 	lat->avg_ns = sum / i;
+	lat->p99_ns = d[i * 99 / 100];
+	lat->max_ns = d[i - 1];
 	return 0;
 }
 
@@ -166,21 +180,22 @@ TEST_F_TIMEOUT(stall, victim_beside_a_flooder_on_one_cpu, 200)
 		ASSERT_EQ(0, measure(&self->kb, &busy));
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		TH_LOG("try %d: alone %d submits avg %lld max %lld ns",
-		       try, alone.submits, alone.avg_ns, alone.max_ns);
-		TH_LOG("try %d: flooded %d submits avg %lld max %lld ns",
-		       try, busy.submits, busy.avg_ns, busy.max_ns);
+		TH_LOG("try %d: alone %d submits avg %lld p99 %lld max %lld ns",
+		       try, alone.submits, alone.avg_ns, alone.p99_ns,
+		       alone.max_ns);
+		TH_LOG("try %d: flooded %d submits avg %lld p99 %lld max %lld ns",
+		       try, busy.submits, busy.avg_ns, busy.p99_ns, busy.max_ns);
 		ok = busy.avg_ns <= AVG_FACTOR * alone.avg_ns &&
-		     busy.max_ns < MAX_NS;
-		quiet = ok || alone.max_ns < MAX_NS / 2;
+		     busy.p99_ns < MAX_NS;
+		quiet = ok || alone.p99_ns < MAX_NS / 2;
 	}
 	close(p[0]);
 	close(p[1]);
 	if (!quiet)
-		SKIP(return, "a victim alone took %lld ms or more on every try",
+		SKIP(return, "a victim alone had a 99th percentile of %lld ms or more on every try",
 		     MAX_NS / 2000000);
-	EXPECT_TRUE(ok) TH_LOG("average above %dx alone, or a submit of 10 ms",
-			       AVG_FACTOR);
+	EXPECT_TRUE(ok) TH_LOG("average above %dx alone, or a 99th percentile of %lld ms",
+			       AVG_FACTOR, MAX_NS / 1000000);
 }
 
 TEST_HARNESS_MAIN

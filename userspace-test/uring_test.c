@@ -326,8 +326,12 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* Four threads, a ring each, on one file: every result is its own. */
-TEST_F(uring, threads_with_rings_of_their_own)
+/*
+ * Four threads, a ring each, on one file: every result is its own.  It
+ * can outlast the harness's default 30 s on a debug kernel on a loaded
+ * host, so it has 120.
+ */
+TEST_F_TIMEOUT(uring, threads_with_rings_of_their_own, 120)
 {
 	struct worker w[4];
 	pthread_t t[4];
