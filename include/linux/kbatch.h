@@ -2,58 +2,81 @@
 /*
  * kbatch: per-CPU batch queues and a fair deferred-work poller.
  *
+ * This header is the contract; how the code keeps it is told in
+ * docs/design.md.  Which call may be made where, and what it may wait for
+ * ("any" means hardirq, softirq and process context, not NMI; every entry
+ * holds on PREEMPT_RT, see below):
+ *
+ *   call                           context                    may wait for
+ *   kbatch_queue_alloc()           process                    memory
+ *   kbatch_submit(), _many()       process (1)                its leader's
+ *                                                              callback, room
+ *   kbatch_post(), _post_many()    any                        nothing
+ *   kbatch_reduce()                any the callback allows    nothing but the
+ *                                                              callback it leads
+ *   kbatch_bound(), batch          inside the batch callback  nothing
+ *     accessors, kbatch_complete()
+ *   kbatch_queue_shutdown(),       process (2)                every callback,
+ *     kbatch_queue_free()                                      20 s at most
+ *   kbatch_poller_alloc()          process                    memory
+ *   kbatch_poller_add()            any                        nothing
+ *   kbatch_wake()                  any, lockless              nothing
+ *   kbatch_poller_cancel()         process                    the item's poll
+ *   kbatch_poller_free()           process, not from a poll   every poll
+ *
+ *   (1) not from the queue's callback, nor holding a lock it takes;
+ *   (2) not from a batch callback of the queue.  See WHAT CALLERS MUST NOT
+ *       DO below.
+ *
  * BATCH QUEUES
  *
- * A queue owns one fixed-size ring per possible CPU.  A producer pushes a
- * task into the ring of the CPU it runs on: one compare-and-exchange on the
- * ring's write word and a plain store into the slot.  A closed bit in that
- * word tells the pusher whether a batch is open; the first pusher after a
- * batch was bounded *leads* the next one.  The leader runs the queue's
- * batch callback, which may wait for a resource while later pushes on that
- * CPU keep joining the batch, then *bounds* it with one atomic RMW that
- * sets the bit: every push confirmed before the bound is in the batch,
- * every push after it starts the next one.  (Background batches are
- * bounded by their worker when it starts.)  A slot is reused only after
- * every task of its batch has been completed.
- *
- * Three front ends, one per queue (enum kbatch_mode):
+ * A queue owns one fixed-size ring per possible CPU; a producer pushes a
+ * task into the ring of the CPU it runs on.  The first push after a batch
+ * was taken *leads* the next one: its caller (or, in background mode, a
+ * worker) runs the queue's batch callback, which may wait for a resource
+ * while later pushes on that CPU keep joining, then *bounds* the batch
+ * with kbatch_bound(): every push before the bound is in it, every push
+ * after it starts the next one.  (A background batch is bounded by its
+ * worker when it starts.)  One front end per queue (enum kbatch_mode):
  *
  * - KBATCH_TASK: kbatch_submit().  The caller's struct kbatch_req lives on
  *   its own stack and the slot holds a pointer to it; the leader runs the
  *   callback in its own context, each task's result is written into its
- *   request and its caller woken.  Callers may sleep.
+ *   request and its caller woken.  Callers may sleep.  There is no
+ *   atomic-context task mode: a follower that could not sleep would spin
+ *   on its CPU while its leader may need that CPU (preempted there, or
+ *   interrupted by the follower itself).  Callers that cannot sleep use
+ *   kbatch_post() or kbatch_reduce(), which never wait for another caller.
  * - KBATCH_BACKGROUND: kbatch_post(), kbatch_post_many().  The slot holds
- *   a value; the call returns at once, from any context but NMI, hardirq
- *   included.
- *   The push that opens a batch queues the ring's work item on that CPU,
- *   and the callback runs in kbatch's workqueue.
+ *   a value; the call returns at once and never disables interrupts
+ *   (except while CPU hotplug has a batch bounded from another CPU).  The
+ *   callback runs in kbatch's per-CPU workqueue.
  * - KBATCH_REDUCE: kbatch_reduce().  The slot holds a value; the leader
  *   folds the batch in its own context, followers return at once.
  *
- * No atomic-context task mode.  A task-mode follower waits for a leader
- * that pushed on the same CPU; a follower that could not sleep would spin
- * on that CPU while the leader may need it (preempted there, or
- * interrupted by the follower itself), which deadlocks, and a bounded spin
- * cannot give up either, since its request is still in the ring.  Callers
- * that cannot sleep use kbatch_post() or kbatch_reduce(), which never wait
- * for another caller.  kbatch_submit() says so with might_sleep().
+ * Guarantees:
  *
- * Contexts sharing a ring: hardirq, softirq and process-context pushes on
- * one CPU share its ring safely.  A background push disables preemption
- * only: it reserves its slots with a CPU-local compare-and-exchange (no
- * bus lock), then fills them, and its batch is bounded on that CPU; while
- * a batch is bounded from another CPU (after CPU hotplug) background
- * pushes disable interrupts and use a full atomic instead.  Reducer
- * pushes disable interrupts for the few instructions of the push, since
- * a reducer leader may bound from any CPU.  Task-mode pushes come only
- * from process context and disable preemption.
+ * - A full ring: kbatch_submit() sleeps (killably) until room is made,
+ *   then pushes on the CPU it then runs on; kbatch_post() and
+ *   kbatch_reduce() return -EAGAIN and change nothing.  Nothing accepted
+ *   is ever dropped.
+ * - kbatch_queue_shutdown() may run while other CPUs push, lead and wait:
+ *   from its start new calls fail with -ESHUTDOWN; when it returns true,
+ *   every task accepted before has been run and, in task mode, completed,
+ *   and no CPU touches the queue any more.  Its waits are bounded (20 s in
+ *   all): a batch callback that never returns gets a warning and a leaked
+ *   queue, never a free under it.  kbatch_queue_free() shuts down first if
+ *   need be; the owner must stop calling before it.
+ * - CPU hotplug: a push always uses its own CPU's ring; background batches
+ *   pending on a CPU that goes offline run on another CPU; kbatch waits
+ *   for nothing while a CPU goes, so callbacks may take cpus_read_lock()
+ *   and allocate or free queues.
  *
- * PREEMPT_RT.  Every context this header names holds on PREEMPT_RT
- * kernels too: what is allowed in hardirq (kbatch_post(), kbatch_reduce()
- * and the batch accessors it runs, kbatch_wake(), kbatch_poller_add())
- * takes only raw spinlocks, atomics and the workqueue's raw lock, never a
- * spinlock_t.  What RT changes is what "hardirq" and "never sleeps" mean
- * for the caller:
+ * PREEMPT_RT.  What this header allows in hardirq (kbatch_post(),
+ * kbatch_reduce() and the batch accessors it runs, kbatch_wake(),
+ * kbatch_poller_add()) takes only raw spinlocks, atomics and the
+ * workqueue's raw lock, never a spinlock_t.  What RT changes is what
+ * "hardirq" and "never sleeps" mean for the caller:
  *
  * - hard-irq context there is an HRTIMER_MODE_*_HARD timer or an
  *   IRQF_NO_THREAD handler; other interrupt handlers and hrtimers run in
@@ -65,35 +88,6 @@
  *   interrupts disabled or a raw spinlock held) must use none of them.
  *   Background callbacks (a worker) and task-mode callbacks (the caller's
  *   process context) are not affected.
- *
- * A full ring: kbatch_submit() sleeps until the batch holding the oldest
- * slots is completed (prepare-to-wait and re-check, so no wakeup is lost),
- * then pushes on the CPU it then runs on.  kbatch_post() and
- * kbatch_reduce() never wait: they return -EAGAIN and change nothing.
- * Nothing already accepted is ever dropped.
- *
- * Lifetime: kbatch_queue_shutdown() may run while other CPUs push, lead
- * and wait.  It marks the queue dying (new calls fail with -ESHUTDOWN),
- * waits an RCU grace period for CPUs in the middle of a push (pushes run
- * with interrupts or preemption disabled and test the dying flag there),
- * waits for task-mode callers and reducer leaders still inside to leave (a
- * per-CPU count they take in that same section), and runs every batch
- * still in a ring (background); every task pushed is run and, in task
- * mode, completed.  A post costs a flag test, not a reference.  After
- * it, calls on the queue return -ESHUTDOWN until
- * kbatch_queue_free() (which shuts down first if need be) frees it; the
- * owner must stop calling before that.  The shutdown's waits are bounded
- * (20 s in all): a batch callback that never returns gets a warning and a
- * leaked queue, not a hang and not a free under it.
- *
- * CPU hotplug: rings exist for every possible CPU; a push always uses the
- * ring of the CPU it runs on, so nothing lands on an offline CPU's ring.
- * Background batches pending on a CPU that goes offline are run by the
- * workqueue on another CPU (it unbinds the departing CPU's workers), whose
- * bound then waits for an RCU grace period first;
- * task-mode and reducer batches are run by their leaders wherever the
- * scheduler moves them.  kbatch waits for nothing while a CPU goes, so
- * callbacks may take cpus_read_lock() and allocate or free queues.
  *
  * WHAT CALLERS MUST NOT DO (lockdep reports both)
  *
