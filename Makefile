@@ -20,7 +20,7 @@ INSTALL_MOD_DIR ?= updates
 # The group that may open /dev/kbatch (see udev/60-kbatch.rules).
 KBATCH_GROUP ?= kbatch
 
-TOOL := build/tool/tools/kbatch
+TOOL := build/tool/kbatch
 
 .PHONY: all modules clean check run bench deps install install-module \
 	install-files tool dkms dkms-src dkms-remove torture
@@ -31,7 +31,7 @@ modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 tool:
-	$(MAKE) -C userspace-test OUT=$(CURDIR)/build/tool tools
+	$(MAKE) -C tools OUT=$(CURDIR)/build/tool
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
@@ -47,7 +47,7 @@ run:
 	scripts/run.sh
 
 bench:
-	scripts/bench.sh
+	bench/run.sh
 
 # TORTURE_SECS (default 600), KCSAN=1, FAILSLAB=1, TRINITY=0: torture/run.sh
 torture:

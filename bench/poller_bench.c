@@ -31,7 +31,7 @@
  *   fairness: item 0 wakes itself from every poll (the spinner) while the
  *	others are woken once each; the spinner's polls until every quiet
  *	item has been polled.  Its polls per quiet poll are that divided by
- *	the quiet items (the last column), computed by bench_report.py.
+ *	the quiet items (the last column), computed by report.py.
  * Lines: "poller-<figure>,<impl>,1,<items>,<median>,<min>,<max>,<extra>".
  */
 #include <linux/atomic.h>

@@ -722,7 +722,7 @@ static s64 qb_sample(void *data, unsigned int i)
 	for (cpu = 0; cpu < ncpus; cpu++)
 		takes += ctx->pcs[cpu].takes;
 	ctx->takes[i] = takes ? div64_u64((u64)qb_tasks * ncpus, takes) : 0;
-	/* kb_insn: the window of the run just done, for bench_report.py. */
+	/* kb_insn: the window of the run just done, for report.py. */
 	if (kb_insn)
 		pr_info("@kb insn-label %s,%s,%u,%u,%lu\n",
 			ctx->split ? "split" : ctx->hardirq ? "queue-irq" : "queue",

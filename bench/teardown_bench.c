@@ -10,7 +10,7 @@
  *	marking the queue dying, its grace period and running every pending
  *	task.
  *
- * The module's unload time is measured from user space (scripts/vm/bench.sh).
+ * The module's unload time is measured from user space (bench/vm.sh).
  */
 #include <linux/atomic.h>
 #include <linux/err.h>

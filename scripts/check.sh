@@ -94,6 +94,14 @@ build_modules() {
 	make -C "$kdir" M="$obj" W=1 "$@" modules
 }
 
+# build_user_space: the user-space tests and failnth (build/utest), and
+# the kbatch tool (build/tool), all on libkbatch.
+build_user_space() {
+	make -C userspace-test KSELFTEST="$src/tools/testing/selftests" \
+		OUT="$top/build/utest" &&
+	make -C tools OUT="$top/build/tool"
+}
+
 # modinfo_check KO: a version (dkms.conf's), a description, an author, and
 # a description for every parameter.
 modinfo_check() {
@@ -120,7 +128,7 @@ install_check() {
 	dest=$t/dest
 	rm -rf "$t"
 	mkdir -p "$t/src"
-	cp -r Makefile Kbuild dkms.conf include kmod kunit userspace-test udev lib \
+	cp -r Makefile Kbuild dkms.conf include kmod kunit tools udev lib \
 		--parents scripts/kernels.sh "$t/src/"
 	# Kbuild's depmod step says it skips a staging tree without System.map:
 	# that is what a DESTDIR install wants, not a warning about kbatch.
@@ -171,7 +179,7 @@ vm() {
 	name=$(basename "$log" .log)
 	progress "VM: $name"
 	scripts/vm/mkinitramfs.sh "$top/build/initrd-$name.gz" "$obj" \
-		"$top/build/utest" "$top/build/utest/tools/kbatch:bin/kbatch" \
+		"$top/build/utest" "$top/build/tool/kbatch:bin/kbatch" \
 		"$top/build/utest/tools/failnth:bin/failnth" && \
 	scripts/vm/run-vm.sh "$kernel" \
 		"$top/build/initrd-$name.gz" "$plan" "$limit" "$log" "$cmdline"
@@ -214,9 +222,9 @@ check "sample modules W=1, 6.1 $variant kernel" \
 check "torture module W=1, $variant kernel" "$logs/build-torture-$variant.txt" \
 	torture/run.sh --build "$top/build/obj-$variant" "$kout" W=1
 rm -rf "$top/build/utest"	# a failed build must not leave old tests to run
-check "user-space tests" "$logs/build-utest.txt" \
-	make -C userspace-test KSELFTEST="$src/tools/testing/selftests" \
-	OUT="$top/build/utest"
+rm -rf "$top/build/tool"
+check "user-space tests and the kbatch tool" "$logs/build-utest.txt" \
+	build_user_space
 cp userspace-test/*.sh "$top/build/utest/" 2>/dev/null
 
 debs_built=$top/build/debs-built
@@ -251,7 +259,7 @@ check "modinfo: version, description, author, parameters" \
 	"$logs/modinfo.txt" modinfo_check "$top/build/obj-deb-6.1/kmod/kbatch.ko"
 check "bench module W=1, 6.1 debug and Debian 6.1 and 6.12" \
 	"$logs/build-bench.txt" \
-	scripts/bench.sh --build "$kout" "$(kv 6.1 kdir)" "$(kv 6.12 kdir)"
+	bench/run.sh --build "$kout" "$(kv 6.1 kdir)" "$(kv 6.12 kdir)"
 models/check.sh "$logs/models" >>"$static"
 check "torture module W=1 C=1 (sparse), Debian 6.1 headers" \
 	"$logs/build-torture-deb.txt" \

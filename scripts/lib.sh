@@ -4,7 +4,7 @@
 # the source tree (check.sh, run.sh): source it from the top of the tree.
 # A Debian kernel's version, image and headers come from scripts/kernels.sh;
 # the kernel-bug patterns every VM log is judged by live in
-# scripts/results.py (bench_report.py --bugs uses them too).
+# scripts/results.py (report.py --bugs uses them too).
 
 # stage_modules OBJ: a fresh copy in OBJ of what Kbuild builds (the core,
 # the service, the KUnit suites and the samples), so that the objects of

@@ -18,8 +18,9 @@ make -s -C "$kout" M="$obj" modules >/dev/null
 scripts/build-samples.sh "$obj" "$kout" -s >/dev/null
 make -s -C userspace-test KSELFTEST="$top/build/linux-src/tools/testing/selftests" \
 	OUT="$top/build/utest" >/dev/null
+make -s -C tools OUT="$top/build/tool" >/dev/null
 scripts/vm/mkinitramfs.sh "$top/build/initrd-run.gz" "$obj" /nonexistent \
-	"$top/build/utest/tools/kbatch:bin/kbatch" \
+	"$top/build/tool/kbatch:bin/kbatch" \
 	"$top/scripts/vm/demo.sh:bin/demo.sh"
 log=$top/build/logs/run.log
 scripts/vm/run-vm.sh "$kout/arch/x86/boot/bzImage" \

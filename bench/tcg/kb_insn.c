@@ -12,7 +12,7 @@
  * constant).  The counter is one plain variable: run the VM with one
  * vCPU (the inline add is not atomic).  <n> numbers the windows from 0;
  * the guest prints one "@kb insn-label" line per window, in the same
- * order, which scripts/bench_report.py pairs with it.
+ * order, which bench/report.py pairs with it.
  *
  * QEMU 7.2 plugin API, version 1.  Debian's QEMU ships no plugin header,
  * so the few declarations used are written out in kb_qemu_plugin.h.

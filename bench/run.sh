@@ -7,12 +7,12 @@
 #   1. build kbatch.ko, bench/kbatch_bench.ko and samples/kbatch_kv against
 #      Debian's headers, in a copy of the sources (build/obj-bench);
 #   2. boot /boot/vmlinuz-<Debian version> with an initramfs whose
-#      /bin/bench.sh (scripts/vm/bench.sh) loads them and runs every table,
+#      /bin/bench.sh (bench/vm.sh) loads them and runs every table,
 #      under a CPU model without ERMS (see BENCH_CPU); then boot again under
 #      QEMU's default "max" model for the user-space goal figures alone,
 #      and a third time with one vCPU and the kb_insn plugin
 #      (bench/tcg/kb_insn.c), which counts guest instructions per op;
-#   3. scripts/bench_report.py turns the "@kb bench" lines of the console
+#   3. bench/report.py turns the "@kb bench" lines of the console
 #      logs (build/logs/bench.log, bench-erms.log) into CSV, ratios and
 #      gnuplot PNGs under build/results/, prints the tables and writes them
 #      to bench/README.md (the last run's results, kept in git).
@@ -23,7 +23,7 @@
 # queue,prim,poller,user,teardown,trace), KB_NO_ERMS_RUN=1 and KB_NO_INSN_RUN=1
 # (skip the second or third boot), KB_QEMU_CPU (the main boot's CPU model).
 #
-# `scripts/bench.sh --build KDIR...` only builds the modules, W=1, against
+# `bench/run.sh --build KDIR...` only builds the modules, W=1, against
 # each kernel tree given, and the user-space program (scripts/check.sh uses
 # it so the bench cannot rot).
 set -euo pipefail
@@ -52,7 +52,7 @@ build_bench() {
 build_ubench() {
 	gcc -O2 -Wall -Wextra -Wno-unused-parameter -Werror -static -pthread \
 		-I include/uapi -I bench -I lib -o "$1" \
-		userspace-test/bench/kbatch_ubench.c lib/libkbatch.c -luring
+		bench/user/kbatch_ubench.c lib/libkbatch.c -luring
 }
 
 # build_plugin OUT: QEMU's kb_insn instruction counter (bench/tcg/).
@@ -85,7 +85,7 @@ scripts/build-samples.sh "$obj" "$kdir" -s >/dev/null
 build_ubench "$obj/kbatch_ubench"
 build_plugin "$obj/kb_insn.so"
 scripts/vm/mkinitramfs.sh "$top/build/initrd-bench.gz" "$obj" /nonexistent \
-	"$top/scripts/vm/bench.sh:bin/bench.sh" \
+	"$top/bench/vm.sh:bin/bench.sh" \
 	"$obj/kbatch_ubench:bin/kbatch_ubench"
 log=$top/build/logs/bench.log
 log_erms=$top/build/logs/bench-erms.log
@@ -125,7 +125,7 @@ logs=("$log")
 status=0
 insn=()
 [ -f "$log_insn" ] && insn=(--insn "$log_insn")
-scripts/bench_report.py "${insn[@]}" "$top/build/results" "${logs[@]}" || status=1
+bench/report.py "${insn[@]}" "$top/build/results" "${logs[@]}" || status=1
 cp "$top/build/results/summary.md" "$top/bench/README.md.new" 2>/dev/null &&
 	mv "$top/bench/README.md.new" "$top/bench/README.md"
 # A figure that failed, a kernel report (scripts/results.py's list) or a
@@ -135,5 +135,5 @@ for l in "${logs[@]}"; do
 	if grep -a "@kb bench-error" "$l" >&2; then status=1; fi
 	grep -aq '^@kb done' "$l" || { echo "kbatch: the VM did not finish ($l)" >&2; status=1; }
 done
-scripts/bench_report.py --bugs "${logs[@]}" || status=1
+bench/report.py --bugs "${logs[@]}" || status=1
 exit $status
