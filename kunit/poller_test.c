@@ -9,6 +9,7 @@
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/hrtimer.h>
+#include <linux/jiffies.h>
 #include <linux/kbatch.h>
 #include <linux/ktime.h>
 #include <linux/rcupdate.h>
@@ -608,6 +609,21 @@ static struct pt_titem *pt_race_start(struct kunit *test,
 	return it;
 }
 
+/*
+ * Let the race run for @ms, and at least until a poll ran: on a loaded
+ * host a vCPU may not run the poller for longer than @ms, and a race with
+ * no poll in it proves nothing.  Gives up after 10 s (the caller's
+ * expectation of polls > 0 then fails).
+ */
+static void pt_race_run(struct pt_race *race, unsigned int ms)
+{
+	unsigned long end = jiffies + 10 * HZ;
+
+	msleep(ms);
+	while (!atomic_read(&race->polls) && time_before(jiffies, end))
+		usleep_range(1000, 2000);
+}
+
 static void pt_race_stop(struct pt_titem *it, struct pt_race *race)
 {
 	unsigned int i;
@@ -629,7 +645,7 @@ static void poller_hardirq_wake_vs_cancel(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(poller));
 	KUNIT_ASSERT_NOT_NULL(test, race);
 	it = pt_race_start(test, poller, race);
-	msleep(30);
+	pt_race_run(race, 30);
 	for (i = 0; i < PT_TIMERS; i++) {
 		kbatch_poller_cancel(&it[i].pi);
 		WRITE_ONCE(it[i].cancelled, true);
@@ -671,7 +687,7 @@ static void poller_hardirq_wake_vs_free(struct kunit *test)
 		KUNIT_ASSERT_NOT_NULL(test, race);
 		it = pt_race_start(test, poller, race);
 		kbatch_poller_set_dying_hook(poller, pt_race_dying, race);
-		msleep(10 + 5 * round);
+		pt_race_run(race, 10 + 5 * round);
 		kbatch_poller_free(poller);
 		polls = atomic_read(&race->polls);
 		KUNIT_EXPECT_TRUE(test, READ_ONCE(race->stop));
