@@ -62,11 +62,11 @@ struct kbatch_queue {
 	char name[32];
 };
 
-struct kbatch_queue *kbatch_queue_alloc_at(const char *name,
-					   enum kbatch_mode mode,
-					   unsigned int ring_size,
-					   kbatch_batch_fn fn, void *data,
-					   unsigned long first);
+struct kbatch_queue *kbatch_queue_alloc_pos(const char *name,
+					    enum kbatch_mode mode,
+					    unsigned int ring_size,
+					    kbatch_batch_fn fn, void *data,
+					    unsigned long first);
 
 void kbatch_queue_set_timeout(struct kbatch_queue *queue, unsigned long timeout);
 

@@ -51,6 +51,8 @@
  * kbatch waits for nothing in the hotplug path, so a callback may take
  * cpus_read_lock() or allocate and free queues while CPUs come and go.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/atomic.h>
 #include <linux/delay.h>
 #include <linux/err.h>
@@ -84,7 +86,7 @@ static bool queue_live(struct kbatch_queue *queue)
 }
 
 /* Take an in-flight count, in a section where queue_live() held. */
-static void queue_hold(struct kbatch_queue *queue)
+static void queue_inflight_inc(struct kbatch_queue *queue)
 {
 	__this_cpu_inc(*queue->inflight);
 }
@@ -97,7 +99,7 @@ static bool queue_enter(struct kbatch_queue *queue)
 	preempt_disable();
 	live = queue_live(queue);
 	if (live)
-		queue_hold(queue);
+		queue_inflight_inc(queue);
 	preempt_enable();
 	return live;
 }
@@ -715,7 +717,7 @@ int kbatch_reduce(struct kbatch_queue *queue, unsigned long value)
 		if (ret == KBATCH_FOLLOWED && (old & KB_CLOSED)) {
 			ret = KBATCH_LED;
 			trace_kbatch_batch_open(queue->name, ring->cpu, 1);
-			queue_hold(queue);
+			queue_inflight_inc(queue);
 		}
 	}
 	local_irq_restore(flags);
@@ -731,7 +733,7 @@ EXPORT_SYMBOL_GPL(kbatch_reduce);
 
 /* ---- allocation and teardown ---- */
 
-/* Free a queue, or what kbatch_queue_alloc_at() got of it before failing. */
+/* Free a queue, or what kbatch_queue_alloc_pos() got of it before failing. */
 static void queue_destroy(struct kbatch_queue *queue)
 {
 	unsigned int cpu;
@@ -795,7 +797,7 @@ static int queue_alloc_rings(struct kbatch_queue *queue, unsigned long first)
 }
 
 /**
- * kbatch_queue_alloc_at() - kbatch_queue_alloc() with a chosen first position
+ * kbatch_queue_alloc_pos() - kbatch_queue_alloc() with a chosen first position
  * @name: see kbatch_queue_alloc()
  * @mode: see kbatch_queue_alloc()
  * @ring_size: see kbatch_queue_alloc()
@@ -807,11 +809,11 @@ static int queue_alloc_rings(struct kbatch_queue *queue, unsigned long first)
  *
  * Return: see kbatch_queue_alloc().
  */
-struct kbatch_queue *kbatch_queue_alloc_at(const char *name,
-					   enum kbatch_mode mode,
-					   unsigned int ring_size,
-					   kbatch_batch_fn fn, void *data,
-					   unsigned long first)
+struct kbatch_queue *kbatch_queue_alloc_pos(const char *name,
+					    enum kbatch_mode mode,
+					    unsigned int ring_size,
+					    kbatch_batch_fn fn, void *data,
+					    unsigned long first)
 {
 	struct kbatch_queue *queue;
 	int ret;
@@ -842,7 +844,7 @@ struct kbatch_queue *kbatch_queue_alloc_at(const char *name,
 	kbatch_queue_debugfs_init(queue);
 	return queue;
 }
-EXPORT_SYMBOL_IF_KUNIT(kbatch_queue_alloc_at);
+EXPORT_SYMBOL_IF_KUNIT(kbatch_queue_alloc_pos);
 
 /**
  * kbatch_queue_alloc() - create a batch queue
@@ -864,7 +866,7 @@ struct kbatch_queue *kbatch_queue_alloc(const char *name, enum kbatch_mode mode,
 					unsigned int ring_size,
 					kbatch_batch_fn fn, void *data)
 {
-	return kbatch_queue_alloc_at(name, mode, ring_size, fn, data, 0);
+	return kbatch_queue_alloc_pos(name, mode, ring_size, fn, data, 0);
 }
 EXPORT_SYMBOL_GPL(kbatch_queue_alloc);
 
@@ -888,7 +890,7 @@ static bool queue_wait_callers(struct kbatch_queue *queue, unsigned long end)
 {
 	while (queue_inflight(queue)) {
 		if (time_after(jiffies, end)) {
-			pr_warn("kbatch: queue %s: %lu callers still inside after %u ms\n",
+			pr_warn("queue %s: %lu callers still inside after %u ms\n",
 				queue->name, queue_inflight(queue),
 				jiffies_to_msecs(queue->timeout));
 			return false;
@@ -916,7 +918,7 @@ static bool queue_wait_work(struct kbatch_queue *queue, unsigned long end)
 		work = &queue->rings[cpu]->work;
 		while (work_busy(work)) {
 			if (time_after(jiffies, end)) {
-				pr_warn("kbatch: queue %s: batch callback on CPU %u still running after %u ms\n",
+				pr_warn("queue %s: batch callback on CPU %u still running after %u ms\n",
 					queue->name, cpu,
 					jiffies_to_msecs(queue->timeout));
 				return false;
@@ -975,7 +977,7 @@ bool kbatch_queue_shutdown(struct kbatch_queue *queue)
 	for_each_possible_cpu(cpu)
 		wake_up_all(&queue->rings[cpu]->room);
 	if (!queue_wait_callers(queue, end) || !queue_wait_work(queue, end)) {
-		pr_warn("kbatch: queue %s: shutdown gave up; the queue will be leaked\n",
+		pr_warn("queue %s: shutdown gave up; the queue will be leaked\n",
 			queue->name);
 		return false;
 	}
