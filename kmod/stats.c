@@ -58,18 +58,7 @@ int kbatch_queue_stats_show(struct seq_file *m, void *unused)
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_queue_stats_show);
 
-static int queue_stats_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, kbatch_queue_stats_show, inode->i_private);
-}
-
-static const struct file_operations queue_stats_fops = {
-	.owner		= THIS_MODULE,
-	.open		= queue_stats_open,
-	.read		= seq_read,
-	.llseek		= seq_lseek,
-	.release	= single_release,
-};
+DEFINE_SHOW_ATTRIBUTE(kbatch_queue_stats);
 
 /**
  * kbatch_queue_debugfs_init() - create the queue's debugfs folder
@@ -86,7 +75,7 @@ void kbatch_queue_debugfs_init(struct kbatch_queue *queue)
 		 atomic_inc_return(&serial));
 	queue->debugfs = debugfs_create_dir(name, kbatch_debugfs_root);
 	debugfs_create_file("stats", 0444, queue->debugfs, queue,
-			    &queue_stats_fops);
+			    &kbatch_queue_stats_fops);
 }
 
 /**
