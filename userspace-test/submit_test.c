@@ -27,20 +27,6 @@
 #include "kselftest_harness.h"
 #include "libkbatch.h"
 
-/* The ABI's layout, as user space compiles it (layout checks: raw structs). */
-static_assert(sizeof(struct kbatch_info) == 64, "kbatch_info size");
-static_assert(offsetof(struct kbatch_info, max_entries) == 16, "max_entries");
-static_assert(offsetof(struct kbatch_info, max_timers) == 24, "max_timers");
-static_assert(offsetof(struct kbatch_info, timer_max_ns) == 32, "timer_max_ns");
-static_assert(sizeof(struct kbatch_sqe) == 64, "kbatch_sqe size");
-static_assert(offsetof(struct kbatch_sqe, args) == 16, "sqe args");
-static_assert(offsetof(struct kbatch_sqe, reserved) == 48, "sqe reserved");
-static_assert(sizeof(struct kbatch_cqe) == 16, "kbatch_cqe size");
-static_assert(sizeof(struct kbatch_submit) == 48, "kbatch_submit size");
-static_assert(offsetof(struct kbatch_submit, done) == 24, "submit done");
-static_assert(sizeof(struct kbatch_lookup) == 64, "kbatch_lookup size");
-static_assert(offsetof(struct kbatch_lookup, opcode) == 32, "lookup opcode");
-
 #define UNKNOWN_OP	200
 /* An address in the kernel half on x86-64: not in the user address space. */
 #define KERNEL_ADDR	0xffff800000000000ull

@@ -21,7 +21,10 @@
 
 #include "dev.h"
 
-/* The ABI's layout, on every architecture: sizes and no hidden padding. */
+/*
+ * The ABI's layout, on every architecture: sizes and no hidden padding.
+ * The one check of it: user space compiles the same header.
+ */
 static_assert(sizeof(struct kbatch_info) == 64);
 static_assert(offsetof(struct kbatch_info, max_entries) == 16);
 static_assert(offsetof(struct kbatch_info, max_timers) == 24);
