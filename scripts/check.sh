@@ -14,9 +14,11 @@
 #      allocation failing in turn, then leaks (userspace-test/failnth.c);
 #      twice more, once per deadlock shape that lockdep must report
 #      (kunit/lockdep_demo.c), each in its own log; the torture module for
-#      a minute (torture/); then Debian's own 6.1 and 6.12-rt kernels, once
-#      the first lane has built their modules: load kbatch, run the
-#      user-space tests (as root and as uid 65534), unload;
+#      a minute (torture/); Debian's own 6.1 kernel, once the first lane
+#      has built its module: load kbatch, run the user-space tests (as root
+#      and as uid 65534), unload; last, once the RT debug kernel is built:
+#      W=1 against it, boot it, and run the KUnit suites and the user-space
+#      tests as root (uid 65534 runs them on the stock 6.12-rt kernel in 5);
 #   3. meanwhile, in the first lane, static checks: checkpatch --strict,
 #      sparse (C=1) and W=1 builds against Debian's 6.1, 6.12 and 6.12-rt
 #      headers with zero warnings; modinfo; the spin models; `make
@@ -25,12 +27,9 @@
 #   4. boot the 6.1 debug kernel (KCSAN=1: the KCSAN kernel): load kbatch,
 #      run the KUnit suites and the user-space tests (as root and as uid
 #      65534), unload, reload, unload;
-#   5. boot Debian's own 6.12 with the DKMS-built module, and run the
-#      user-space tests as in 2;
-#   6. once the RT debug kernel is built: W=1 against it, boot it, and run
-#      the KUnit suites and the user-space tests as root (uid 65534 runs
-#      them on the stock 6.12-rt kernel in 2);
-#   7. wait for the second lane; scripts/results.py judges every log and
+#   5. boot Debian's own 6.12 with the DKMS-built module, and its 6.12-rt,
+#      and run the user-space tests as in 2;
+#   6. wait for the second lane; scripts/results.py judges every log and
 #      prints "N passed, N failed".
 #
 # The two lanes keep both of the machine's cores busy (the fail-nth boot
@@ -58,9 +57,13 @@ scripts/deps.sh || exit 1
 # The RT debug kernel builds in the background, niced, while everything
 # that does not need it runs.
 progress "6.12 PREEMPT_RT debug kernel: building in the background if not cached"
-nice -n 10 scripts/build-kernel.sh rt-debug >"$top/build/rt-kout" \
-	2>"$logs/kernel-rt-debug.txt" &
-rtpid=$!
+rt_status=$top/build/rt-status
+rm -f "$rt_status"
+{
+	nice -n 10 scripts/build-kernel.sh rt-debug >"$top/build/rt-kout" \
+		2>"$logs/kernel-rt-debug.txt"
+	echo $? >"$rt_status"
+} &
 
 progress "6.1 $variant kernel"
 kout=$(scripts/build-kernel.sh "$variant") || exit 1
@@ -207,8 +210,29 @@ vm_lane_b() {
 	# kernel, as the debug kernel (CONFIG_PREEMPT) always is.
 	vm "$(kv 6.1 vmlinuz)" "$top/build/obj-deb-6.1" deb \
 		"$logs/check-deb-6.1.log" 600 preempt=full
-	vm "$(kv 6.12-rt vmlinuz)" "$top/build/obj-deb-6.12-rt" deb \
-		"$logs/check-deb-6.12-rt.log" 600
+	rt_debug_vm
+}
+
+# The 6.12 PREEMPT_RT debug kernel, once its background build is done:
+# W=1 against it, then KUnit and the user-space tests as root.
+rt_debug_vm() {
+	local rtout
+
+	progress "6.12 PREEMPT_RT debug kernel: waiting for its build"
+	while [ ! -e "$rt_status" ]; do sleep 2; done
+	cat "$logs/kernel-rt-debug.txt"
+	if [ "$(cat "$rt_status")" != 0 ]; then
+		say "step fail 6.12 PREEMPT_RT debug kernel build (see $logs/kernel-rt-debug.txt)"
+		return
+	fi
+	rtout=$(cat "$top/build/rt-kout")
+	check "modules W=1, 6.12 PREEMPT_RT debug kernel" \
+		"$logs/build-rt-debug.txt" build_modules rt-debug "$rtout"
+	check "sample modules W=1, 6.12 PREEMPT_RT debug kernel" \
+		"$logs/build-samples-rt-debug.txt" \
+		scripts/build-samples.sh "$top/build/obj-rt-debug" "$rtout" W=1
+	vm "$rtout/arch/x86/boot/bzImage" "$top/build/obj-rt-debug" check \
+		"$logs/check-rt-debug.log" 1500 kbuids=root
 }
 
 progress "modules and tests for the 6.1 $variant kernel"
@@ -233,7 +257,7 @@ vm_lane_b &
 lanepid=$!
 vmlogs=("$logs/failnth-$variant.log" "$logs/lockdep-recursive.log"
 	"$logs/lockdep-circular.log" "$logs/torture-$variant.log"
-	"$logs/check-deb-6.1.log" "$logs/check-deb-6.12-rt.log")
+	"$logs/check-deb-6.1.log" "$logs/check-rt-debug.log")
 
 progress "static checks"
 # Trace event headers are written in TRACE_EVENT()'s own layout, which
@@ -257,9 +281,9 @@ done
 touch "$debs_built"
 check "modinfo: version, description, author, parameters" \
 	"$logs/modinfo.txt" modinfo_check "$top/build/obj-deb-6.1/kmod/kbatch.ko"
-check "bench module W=1, 6.1 debug and Debian 6.1 and 6.12" \
+check "bench module W=1, Debian 6.1 and 6.12 headers" \
 	"$logs/build-bench.txt" \
-	bench/run.sh --build "$kout" "$(kv 6.1 kdir)" "$(kv 6.12 kdir)"
+	bench/run.sh --build "$(kv 6.1 kdir)" "$(kv 6.12 kdir)"
 models/check.sh "$logs/models" >>"$static"
 check "torture module W=1 C=1 (sparse), Debian 6.1 headers" \
 	"$logs/build-torture-deb.txt" \
@@ -290,22 +314,10 @@ vm "$(kv 6.12 vmlinuz)" "$dkms_vm" deb "$logs/check-deb-6.12-dkms.log" 600 \
 	preempt=full
 vmlogs+=("$logs/check-deb-6.12-dkms.log")
 
-progress "6.12 PREEMPT_RT debug kernel: waiting for its build"
-if wait "$rtpid"; then
-	cat "$logs/kernel-rt-debug.txt"
-	rtout=$(cat "$top/build/rt-kout")
-	check "modules W=1, 6.12 PREEMPT_RT debug kernel" \
-		"$logs/build-rt-debug.txt" build_modules rt-debug "$rtout"
-	check "sample modules W=1, 6.12 PREEMPT_RT debug kernel" \
-		"$logs/build-samples-rt-debug.txt" \
-		scripts/build-samples.sh "$top/build/obj-rt-debug" "$rtout" W=1
-	vm "$rtout/arch/x86/boot/bzImage" "$top/build/obj-rt-debug" check \
-		"$logs/check-rt-debug.log" 1500 kbuids=root
-	vmlogs+=("$logs/check-rt-debug.log")
-else
-	cat "$logs/kernel-rt-debug.txt"
-	say "step fail 6.12 PREEMPT_RT debug kernel build (see $logs/kernel-rt-debug.txt)"
-fi
+vm "$(kv 6.12-rt vmlinuz)" "$top/build/obj-deb-6.12-rt" deb \
+	"$logs/check-deb-6.12-rt.log" 600
+vmlogs+=("$logs/check-deb-6.12-rt.log")
+
 progress "waiting for the second lane"
 wait "$lanepid"
 say done
