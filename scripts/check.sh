@@ -14,9 +14,7 @@
 #      allocation failing in turn, then leaks (userspace-test/failnth.c);
 #      twice more, once per deadlock shape that lockdep must report
 #      (kunit/lockdep_demo.c), each in its own log; the torture module for
-#      a minute (torture/); Debian's own 6.1 kernel, once the first lane
-#      has built its module: load kbatch, run the user-space tests (as root
-#      and as uid 65534), unload; last, once the RT debug kernel is built:
+#      a minute (torture/); last, once the RT debug kernel is built:
 #      W=1 against it, boot it, and run the KUnit suites and the user-space
 #      tests as root (uid 65534 runs them on the stock 6.12-rt kernel in 5);
 #   3. meanwhile, in the first lane, static checks: checkpatch --strict,
@@ -27,8 +25,9 @@
 #   4. boot the 6.1 debug kernel (KCSAN=1: the KCSAN kernel): load kbatch,
 #      run the KUnit suites and the user-space tests (as root and as uid
 #      65534), unload, reload, unload;
-#   5. boot Debian's own 6.12 with the DKMS-built module, and its 6.12-rt,
-#      and run the user-space tests as in 2;
+#   5. boot Debian's own 6.12 with the DKMS-built module, its 6.12-rt and
+#      its 6.1: load kbatch, run the user-space tests (as root and as uid
+#      65534), unload;
 #   6. wait for the second lane; scripts/results.py judges every log and
 #      prints "N passed, N failed".
 #
@@ -204,12 +203,6 @@ vm_lane_b() {
 	TORTURE_SECS=${TORTURE_SECS:-60} torture/run.sh --vm "$kout" \
 		"$logs/torture-$variant.log" >"$logs/build-torture-vm.txt" 2>&1
 	progress "VM done: torture-$variant"
-	# The stock kernels' modules come from the first lane's static checks.
-	while [ ! -e "$debs_built" ]; do sleep 2; done
-	# preempt=full: the stall test (stall_test.c) on a fully preemptible
-	# kernel, as the debug kernel (CONFIG_PREEMPT) always is.
-	vm "$(kv 6.1 vmlinuz)" "$top/build/obj-deb-6.1" deb \
-		"$logs/check-deb-6.1.log" 600 preempt=full
 	rt_debug_vm
 }
 
@@ -251,13 +244,11 @@ check "user-space tests and the kbatch tool" "$logs/build-utest.txt" \
 	build_user_space
 cp userspace-test/*.sh "$top/build/utest/" 2>/dev/null
 
-debs_built=$top/build/debs-built
-rm -f "$debs_built"
 vm_lane_b &
 lanepid=$!
 vmlogs=("$logs/failnth-$variant.log" "$logs/lockdep-recursive.log"
 	"$logs/lockdep-circular.log" "$logs/torture-$variant.log"
-	"$logs/check-deb-6.1.log" "$logs/check-rt-debug.log")
+	"$logs/check-rt-debug.log")
 
 progress "static checks"
 # Trace event headers are written in TRACE_EVENT()'s own layout, which
@@ -278,7 +269,6 @@ for f in 6.1 6.12 6.12-rt; do
 		scripts/build-samples.sh "$top/build/obj-deb-$f" "$(kv $f kdir)" \
 		W=1 C=1
 done
-touch "$debs_built"
 check "modinfo: version, description, author, parameters" \
 	"$logs/modinfo.txt" modinfo_check "$top/build/obj-deb-6.1/kmod/kbatch.ko"
 check "bench module W=1, Debian 6.1 and 6.12 headers" \
@@ -309,14 +299,17 @@ find "$top/build/obj-deb-6.12/samples" -name '*.ko' -exec cp {} "$dkms_vm/" \;
 vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" check \
 	"$logs/check-$variant.log" 1200
 vmlogs+=("$logs/check-$variant.log")
-# preempt=full, as for 6.1 in the second lane (stall_test.c says why).
+# preempt=full on the stock kernels: the stall test (stall_test.c) wants a
+# fully preemptible kernel, as the debug kernel (CONFIG_PREEMPT) and RT are.
 vm "$(kv 6.12 vmlinuz)" "$dkms_vm" deb "$logs/check-deb-6.12-dkms.log" 600 \
 	preempt=full
 vmlogs+=("$logs/check-deb-6.12-dkms.log")
-
 vm "$(kv 6.12-rt vmlinuz)" "$top/build/obj-deb-6.12-rt" deb \
 	"$logs/check-deb-6.12-rt.log" 600
 vmlogs+=("$logs/check-deb-6.12-rt.log")
+vm "$(kv 6.1 vmlinuz)" "$top/build/obj-deb-6.1" deb "$logs/check-deb-6.1.log" \
+	600 preempt=full
+vmlogs+=("$logs/check-deb-6.1.log")
 
 progress "waiting for the second lane"
 wait "$lanepid"
