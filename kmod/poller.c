@@ -6,11 +6,12 @@
  * address, or, while it is on one of the index lists (free, retired,
  * waiting), the next index of its list shifted left by one with bit 0 set.
  * kbatch_wake() checks that the item still owns its slot and sets the
- * slot's bit in the shared wake set (wakeset.c); the call that makes the set
- * non-empty kicks the worker.  A cycle drains the wake set into the private
- * snapshot, one xchg per word, then polls the snapshot's items in order, at
- * most @budget per slice; a wake during the cycle lands in the wake set, so
- * it is served by the next cycle.
+ * slot's bit in the shared side of the wake set (wakeset.c); the call that
+ * makes it non-empty kicks the worker.  A cycle drains the shared side into
+ * the snapshot, one xchg per word, then polls the snapshot's items in
+ * order, at most @budget per slice, taking a leaf word at a time and
+ * walking its bits in @word; a wake during the cycle lands in the shared
+ * side, so it is served by the next cycle.
  *
  * Index recycling.  Cancel and KBATCH_POLL_DONE put the index on the
  * retired list.  A cycle moves the retired list to the waiting list and
@@ -20,12 +21,32 @@
  * saw the old owner has finished (the grace period) and its bit has been
  * drained and dropped, so no stale wake can reach the next owner.
  *
- * Locking: @lock (irq-safe, never taken by kbatch_wake()) guards the slots,
- * the lists and @running.  It is a raw spinlock, so that
+ * The poll and cancel.  A poll takes no lock.  The worker publishes the
+ * item in @running, issues a full barrier, and re-reads the slot; it polls
+ * only if the item still owns it, then clears @running with a release.
+ * Cancel retires the slot under @lock, issues a full barrier, and reads
+ * @running; if its item is being polled, it sleeps on @idle_wq until
+ * @running changes.  Either the worker's re-read sees the retired slot (no
+ * poll), or cancel's read sees the item in @running (it waits for the poll
+ * to end): the two barriers make this a store-buffering pair.  The worker
+ * wakes @idle_wq after the barrier that follows its next store to
+ * @running, the next poll's publication or the end of the slice, so a
+ * canceller that queued itself before reading @running is either seen
+ * there or sees @running changed (the barrier in prepare_to_wait_event()
+ * pairs with it).  Slots change from item to retired only under @lock and
+ * never back within a slice (reclaim runs at the start of a cycle, in the
+ * worker), so a slot that passed the re-read holds that item for the whole
+ * poll, unless the poll returns KBATCH_POLL_DONE or a cancel retires it.
+ * models/wakeset.pml checks the handshake (-DCANCEL).
+ *
+ * Locking: @lock (irq-safe, never taken by kbatch_wake() or a poll) guards
+ * the slots and the lists.  It is a raw spinlock, so that
  * kbatch_poller_add() keeps its "any context but NMI" on PREEMPT_RT, where
  * a spinlock_t sleeps; every section under it is a few stores.  The worker
  * is the only user of the snapshot.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/err.h>
@@ -56,8 +77,8 @@
 
 /*
  * struct kbatch_poller - one poller
- * @lock: guards @slots, the three index lists, @running and
- *	@running_task; raw and irq-safe; never taken by kbatch_wake()
+ * @lock: guards @slots and the three index lists; raw and irq-safe;
+ *	never taken by kbatch_wake() or a poll
  * @slots: per index, the owner's address or a list link (see above)
  * @capacity: number of slots, fixed
  * @budget: most items polled per slice
@@ -65,19 +86,23 @@
  * @retired_head: indices given up by cancel or KBATCH_POLL_DONE
  * @waiting_head: retired indices waiting for the grace period @waiting_gp
  * @waiting_gp: cookie of start_poll_synchronize_rcu()
- * @running: the item being polled, or NULL
- * @running_task: the task that polls @running
+ * @running: the item being polled, or NULL (see the top of this file)
+ * @running_task: the task that runs the current slice, so that a cancel
+ *	from inside a poll knows not to wait for itself
  * @dying: set by kbatch_poller_free(); wakes and adds do nothing after it
  * @in_cycle: the snapshot holds items of an unfinished cycle (worker only)
+ * @word: the bits of the leaf word being walked, not yet polled (worker only)
+ * @word_base: the index of @word's bit 0 (worker only)
  * @cycle_polled: items polled in the current cycle (worker only)
  * @cycle_slices: slices of the current cycle (worker only)
  * @flags: KBATCH_POLLER_MANUAL or 0
  * @timeout: KBATCH_POLLER_TIMEOUT, or shorter for KUnit
- * @wake: the shared wake set, marked by kbatch_wake()
- * @snap: the snapshot of the current cycle (worker only)
+ * @wake: the wake set: its shared side marked by kbatch_wake(), its
+ *	snapshot the current cycle's (worker only)
  * @stats: counters; written by the worker, or under @lock for items
  * @kicks: wakes that found @wake empty
- * @idle_wq: where cancel waits for the poll of its item to end
+ * @idle_wq: where cancel waits for the poll of its item to end; woken
+ *	after a barrier, see the top of this file
  * @work: the worker, in system_unbound_wq
  * @debugfs: kbatch/poller-<name>
  * @name: the poller's name
@@ -97,12 +122,13 @@ struct kbatch_poller {
 	struct task_struct *running_task;
 	bool dying;
 	bool in_cycle;
+	unsigned long word;
+	unsigned long word_base;
 	unsigned int cycle_polled;
 	unsigned int cycle_slices;
 	unsigned int flags;
 	unsigned long timeout;
 	struct kbatch_wakeset wake;
-	struct kbatch_wakesnap snap;
 	struct kbatch_poller_stats stats;
 	atomic_long_t kicks;
 	wait_queue_head_t idle_wq;
@@ -245,6 +271,17 @@ int kbatch_poller_add(struct kbatch_poller *poller, struct kbatch_pollable *item
 }
 EXPORT_SYMBOL_GPL(kbatch_poller_add);
 
+/* Whether @item is not being polled, for kbatch_poller_wait_poll(). */
+static bool kbatch_poller_not_polling(struct kbatch_poller *poller,
+				      struct kbatch_pollable *item)
+{
+	/*
+	 * Acquire: pairs with the release that ends the poll, so the poll's
+	 * accesses to the item come before the caller frees it.
+	 */
+	return smp_load_acquire(&poller->running) != item;
+}
+
 /*
  * Wait until @item is no longer being polled, however long that takes: the
  * caller frees the item next, so giving up would free it under its poll.
@@ -257,10 +294,10 @@ static void kbatch_poller_wait_poll(struct kbatch_poller *poller,
 	unsigned long waited = 0;
 
 	while (!wait_event_timeout(poller->idle_wq,
-				   READ_ONCE(poller->running) != item,
+				   kbatch_poller_not_polling(poller, item),
 				   poller->timeout)) {
 		waited += poller->timeout;
-		pr_warn("kbatch: poller %s: cancel still waiting after %u ms for the poll of item %p to return\n",
+		pr_warn("poller %s: cancel still waiting after %u ms for the poll of item %p to return\n",
 			poller->name, jiffies_to_msecs(waited), item);
 	}
 }
@@ -292,45 +329,81 @@ void kbatch_poller_cancel(struct kbatch_pollable *item)
 	raw_spin_lock_irqsave(&poller->lock, flags);
 	if (kbatch_poller_owns(poller, item, item->index))
 		kbatch_poller_retire(poller, item->index);
-	busy = poller->running == item && poller->running_task != current;
 	raw_spin_unlock_irqrestore(&poller->lock, flags);
+	/*
+	 * Full barrier: the slot is retired before @running is read.  Pairs
+	 * with the one in kbatch_poller_poll_index() between publishing
+	 * @running and re-reading the slot.
+	 */
+	smp_mb();
+	/*
+	 * Acquire: pairs with the release that published @running, so
+	 * @running_task is the task of that slice.
+	 */
+	busy = smp_load_acquire(&poller->running) == item &&
+	       READ_ONCE(poller->running_task) != current;
 	if (busy)
 		kbatch_poller_wait_poll(poller, item);
 }
 EXPORT_SYMBOL_GPL(kbatch_poller_cancel);
 
-/* Poll the item in slot @index, if the slot still has one. */
-static void kbatch_poller_poll_index(struct kbatch_poller *poller, u32 index)
+/*
+ * Store @item in @running, then wake cancellers waiting for the poll that
+ * ran before (see the top of this file).
+ */
+static void kbatch_poller_publish(struct kbatch_poller *poller,
+				  struct kbatch_pollable *item)
 {
-	struct kbatch_pollable *item;
-	enum kbatch_poll_ret ret;
-
-	raw_spin_lock_irq(&poller->lock);
-	item = kbatch_slot_item(poller->slots[index]);
-	if (item) {
-		WRITE_ONCE(poller->running, item);
-		poller->running_task = current;
-	}
-	raw_spin_unlock_irq(&poller->lock);
-	if (!item)
-		return;
-
-	ret = item->poll(item);
-
-	raw_spin_lock_irq(&poller->lock);
-	if (ret == KBATCH_POLL_DONE &&
-	    poller->slots[index] == (unsigned long)item)
-		kbatch_poller_retire(poller, index);
-	WRITE_ONCE(poller->running, NULL);
-	raw_spin_unlock_irq(&poller->lock);
-	WRITE_ONCE(poller->stats.polls, poller->stats.polls + 1);
 	/*
-	 * Full barrier: pairs with the one in prepare_to_wait_event() of
-	 * kbatch_poller_wait_poll(), so a canceller either sees @running
-	 * cleared or is seen here and woken.
+	 * Release: @running_task is stored before; pairs with the acquire
+	 * in kbatch_poller_cancel().
 	 */
-	if (wq_has_sleeper(&poller->idle_wq))
+	smp_store_release(&poller->running, item);
+	/*
+	 * Full barrier: @running is stored before the loads that follow:
+	 * the caller's re-read of the slot (pairs with the barrier in
+	 * kbatch_poller_cancel()) and the wait-queue check below.
+	 */
+	smp_mb();
+	/*
+	 * Pairs with the barrier in prepare_to_wait_event() of
+	 * kbatch_poller_wait_poll(): a canceller queued before our barrier
+	 * is seen here, or reads @running after our store.
+	 */
+	if (waitqueue_active(&poller->idle_wq))
 		wake_up_all(&poller->idle_wq);
+}
+
+/*
+ * Poll the item in slot @index, if the slot still has one; lockless.
+ * Returns whether it polled.
+ */
+static bool kbatch_poller_poll_index(struct kbatch_poller *poller,
+				     unsigned long index)
+{
+	unsigned long slot = READ_ONCE(poller->slots[index]);
+	struct kbatch_pollable *item = kbatch_slot_item(slot);
+
+	if (!item)
+		return false;
+	kbatch_poller_publish(poller, item);
+	if (READ_ONCE(poller->slots[index]) != slot) {
+		/* Cancelled in between: the next publish wakes its waiter. */
+		WRITE_ONCE(poller->running, NULL);
+		return false;
+	}
+	if (item->poll(item) == KBATCH_POLL_DONE) {
+		raw_spin_lock_irq(&poller->lock);
+		if (poller->slots[index] == slot)
+			kbatch_poller_retire(poller, index);
+		raw_spin_unlock_irq(&poller->lock);
+	}
+	/*
+	 * Release: the poll's accesses to the item come before @running
+	 * changes.  Pairs with the acquire in kbatch_poller_wait_poll().
+	 */
+	smp_store_release(&poller->running, NULL);
+	return true;
 }
 
 /*
@@ -342,7 +415,7 @@ static void kbatch_poller_reclaim(struct kbatch_poller *poller, u32 head)
 	u32 index = head, tail;
 
 	do {
-		kbatch_wakesnap_clear(&poller->snap, index);
+		kbatch_wakeset_forget(&poller->wake, index);
 		tail = index;
 		index = kbatch_slot_next(poller->slots[index]);
 	} while (index != KBATCH_NIL);
@@ -354,11 +427,12 @@ static void kbatch_poller_reclaim(struct kbatch_poller *poller, u32 head)
 }
 
 /*
- * Advance index recycling: move the retired list to the waiting list and
- * start its grace period; return the waiting list if its grace period is
- * over (the lists are moved only here, in the worker).
+ * Take the waiting list if its grace period is over, and return it for
+ * kbatch_poller_reclaim() (KBATCH_NIL if there is none); if the waiting
+ * list is then empty, move the retired list onto it and start its grace
+ * period.  The lists are moved only here, in the worker.
  */
-static u32 kbatch_poller_age(struct kbatch_poller *poller)
+static u32 kbatch_poller_take_reclaimable(struct kbatch_poller *poller)
 {
 	u32 reclaim = KBATCH_NIL, moved = KBATCH_NIL;
 	unsigned long gp;
@@ -389,10 +463,10 @@ static u32 kbatch_poller_age(struct kbatch_poller *poller)
 /* Start a cycle: take the snapshot of every item woken so far. */
 static void kbatch_poller_begin_cycle(struct kbatch_poller *poller)
 {
-	u32 reclaim = kbatch_poller_age(poller);
+	u32 reclaim = kbatch_poller_take_reclaimable(poller);
 	unsigned int n;
 
-	n = kbatch_wakeset_drain(&poller->wake, &poller->snap);
+	n = kbatch_wakeset_drain(&poller->wake);
 	if (reclaim != KBATCH_NIL)
 		kbatch_poller_reclaim(poller, reclaim);
 	WRITE_ONCE(poller->stats.cycles, poller->stats.cycles + 1);
@@ -417,21 +491,32 @@ static void kbatch_poller_begin_cycle(struct kbatch_poller *poller)
  */
 bool kbatch_poller_run_slice(struct kbatch_poller *poller)
 {
-	unsigned int n;
-	long bit;
+	unsigned int n = 0, polled = 0;
+	unsigned long b;
 
 	might_sleep();
 	if (!poller->in_cycle)
 		kbatch_poller_begin_cycle(poller);
-	for (n = 0; n < poller->budget && !READ_ONCE(poller->dying); n++) {
-		bit = kbatch_wakesnap_pop(&poller->snap);
-		if (bit < 0)
-			break;
-		kbatch_poller_poll_index(poller, bit);
+	WRITE_ONCE(poller->running_task, current);
+	while (n < poller->budget && !READ_ONCE(poller->dying)) {
+		if (!poller->word) {
+			poller->word = kbatch_wakeset_take(&poller->wake,
+							   &poller->word_base);
+			if (!poller->word)
+				break;
+		}
+		b = __ffs(poller->word);
+		poller->word &= poller->word - 1;
+		polled += kbatch_poller_poll_index(poller, poller->word_base + b);
+		n++;
 	}
+	/* Wake a canceller of the last poll (see the top of this file). */
+	kbatch_poller_publish(poller, NULL);
+	WRITE_ONCE(poller->stats.polls, poller->stats.polls + polled);
 	poller->cycle_polled += n;
 	poller->cycle_slices++;
-	poller->in_cycle = !kbatch_wakesnap_empty(&poller->snap);
+	poller->in_cycle = poller->word ||
+			   !kbatch_wakeset_snap_empty(&poller->wake);
 	if (!poller->in_cycle)
 		trace_kbatch_poller_cycle(poller->name, poller->cycle_polled,
 					  poller->cycle_slices);
@@ -567,7 +652,6 @@ static void kbatch_poller_debugfs_init(struct kbatch_poller *poller)
 
 static void kbatch_poller_destroy(struct kbatch_poller *poller)
 {
-	kbatch_wakesnap_destroy(&poller->snap);
 	kbatch_wakeset_destroy(&poller->wake);
 	kvfree(poller->slots);
 	kfree(poller);
@@ -623,8 +707,7 @@ struct kbatch_poller *kbatch_poller_alloc_flags(const char *name,
 	init_waitqueue_head(&poller->idle_wq);
 	INIT_WORK(&poller->work, kbatch_poller_work);
 	if (kbatch_poller_init_slots(poller) ||
-	    kbatch_wakeset_init(&poller->wake, capacity) ||
-	    kbatch_wakesnap_init(&poller->snap, capacity)) {
+	    kbatch_wakeset_init(&poller->wake, capacity)) {
 		kbatch_poller_destroy(poller);
 		return ERR_PTR(-ENOMEM);
 	}
@@ -703,7 +786,7 @@ void kbatch_poller_free(struct kbatch_poller *poller)
 	 */
 	synchronize_rcu();
 	if (!kbatch_poller_wait_worker(poller)) {
-		pr_warn("kbatch: poller %s: worker still busy after %u ms (polling %p), %u items registered; leaking it\n",
+		pr_warn("poller %s: worker still busy after %u ms (polling %p), %u items registered; leaking it\n",
 			poller->name, jiffies_to_msecs(poller->timeout),
 			READ_ONCE(poller->running),
 			READ_ONCE(poller->stats.items));

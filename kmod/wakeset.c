@@ -43,6 +43,8 @@ static unsigned int kbatch_wakeset_levels(unsigned int nbits,
  * @ws: the set
  * @nbits: its capacity, at least 1
  *
+ * Allocates both sides, the shared one and the snapshot.
+ *
  * Context: process context, may sleep.
  * Return: 0, or -ENOMEM.
  */
@@ -54,9 +56,11 @@ int kbatch_wakeset_init(struct kbatch_wakeset *ws, unsigned int nbits)
 	memset(ws, 0, sizeof(*ws));
 	ws->depth = kbatch_wakeset_levels(nbits, len);
 	for (k = 0; k < ws->depth; k++) {
-		ws->level[k] = kvcalloc(len[k], sizeof(atomic_long_t),
-					GFP_KERNEL_ACCOUNT);
-		if (!ws->level[k]) {
+		ws->shared[k] = kvcalloc(len[k], sizeof(atomic_long_t),
+					 GFP_KERNEL_ACCOUNT);
+		ws->snap[k] = kvcalloc(len[k], sizeof(unsigned long),
+				       GFP_KERNEL_ACCOUNT);
+		if (!ws->shared[k] || !ws->snap[k]) {
 			kbatch_wakeset_destroy(ws);
 			return -ENOMEM;
 		}
@@ -76,8 +80,10 @@ void kbatch_wakeset_destroy(struct kbatch_wakeset *ws)
 	unsigned int k;
 
 	for (k = 0; k < KBATCH_WAKESET_MAX_DEPTH; k++) {
-		kvfree(ws->level[k]);
-		ws->level[k] = NULL;
+		kvfree(ws->shared[k]);
+		kvfree(ws->snap[k]);
+		ws->shared[k] = NULL;
+		ws->snap[k] = NULL;
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_wakeset_destroy);
@@ -90,8 +96,8 @@ EXPORT_SYMBOL_IF_KUNIT(kbatch_wakeset_destroy);
  * Lockless; never spins.
  *
  * Context: any context, hardirq and NMI included.
- * Return: true if the set was empty before this call (the caller kicks the
- * consumer), false otherwise.
+ * Return: true if the shared side was empty before this call (the caller
+ * kicks the consumer), false otherwise.
  */
 bool kbatch_wakeset_set(struct kbatch_wakeset *ws, unsigned int bit)
 {
@@ -107,7 +113,7 @@ bool kbatch_wakeset_set(struct kbatch_wakeset *ws, unsigned int bit)
 		 * bit set on the next turn.  Pairs with the xchg of the parent
 		 * before the child in kbatch_wakeset_drain_word().
 		 */
-		if (atomic_long_fetch_or(mask, &ws->level[k][idx]))
+		if (atomic_long_fetch_or(mask, &ws->shared[k][idx]))
 			return false;
 	}
 	return true;
@@ -115,12 +121,12 @@ bool kbatch_wakeset_set(struct kbatch_wakeset *ws, unsigned int bit)
 EXPORT_SYMBOL_IF_KUNIT(kbatch_wakeset_set);
 
 /*
- * Take word @idx of level @k and everything below it into @snap; returns
- * the bits it stored at that level (its children that held bits) and adds
- * the number of new leaf bits to @count.  Recursion is bounded by the depth.
+ * Take shared word @idx of level @k and everything below it into the
+ * snapshot; returns the bits it stored at that level (its children that
+ * held bits) and adds the number of new leaf bits to @count.  Recursion is
+ * bounded by the depth.
  */
 static unsigned long kbatch_wakeset_drain_word(struct kbatch_wakeset *ws,
-					       struct kbatch_wakesnap *snap,
 					       unsigned int k, unsigned long idx,
 					       unsigned int *count)
 {
@@ -129,150 +135,115 @@ static unsigned long kbatch_wakeset_drain_word(struct kbatch_wakeset *ws,
 	 * Pairs with the fetch_or of the child before the parent in
 	 * kbatch_wakeset_set().
 	 */
-	unsigned long w = atomic_long_xchg(&ws->level[k][idx], 0);
+	unsigned long w = atomic_long_xchg(&ws->shared[k][idx], 0);
 	unsigned long found = 0, b;
 
 	if (k == 0) {
-		*count += hweight_long(w & ~snap->level[0][idx]);
-		snap->level[0][idx] |= w;
+		*count += hweight_long(w & ~ws->snap[0][idx]);
+		ws->snap[0][idx] |= w;
 		return w;
 	}
 	for_each_set_bit(b, &w, BITS_PER_LONG)
-		if (kbatch_wakeset_drain_word(ws, snap, k - 1,
-					      idx * BITS_PER_LONG + b, count))
+		if (kbatch_wakeset_drain_word(ws, k - 1, idx * BITS_PER_LONG + b,
+					      count))
 			found |= BIT(b);
-	snap->level[k][idx] |= found;
+	ws->snap[k][idx] |= found;
 	return found;
 }
 
 /**
- * kbatch_wakeset_drain() - move every set bit of @ws into @snap
- * @ws: the shared set; bits set while this runs land in @snap or stay in
- *	@ws for the next drain
- * @snap: the private snapshot, of the same capacity
+ * kbatch_wakeset_drain() - move every shared bit into the snapshot
+ * @ws: the set; bits set while this runs land in the snapshot or stay
+ *	shared for the next drain
  *
  * Takes each non-empty word with one xchg, as sbitmap_deferred_clear()
  * does; visits only the words on the paths to set bits.
  *
- * Context: any; only one drain of a set may run at a time.
- * Return: the number of bits added to @snap.
+ * Context: any; the consumer only (one drain of a set at a time).
+ * Return: the number of bits added to the snapshot.
  */
-unsigned int kbatch_wakeset_drain(struct kbatch_wakeset *ws,
-				  struct kbatch_wakesnap *snap)
+unsigned int kbatch_wakeset_drain(struct kbatch_wakeset *ws)
 {
 	unsigned int count = 0;
 
-	if (atomic_long_read(&ws->level[ws->depth - 1][0]))
-		kbatch_wakeset_drain_word(ws, snap, ws->depth - 1, 0, &count);
+	if (atomic_long_read(&ws->shared[ws->depth - 1][0]))
+		kbatch_wakeset_drain_word(ws, ws->depth - 1, 0, &count);
 	return count;
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_wakeset_drain);
 
-/**
- * kbatch_wakesnap_init() - allocate an empty snapshot of @nbits bits
- * @snap: the snapshot
- * @nbits: its capacity, as the wake set's
- *
- * Context: process context, may sleep.
- * Return: 0, or -ENOMEM.
+/*
+ * Take the lowest non-empty leaf word under snapshot word @idx of level
+ * @k, whole; 0 if there is none.  Parent bits found over empty children,
+ * or emptied by the take, are cleared on the way back up.
  */
-int kbatch_wakesnap_init(struct kbatch_wakesnap *snap, unsigned int nbits)
+static unsigned long kbatch_wakeset_take_word(struct kbatch_wakeset *ws,
+					      unsigned int k, unsigned long idx,
+					      unsigned long *base)
 {
-	unsigned int len[KBATCH_WAKESET_MAX_DEPTH];
-	unsigned int k;
+	unsigned long *w = &ws->snap[k][idx], bits;
 
-	memset(snap, 0, sizeof(*snap));
-	snap->depth = kbatch_wakeset_levels(nbits, len);
-	for (k = 0; k < snap->depth; k++) {
-		snap->level[k] = kvcalloc(len[k], sizeof(unsigned long),
-					  GFP_KERNEL_ACCOUNT);
-		if (!snap->level[k]) {
-			kbatch_wakesnap_destroy(snap);
-			return -ENOMEM;
-		}
+	if (k == 0) {
+		bits = *w;
+		*w = 0;
+		*base = idx * BITS_PER_LONG;
+		return bits;
 	}
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(kbatch_wakesnap_init);
-
-/**
- * kbatch_wakesnap_destroy() - free a snapshot's words
- * @snap: the snapshot
- *
- * Context: process context.
- */
-void kbatch_wakesnap_destroy(struct kbatch_wakesnap *snap)
-{
-	unsigned int k;
-
-	for (k = 0; k < KBATCH_WAKESET_MAX_DEPTH; k++) {
-		kvfree(snap->level[k]);
-		snap->level[k] = NULL;
-	}
-}
-EXPORT_SYMBOL_IF_KUNIT(kbatch_wakesnap_destroy);
-
-/* Pop the lowest bit under word @idx of level @k; -1 if there is none. */
-static long kbatch_wakesnap_pop_word(struct kbatch_wakesnap *snap,
-				     unsigned int k, unsigned long idx)
-{
-	unsigned long *w = &snap->level[k][idx];
-
 	while (*w) {
 		unsigned long b = __ffs(*w);
 		unsigned long child = idx * BITS_PER_LONG + b;
-		long bit;
 
-		if (k == 0) {
+		bits = kbatch_wakeset_take_word(ws, k - 1, child, base);
+		if (!ws->snap[k - 1][child])
 			*w &= ~BIT(b);
-			return child;
-		}
-		bit = kbatch_wakesnap_pop_word(snap, k - 1, child);
-		/* Clear a parent bit whose child is (now) empty. */
-		if (!snap->level[k - 1][child])
-			*w &= ~BIT(b);
-		if (bit >= 0)
-			return bit;
+		if (bits)
+			return bits;
 	}
-	return -1;
+	return 0;
 }
 
 /**
- * kbatch_wakesnap_pop() - take the lowest set bit of a snapshot
- * @snap: the snapshot
+ * kbatch_wakeset_take() - take the snapshot's lowest non-empty leaf word
+ * @ws: the set
+ * @base: set to the bit number of the word's bit 0
  *
- * Context: the snapshot's owner only.
- * Return: the bit, cleared, or -1 if the snapshot is empty.
+ * The caller walks the returned bits itself (__ffs(), then w &= w - 1):
+ * one descent of the levels serves up to BITS_PER_LONG bits.
+ *
+ * Context: the consumer only.
+ * Return: the word's bits, now cleared from the snapshot; 0 if the
+ * snapshot is empty.
  */
-long kbatch_wakesnap_pop(struct kbatch_wakesnap *snap)
+unsigned long kbatch_wakeset_take(struct kbatch_wakeset *ws,
+				  unsigned long *base)
 {
-	return kbatch_wakesnap_pop_word(snap, snap->depth - 1, 0);
+	return kbatch_wakeset_take_word(ws, ws->depth - 1, 0, base);
 }
-EXPORT_SYMBOL_IF_KUNIT(kbatch_wakesnap_pop);
+EXPORT_SYMBOL_IF_KUNIT(kbatch_wakeset_take);
 
 /**
- * kbatch_wakesnap_clear() - clear one bit of a snapshot
- * @snap: the snapshot
- * @bit: the bit; its parents are left for kbatch_wakesnap_pop() to settle
+ * kbatch_wakeset_forget() - clear one bit of the snapshot
+ * @ws: the set
+ * @bit: the bit; its parents are left for kbatch_wakeset_take() to settle
  *
- * Context: the snapshot's owner only.
+ * Context: the consumer only.
  */
-void kbatch_wakesnap_clear(struct kbatch_wakesnap *snap, unsigned int bit)
+void kbatch_wakeset_forget(struct kbatch_wakeset *ws, unsigned int bit)
 {
-	__clear_bit(bit % BITS_PER_LONG, &snap->level[0][bit / BITS_PER_LONG]);
+	__clear_bit(bit % BITS_PER_LONG, &ws->snap[0][bit / BITS_PER_LONG]);
 }
-EXPORT_SYMBOL_IF_KUNIT(kbatch_wakesnap_clear);
+EXPORT_SYMBOL_IF_KUNIT(kbatch_wakeset_forget);
 
 /**
- * kbatch_wakesnap_empty() - whether a snapshot may hold bits
- * @snap: the snapshot
+ * kbatch_wakeset_snap_empty() - whether the snapshot may hold bits
+ * @ws: the set
  *
- * Context: the snapshot's owner only.
+ * Context: the consumer only.
  * Return: true if it is empty; false if it holds bits or only parent bits
- * over cleared ones (the next kbatch_wakesnap_pop() then returns -1).
+ * over cleared ones (the next kbatch_wakeset_take() then returns 0).
  */
-bool kbatch_wakesnap_empty(const struct kbatch_wakesnap *snap)
+bool kbatch_wakeset_snap_empty(const struct kbatch_wakeset *ws)
 {
-	return !snap->level[snap->depth - 1][0];
+	return !ws->snap[ws->depth - 1][0];
 }
-EXPORT_SYMBOL_IF_KUNIT(kbatch_wakesnap_empty);
+EXPORT_SYMBOL_IF_KUNIT(kbatch_wakeset_snap_empty);

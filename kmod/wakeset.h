@@ -8,10 +8,11 @@
  * only the words on the paths to them, so it costs time in proportion to the
  * bits set times the depth (at most 6 levels for 2^32 bits), never to @nbits.
  *
- * struct kbatch_wakeset is shared: any CPU sets bits in it, from any
- * context, without a lock.  struct kbatch_wakesnap is private to the
- * poller: kbatch_wakeset_drain() moves every set bit into it, then the
- * poller pops them one at a time.
+ * A struct kbatch_wakeset has two sides of the same shape.  The shared side
+ * is marked by any CPU, from any context, without a lock.  The snapshot is
+ * private to the one consumer: kbatch_wakeset_drain() moves every shared
+ * bit into it, then the consumer takes it a leaf word at a time
+ * (kbatch_wakeset_take()) and walks that word's bits in a register.
  */
 #ifndef _KBATCH_WAKESET_H
 #define _KBATCH_WAKESET_H
@@ -22,36 +23,26 @@
 #define KBATCH_WAKESET_MAX_DEPTH	6
 
 /**
- * struct kbatch_wakeset - a lockless hierarchical bitset that CPUs mark
+ * struct kbatch_wakeset - a lockless hierarchical bitset and its snapshot
  * @depth: number of levels; level @depth - 1 is one word
- * @level: the words of each level, level 0 first
+ * @shared: the words of each level, level 0 first; set by any CPU
+ * @snap: the consumer's snapshot, the same shape; a parent bit may be set
+ *	over an empty child word (it is cleared when found so), never the
+ *	reverse
  */
 struct kbatch_wakeset {
 	unsigned int depth;
-	atomic_long_t *level[KBATCH_WAKESET_MAX_DEPTH];
-};
-
-/**
- * struct kbatch_wakesnap - a private hierarchical bitset: one snapshot
- * @depth: number of levels, as in the wakeset it is drained from
- * @level: the words of each level; a parent bit may be set over an empty
- *	child word (it is cleared when found so), never the reverse
- */
-struct kbatch_wakesnap {
-	unsigned int depth;
-	unsigned long *level[KBATCH_WAKESET_MAX_DEPTH];
+	atomic_long_t *shared[KBATCH_WAKESET_MAX_DEPTH];
+	unsigned long *snap[KBATCH_WAKESET_MAX_DEPTH];
 };
 
 int kbatch_wakeset_init(struct kbatch_wakeset *ws, unsigned int nbits);
 void kbatch_wakeset_destroy(struct kbatch_wakeset *ws);
 bool kbatch_wakeset_set(struct kbatch_wakeset *ws, unsigned int bit);
-
-int kbatch_wakesnap_init(struct kbatch_wakesnap *snap, unsigned int nbits);
-void kbatch_wakesnap_destroy(struct kbatch_wakesnap *snap);
-unsigned int kbatch_wakeset_drain(struct kbatch_wakeset *ws,
-				  struct kbatch_wakesnap *snap);
-long kbatch_wakesnap_pop(struct kbatch_wakesnap *snap);
-void kbatch_wakesnap_clear(struct kbatch_wakesnap *snap, unsigned int bit);
-bool kbatch_wakesnap_empty(const struct kbatch_wakesnap *snap);
+unsigned int kbatch_wakeset_drain(struct kbatch_wakeset *ws);
+unsigned long kbatch_wakeset_take(struct kbatch_wakeset *ws,
+				  unsigned long *base);
+void kbatch_wakeset_forget(struct kbatch_wakeset *ws, unsigned int bit);
+bool kbatch_wakeset_snap_empty(const struct kbatch_wakeset *ws);
 
 #endif /* _KBATCH_WAKESET_H */

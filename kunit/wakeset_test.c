@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit: the hierarchical wake set reports its empty edge, keeps every bit
- * across a drain, and hands bits back in order however sparse they are.
+ * across a drain, and hands bits back in order, a leaf word at a time,
+ * however sparse they are.
  */
 #include <kunit/test.h>
 #include <linux/bitmap.h>
@@ -16,7 +17,8 @@ static const unsigned int ws_bits[] = { 0, 63, 64, 4095, 4096, 262143, 999999 };
 
 struct ws_ctx {
 	struct kbatch_wakeset ws;
-	struct kbatch_wakesnap snap;
+	unsigned long word;
+	unsigned long base;
 };
 
 static struct ws_ctx *ws_setup(struct kunit *test, unsigned int nbits)
@@ -25,14 +27,27 @@ static struct ws_ctx *ws_setup(struct kunit *test, unsigned int nbits)
 
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	KUNIT_ASSERT_EQ(test, kbatch_wakeset_init(&c->ws, nbits), 0);
-	KUNIT_ASSERT_EQ(test, kbatch_wakesnap_init(&c->snap, nbits), 0);
 	return c;
 }
 
 static void ws_teardown(struct ws_ctx *c)
 {
-	kbatch_wakesnap_destroy(&c->snap);
 	kbatch_wakeset_destroy(&c->ws);
+}
+
+/* The lowest bit left, as the poller pops: a taken word, bit by bit. */
+static long ws_pop(struct ws_ctx *c)
+{
+	unsigned long b;
+
+	if (!c->word) {
+		c->word = kbatch_wakeset_take(&c->ws, &c->base);
+		if (!c->word)
+			return -1;
+	}
+	b = __ffs(c->word);
+	c->word &= c->word - 1;
+	return c->base + b;
 }
 
 /* Only the set that makes the set non-empty reports the edge. */
@@ -45,7 +60,7 @@ static void wakeset_edge(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(ws_bits); i++)
 		KUNIT_EXPECT_EQ(test, kbatch_wakeset_set(&c->ws, ws_bits[i]), i == 0);
 	KUNIT_EXPECT_FALSE(test, kbatch_wakeset_set(&c->ws, ws_bits[0]));
-	KUNIT_EXPECT_EQ(test, kbatch_wakeset_drain(&c->ws, &c->snap),
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_drain(&c->ws),
 			ARRAY_SIZE(ws_bits));
 	/* Drained: the next set is an edge again. */
 	KUNIT_EXPECT_TRUE(test, kbatch_wakeset_set(&c->ws, 12345));
@@ -60,13 +75,38 @@ static void wakeset_drain_pop(struct kunit *test)
 
 	for (i = ARRAY_SIZE(ws_bits); i-- > 0;)
 		kbatch_wakeset_set(&c->ws, ws_bits[i]);
-	KUNIT_EXPECT_EQ(test, kbatch_wakeset_drain(&c->ws, &c->snap),
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_drain(&c->ws),
 			ARRAY_SIZE(ws_bits));
-	KUNIT_EXPECT_EQ(test, kbatch_wakeset_drain(&c->ws, &c->snap), 0u);
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_drain(&c->ws), 0u);
 	for (i = 0; i < ARRAY_SIZE(ws_bits); i++)
-		KUNIT_EXPECT_EQ(test, kbatch_wakesnap_pop(&c->snap), (long)ws_bits[i]);
-	KUNIT_EXPECT_EQ(test, kbatch_wakesnap_pop(&c->snap), -1L);
-	KUNIT_EXPECT_TRUE(test, kbatch_wakesnap_empty(&c->snap));
+		KUNIT_EXPECT_EQ(test, ws_pop(c), (long)ws_bits[i]);
+	KUNIT_EXPECT_EQ(test, ws_pop(c), -1L);
+	KUNIT_EXPECT_TRUE(test, kbatch_wakeset_snap_empty(&c->ws));
+	ws_teardown(c);
+}
+
+/* A take hands over one whole leaf word, with the number of its bit 0. */
+static void wakeset_take_word(struct kunit *test)
+{
+	struct ws_ctx *c = ws_setup(test, WS_BITS);
+	unsigned long base = 1;
+
+	kbatch_wakeset_set(&c->ws, 0);
+	kbatch_wakeset_set(&c->ws, 5);
+	kbatch_wakeset_set(&c->ws, BITS_PER_LONG - 1);
+	kbatch_wakeset_set(&c->ws, BITS_PER_LONG);
+	kbatch_wakeset_set(&c->ws, 999999);
+	kbatch_wakeset_drain(&c->ws);
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_take(&c->ws, &base),
+			BIT(0) | BIT(5) | BIT(BITS_PER_LONG - 1));
+	KUNIT_EXPECT_EQ(test, base, 0ul);
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_take(&c->ws, &base), BIT(0));
+	KUNIT_EXPECT_EQ(test, base, (unsigned long)BITS_PER_LONG);
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_take(&c->ws, &base),
+			BIT(999999 % BITS_PER_LONG));
+	KUNIT_EXPECT_EQ(test, base, 999999ul - 999999 % BITS_PER_LONG);
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_take(&c->ws, &base), 0ul);
+	KUNIT_EXPECT_TRUE(test, kbatch_wakeset_snap_empty(&c->ws));
 	ws_teardown(c);
 }
 
@@ -77,15 +117,15 @@ static void wakeset_clear(struct kunit *test)
 
 	kbatch_wakeset_set(&c->ws, 4096);
 	kbatch_wakeset_set(&c->ws, 999999);
-	kbatch_wakeset_drain(&c->ws, &c->snap);
-	kbatch_wakesnap_clear(&c->snap, 4096);
-	KUNIT_EXPECT_EQ(test, kbatch_wakesnap_pop(&c->snap), 999999L);
+	kbatch_wakeset_drain(&c->ws);
+	kbatch_wakeset_forget(&c->ws, 4096);
+	KUNIT_EXPECT_EQ(test, ws_pop(c), 999999L);
 	kbatch_wakeset_set(&c->ws, 77);
-	kbatch_wakeset_drain(&c->ws, &c->snap);
-	kbatch_wakesnap_clear(&c->snap, 77);
-	KUNIT_EXPECT_FALSE(test, kbatch_wakesnap_empty(&c->snap));
-	KUNIT_EXPECT_EQ(test, kbatch_wakesnap_pop(&c->snap), -1L);
-	KUNIT_EXPECT_TRUE(test, kbatch_wakesnap_empty(&c->snap));
+	kbatch_wakeset_drain(&c->ws);
+	kbatch_wakeset_forget(&c->ws, 77);
+	KUNIT_EXPECT_FALSE(test, kbatch_wakeset_snap_empty(&c->ws));
+	KUNIT_EXPECT_EQ(test, ws_pop(c), -1L);
+	KUNIT_EXPECT_TRUE(test, kbatch_wakeset_snap_empty(&c->ws));
 	ws_teardown(c);
 }
 
@@ -96,16 +136,16 @@ static void wakeset_small(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, c->ws.depth, 1u);
 	KUNIT_EXPECT_TRUE(test, kbatch_wakeset_set(&c->ws, 0));
-	KUNIT_EXPECT_EQ(test, kbatch_wakeset_drain(&c->ws, &c->snap), 1u);
-	KUNIT_EXPECT_EQ(test, kbatch_wakesnap_pop(&c->snap), 0L);
-	KUNIT_EXPECT_EQ(test, kbatch_wakesnap_pop(&c->snap), -1L);
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_drain(&c->ws), 1u);
+	KUNIT_EXPECT_EQ(test, ws_pop(c), 0L);
+	KUNIT_EXPECT_EQ(test, ws_pop(c), -1L);
 	ws_teardown(c);
 
 	c = ws_setup(test, 65);
 	KUNIT_EXPECT_EQ(test, c->ws.depth, 2u);
 	kbatch_wakeset_set(&c->ws, 64);
-	kbatch_wakeset_drain(&c->ws, &c->snap);
-	KUNIT_EXPECT_EQ(test, kbatch_wakesnap_pop(&c->snap), 64L);
+	kbatch_wakeset_drain(&c->ws);
+	KUNIT_EXPECT_EQ(test, ws_pop(c), 64L);
 	ws_teardown(c);
 }
 
@@ -126,8 +166,8 @@ static u64 ws_scale_run(struct kunit *test, unsigned int nbits)
 			for (i = 0; i < WS_WOKEN; i++)
 				kbatch_wakeset_set(&c->ws, i * stride +
 						   (cyc * 7 + r) % stride);
-			kbatch_wakeset_drain(&c->ws, &c->snap);
-			while (kbatch_wakesnap_pop(&c->snap) >= 0)
+			kbatch_wakeset_drain(&c->ws);
+			while (ws_pop(c) >= 0)
 				found++;
 		}
 		best = min(best, ktime_get_ns() - t);
@@ -170,6 +210,7 @@ static void wakeset_scale(struct kunit *test)
 static struct kunit_case wakeset_cases[] = {
 	KUNIT_CASE(wakeset_edge),
 	KUNIT_CASE(wakeset_drain_pop),
+	KUNIT_CASE(wakeset_take_word),
 	KUNIT_CASE(wakeset_clear),
 	KUNIT_CASE(wakeset_small),
 	KUNIT_CASE(wakeset_scale),

@@ -243,16 +243,13 @@ unsigned int kbatch_batch_cpu(struct kbatch_batch *batch);
 /*
  * DEFERRED-WORK POLLER
  *
- * Items live in a table of indices fixed at kbatch_poller_alloc(); two
- * hierarchical wake bitsets (a summary bit per word, levels up to a single
- * word) mark woken items, so finding them costs time in proportion to the
- * woken items, not to the capacity.  kbatch_wake() sets the item's bit in
- * the active set and kicks the poller only when that set goes from empty to
- * non-empty.  A cycle takes its snapshot by moving the active set into the
- * alternate one, one xchg per non-empty word, then polls each marked item
- * once, at most @budget items per slice, with cond_resched() between
- * slices; an unfinished snapshot is resumed where it stopped.  The poller
- * runs in system_unbound_wq.
+ * kbatch_wake() marks an item and kicks the poller only when nothing was
+ * marked before; it never takes a lock.  A cycle takes every item marked so
+ * far and polls each once, lowest slot first, at most @budget items per
+ * slice with cond_resched() between slices; an unfinished cycle is resumed
+ * where it stopped.  Finding the marked items costs time in proportion to
+ * them, not to the capacity.  The poller runs in system_unbound_wq.  How
+ * (wake set, lockless poll, cancel handshake): docs/design.md, section 3.
  *
  * Contexts: kbatch_wake() from any context, hardirq included, lockless;
  * kbatch_poller_add() from any context but NMI (on PREEMPT_RT too: the
