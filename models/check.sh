@@ -79,6 +79,24 @@ verify wakeset.pml wakeset-M_CHILD_FIRST "top==0" -DM_CHILD_FIRST
 verify wakeset.pml wakeset-M_READ_THEN_CLEAR "inws[b]" -DM_READ_THEN_CLEAR
 verify wakeset.pml wakeset-M_NO_KICK_IF_RUNNING "top==0" -DM_NO_KICK_IF_RUNNING
 verify wakeset.pml wakeset-M_DRAIN_EACH_SLICE "polled[b]<=1" -DM_DRAIN_EACH_SLICE
+# Cancel mode: the lockless poll against kbatch_poller_cancel().  With a
+# budget of 2 an item's poll can follow the cancelled one in the same slice
+# (its publication wakes the canceller); with 1 the slice end always does.
+for budget in 1 2; do
+	verify wakeset.pml "wakeset-cancel-budget$budget" pass -DCANCEL -DBUDGET=$budget
+done
+verify wakeset.pml wakeset-cancel-M_NO_RECHECK "freed" -DCANCEL -DM_NO_RECHECK
+verify wakeset.pml wakeset-cancel-M_NO_PUBLISH_MB "freed" -DCANCEL -DM_NO_PUBLISH_MB
+verify wakeset.pml wakeset-cancel-M_CANCEL_RUNNING_FIRST "freed" -DCANCEL -DM_CANCEL_RUNNING_FIRST
+verify wakeset.pml wakeset-cancel-M_NO_PUBLISH_WAKE "csleeps" -DCANCEL -DBUDGET=2 -DM_NO_PUBLISH_WAKE
+verify wakeset.pml wakeset-cancel-M_WAKE_BEFORE_PUBLISH "csleeps" -DCANCEL -DBUDGET=2 -DM_WAKE_BEFORE_PUBLISH
+verify wakeset.pml wakeset-cancel-M_NO_CANCEL_RECHECK "csleeps" -DCANCEL -DM_NO_CANCEL_RECHECK
+verify wakeset.pml wakeset-cancel-M_NO_CANCEL_RECHECK-liveness "invalid end state" -DCANCEL -DLIVENESS_ONLY -DM_NO_CANCEL_RECHECK
+verify wakeset.pml wakeset-cancel-M_NO_SLICE_END_WAKE "invalid end state" -DCANCEL -DM_NO_SLICE_END_WAKE
+verify wakeset.pml wakeset-cancel-M_NO_SLICE_END_MB "invalid end state" -DCANCEL -DM_NO_SLICE_END_MB
+verify wakeset.pml wakeset-cancel-M_SLICE_END_WAKE_IF_POLLED "invalid end state" -DCANCEL -DM_SLICE_END_WAKE_IF_POLLED
+verify wakeset.pml wakeset-cancel-M_SELF_WAIT "invalid end state" -DCANCEL -DM_SELF_WAIT
+verify wakeset.pml wakeset-cancel-M_DONE_UNCHECKED "retires<=1" -DCANCEL -DM_DONE_UNCHECKED
 
 [ -z "${1:-}" ] && rm -rf "$work"
 exit $status
