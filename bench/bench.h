@@ -12,7 +12,10 @@
 extern unsigned int kb_runs;
 extern unsigned int kb_warmup;
 extern unsigned int kb_tasks;
-/* Bracket each queue run with kb_insn.h's markers, and label it. */
+/*
+ * Bracket each queue run, and each poller cost run, with kb_insn.h's
+ * markers, and label it.
+ */
 extern bool kb_insn;
 
 /* The most runs of one figure, and the most producer CPUs. */

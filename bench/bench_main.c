@@ -40,7 +40,7 @@ MODULE_PARM_DESC(tasks, "tasks per producer per run (a multiple of 256)");
 
 bool kb_insn;
 module_param_named(insn, kb_insn, bool, 0644);
-MODULE_PARM_DESC(insn, "mark each queue run for QEMU's kb_insn plugin");
+MODULE_PARM_DESC(insn, "mark each queue run and poller cost run for QEMU's kb_insn plugin");
 
 static struct dentry *kb_dir;
 

@@ -33,6 +33,10 @@
  *	item has been polled.  Its polls per quiet poll are that divided by
  *	the quiet items (the last column), computed by report.py.
  * Lines: "poller-<figure>,<impl>,1,<items>,<median>,<min>,<max>,<extra>".
+ *
+ * With kb_insn (the one-vCPU boot with QEMU's kb_insn plugin) only the
+ * cost figure runs, and each run is a counted window from the gate's
+ * release to the last poll, labelled "poller-cost,<impl>,1,<items>,<polls>".
  */
 #include <linux/atomic.h>
 #include <linux/bitops.h>
@@ -47,6 +51,7 @@
 #include <linux/kbatch.h>
 
 #include "bench.h"
+#include "kb_insn.h"
 
 #define PB_BUDGET	64
 #define PB_LAT_WAKES	32
@@ -124,6 +129,7 @@ struct pb_ctx {
 	struct list_head list;
 	struct work_struct kick;
 	unsigned int fig;
+	bool insn;
 };
 
 /* ---- the poll every implementation runs ---- */
@@ -148,6 +154,8 @@ static void pb_poll(struct pb_item *item)
 	}
 	item->polled_at = ktime_get_ns();
 	if (atomic_long_inc_return(&ctx->polled) == READ_ONCE(ctx->target)) {
+		if (ctx->insn)
+			kb_insn_stop();
 		ctx->end = item->polled_at;
 		complete(&ctx->done);
 	}
@@ -325,10 +333,17 @@ static u64 pb_cost(struct pb_ctx *ctx)
 	reinit_completion(&ctx->done);
 	WRITE_ONCE(ctx->target, atomic_long_read(&ctx->polled) + ctx->n - 1);
 	pb_wake_some(ctx, 1, ctx->n - 1);
+	ctx->insn = kb_insn;
+	if (ctx->insn)
+		kb_insn_start();
 	complete(&ctx->gate);
 	wait_for_completion(&ctx->done);
 	end = ctx->end;
 	gate->gate = false;
+	if (ctx->insn)
+		pr_info("@kb insn-label poller-cost,%s,1,%u,%u\n",
+			ctx->impl->name, ctx->n, ctx->n - 1);
+	ctx->insn = false;
 	return div_u64(end - ctx->released, ctx->n - 1);
 }
 
@@ -392,6 +407,8 @@ static int pb_all_figures(struct pb_ctx *ctx)
 	if (!set)
 		return -ENOMEM;
 	for (f = 0; !ret && f < ARRAY_SIZE(pb_figures); f++) {
+		if (kb_insn && pb_figures[f] != pb_cost)
+			continue;
 		memset(set, 0, sizeof(*set));
 		set->n = ARRAY_SIZE(pb_impls);
 		ctx->fig = f;

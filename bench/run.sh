@@ -20,8 +20,10 @@
 # Environment: KB_TASKS (table 1: tasks per producer per run at batch size
 # 1, default 8192; larger batches run more, see queue_bench.c), KB_RUNS
 # (timed runs per figure, default 5), KB_TABLES (default
-# queue,prim,poller,user,teardown,trace), KB_NO_ERMS_RUN=1 and KB_NO_INSN_RUN=1
-# (skip the second or third boot), KB_QEMU_CPU (the main boot's CPU model).
+# queue,prim,poller,user,teardown,trace), KB_INSN_TABLES (the third boot's,
+# default queue,poller,user-insn,trace), KB_NO_ERMS_RUN=1 and
+# KB_NO_INSN_RUN=1 (skip the second or third boot), KB_QEMU_CPU (the main
+# boot's CPU model).
 #
 # `bench/run.sh --build KDIR...` only builds the modules, W=1, against
 # each kernel tree given, and the user-space program (scripts/check.sh uses
@@ -116,7 +118,7 @@ if [ -z "${KB_NO_INSN_RUN:-}" ]; then
 	KB_QEMU_ARGS="-plugin $obj/kb_insn.so -d plugin" scripts/vm/run-vm.sh \
 		"/boot/vmlinuz-$debkver" "$top/build/initrd-bench.gz" bench \
 		"${KB_LIMIT:-900}" "$log_insn" \
-		"kbatch_bench.tasks=${KB_TASKS:-8192} kbatch_bench.runs=1 kbatch_bench.insn=1 kbtables=queue,user-insn,trace"
+		"kbatch_bench.tasks=${KB_TASKS:-8192} kbatch_bench.runs=1 kbatch_bench.insn=1 kbtables=${KB_INSN_TABLES:-queue,poller,user-insn,trace}"
 else
 	rm -f "$log_insn"
 fi
