@@ -5,66 +5,35 @@
 Usage: report.py [--insn INSN-LOG] OUTDIR LOG [ERMS-LOG]
        report.py --bugs LOG...
 
-Reads the "@kb bench TABLE,IMPL,CPUS,BATCH,MEDIAN,MIN,MAX,EXTRA" lines of
-kbatch_bench.ko and the "@kb bench-sample TABLE,IMPL,CPUS,BATCH,NS" lines
-of bench/vm.sh (aggregated here: median, min, max), writes
+Reads the logs through bench/report_parse.py (which tells the lines it
+reads), judges the goals with bench/report_goals.py, writes
 OUTDIR/<table>.csv, OUTDIR/ratios.csv, OUTDIR/summary.md and, with gnuplot,
 OUTDIR/queue-batch<B>.png (ns per task against producer CPUs), and prints
 summary.md: the tables in Markdown and each goal, met or missed.  A
 figure whose slowest run is more than SPREAD_MAX times its fastest is
 flagged (⚠).  ERMS-LOG holds the user-space goal figures of a second boot
 under a CPU model with ERMS ("rep movsb"), reported beside the main ones.
-
-INSN-LOG: the one-vCPU boot with QEMU's kb_insn plugin: "@kb insn N COUNT"
-(the plugin) paired in order with "@kb insn-label TABLE,IMPL,CPUS,B,OPS"
-(the guest) gives guest instructions per op, a count that host noise does
-not move.
-
-Also read from LOG: "@kb kv-batch HOW,B,ENTERS,CALLS,ENTRIES,LAST"
-(kbatch_ubench: kbatch_kv's handler statistics around io_uring_enter()s of
-B commands) and "@kb bench-diff trace,LEN,MEDIAN,MIN,MAX" (table 6, the
-paired difference of a disabled tracepoint, bench/trace_bench.c).
+INSN-LOG: the one-vCPU boot with QEMU's kb_insn plugin, which gives guest
+instructions per op, a count that host noise does not move.
 
 --bugs: print every kernel report in the logs (scripts/results.py's list
 of patterns) and exit 1 if there is any.
 """
-import collections
 import os
-import re
 import shutil
 import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "scripts"))
-from results import BUG_RE  # noqa: E402  one list of kernel-bug patterns
-
-SPREAD_MAX = 1.3
-RERUNS = set()  # (table, impl, cpus, batch) of kernel figures sampled twice
-LINE_RE = re.compile(r"@kb bench ([\w-]+),([\w+-]+),(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)")
-SAMPLE_RE = re.compile(r"@kb bench-sample ([\w-]+),([\w+-]+),(\d+),(\d+),(-?\d+)")
-PLAN_RE = re.compile(r"@kb plan bench cpus (\d+) kernel (\S+)")
-CPU_RE = re.compile(r"@kb bench-cpu (.*)$")
-RERUN_RE = re.compile(r"@kb bench-rerun ([\w-]+),([\w+-]+),(\d+),(\d+)")
+from report_goals import (FREE_GOAL_MS, POLLER_FLAT_GOAL, RATIOS, SPREAD_MAX,
+                          flagged, insn_goals, kv_batch_goal, over_spread,
+                          trace_goal, user_goals)
+from report_parse import (bug_lines, insn_windows, kv_batches, parse,
+                          trace_diffs, trace_insn)
 
 QUEUE_IMPLS = ["kbatch-task", "work-completion", "kbatch-background",
                "kbatch-post-many", "kbatch-reduce", "llist", "llist-batch",
                "kfifo", "ptr_ring", "work"]
-# (name, kbatch implementation, baseline, goal: ratio must be <= this
-# [, the batch sizes the goal is judged at; every one if absent])
-RATIOS = [
-    ("background / llist", "kbatch-background", "llist", 1.0),
-    ("background / llist at B=256", "kbatch-background", "llist", 0.8,
-     (256,)),
-    ("post_many / llist_add_batch", "kbatch-post-many", "llist-batch", 0.8),
-    ("background / work", "kbatch-background", "work", 0.33),
-    ("task / work+completion", "kbatch-task", "work-completion", 0.5),
-    ("reduce / llist", "kbatch-reduce", "llist", None),
-    ("background / kfifo", "kbatch-background", "kfifo", None),
-    ("background / ptr_ring", "kbatch-background", "ptr_ring", None),
-]
-FREE_GOAL_MS = 50.0
 # Atomic read-modify-writes per task by design (counted from the code, not
 # measured), for batch size b.  W = 4: what one work item costs (PENDING
 # bit, pool lock when queued and when run, the worker's wake-up); H = 64:
@@ -85,50 +54,11 @@ ATOMICS = {
 }
 
 
-def parse(log):
-    rows = collections.OrderedDict()
-    samples = collections.defaultdict(list)
-    header = None
-    cpu = None
-    with open(log, errors="replace") as f:
-        for line in f:
-            m = PLAN_RE.search(line)
-            if m:
-                header = (int(m.group(1)), m.group(2))
-            m = CPU_RE.search(line)
-            if m:
-                cpu = m.group(1).strip()
-            m = RERUN_RE.search(line)
-            if m:
-                RERUNS.add((m.group(1), m.group(2), int(m.group(3)),
-                            int(m.group(4))))
-            m = LINE_RE.search(line)
-            if m:
-                t, impl = m.group(1), m.group(2)
-                nums = [int(x) for x in m.groups()[2:]]
-                rows[(t, impl, nums[0], nums[1])] = nums[2:]
-            m = SAMPLE_RE.search(line)
-            if m:
-                key = (m.group(1), m.group(2), int(m.group(3)), int(m.group(4)))
-                samples[key].append(int(m.group(5)))
-    for key, vals in samples.items():
-        vals.sort()
-        rows[key] = [vals[len(vals) // 2], vals[0], vals[-1], len(vals)]
-    return header, cpu, rows
-
-
 def cell(v, scale=1.0, fmt="{:.0f}"):
     """median (min-max), flagged when max/min exceeds SPREAD_MAX."""
-    flag = " ⚠" if v[1] and v[2] / v[1] > SPREAD_MAX else ""
+    flag = " ⚠" if over_spread(v) else ""
     return (fmt.format(v[0] / scale) + " (" + fmt.format(v[1] / scale) + "-" +
             fmt.format(v[2] / scale) + ")" + flag)
-
-
-def flagged(rows):
-    return [k for k, v in rows.items() if k[0] in ("queue", "queue-irq",
-                                                    "user", "prim",
-                                                    "poller-cost", "split")
-            and v[1] and v[2] / v[1] > SPREAD_MAX]
 
 
 def write_csv(path, head, lines):
@@ -248,7 +178,6 @@ def split_table(rows, out, md):
 
 
 POLLERS = ["kbatch", "list", "work"]
-POLLER_FLAT_GOAL = 1.5
 
 
 def poller_tables(rows, out, md):
@@ -323,110 +252,21 @@ USER_NOTES = {
 }
 
 
-def user_goals(u):
-    """The goals of table 3: [(name, met, total, detail)]."""
-    goals = []
-    threads = sorted({t for (i, t, b) in u if i == "kbatch-sync"})
-
-    def ratio(a, b):
-        va, vb = u.get(a), u.get(b)
-        return va[0] / vb[0] if va and vb and vb[0] else None
-
-    specs = [
-        ("sync NOP at 256/ioctl ≥ 1.5x io_uring NOP at 256/submit", 1.5,
-         lambda t: ratio(("kbatch-sync", t, 256), ("io_uring-sync", t, 256))),
-        ("sync NOP at 256/ioctl ≥ 10x one ioctl per op", 10.0,
-         lambda t: ratio(("kbatch-sync", t, 256), ("ioctl", t, 1))),
-        ("async NOP at 256/ioctl ≥ 1.0x io_uring async at 256", 1.0,
-         lambda t: ratio(("kbatch-async", t, 256), ("io_uring-async", t, 256))),
-        ("async NOP at 1/call ≥ 1/1.5 of sync at 1/call", 1 / 1.5,
-         lambda t: ratio(("kbatch-async", t, 1), ("kbatch-sync", t, 1))),
-    ]
-    for name, goal, f in specs:
-        rs = [(t, f(t)) for t in threads]
-        rs = [(t, r) for t, r in rs if r is not None]
-        detail = ", ".join(f"{r:.2f}x ({t} thr)" for t, r in rs)
-        goals.append((f"/dev/kbatch {name}", sum(r >= goal for _, r in rs),
-                      len(rs), detail))
-    uring = uring_goal({(i, t, b): 1e9 / v[0] for (i, t, b), v in u.items()
-                        if v[0]}, "ns")
-    return goals + ([uring] if uring else [])
-
-
-URING_GOAL = 1.25
-
-
-def uring_goal(cost, unit):
-    """kbatch NOP via uring_cmd within URING_GOAL x io_uring NOP per op at
-    256, from @cost[(impl, threads, batch)] per op (ns or instructions).
-    The detail splits the cost: io_uring's own per-command cost (its NOP),
-    kbatch's work per entry (a NOP of kbatch-sync at 256, the ioctl
-    path), and the rest, which is the uring_cmd path itself."""
-    threads = sorted({t for (i, t, b) in cost if i == "kbatch-uring"})
-    rs, why, rest = [], [], []
-    for t in threads:
-        k, n = cost.get(("kbatch-uring", t, 256)), cost.get(("io_uring-sync", t, 256))
-        if not k or not n:
-            continue
-        r = k / n
-        rs.append(r)
-        sync = cost.get(("kbatch-sync", t, 256))
-        part = ""
-        if sync:
-            rest.append(k - n - sync)
-            part = (f" = io_uring NOP {n:.0f} + kbatch's work per entry "
-                    f"{sync:.0f} (kbatch-sync at 256) + {k - n - sync:.0f} "
-                    "the uring_cmd path itself")
-        why.append(f"{r:.2f}x ({t} thr: {k:.0f} {unit}/op{part})")
-    if not rs:
-        return None
-    detail = ", ".join(why)
-    if not all(r <= URING_GOAL for r in rs):
-        detail += ("; missed, and not for kbatch's own work per entry: the "
-                   "gap is what a uring_cmd costs io_uring beyond its NOP. "
-                   "A command is issued, returns -EIOCBQUEUED, runs in one "
-                   "task-work callback per enter, and on Linux 6.1 each "
-                   "io_uring_cmd_done() posts its CQE alone through "
-                   "io_req_complete_post() (completion lock, CQ commit and "
-                   "wake-up per command; io_uring/uring_cmd.c, "
-                   "__io_req_complete()), where a NOP completes inline in "
-                   "the submit's batched flush" if rest else
-                   "; missed")
-    return (f"/dev/kbatch NOP via uring_cmd at 256/enter costs ≤ "
-            f"{URING_GOAL}x io_uring NOP per op ({unit})",
-            sum(r <= URING_GOAL for r in rs), len(rs), detail)
-
-
-KV_BATCH_RE = re.compile(r"@kb kv-batch (\w+),(\d+),(\d+),(-?\d+),(-?\d+),(-?\d+)")
-
-
 def kv_batch(log, md):
     """kbatch_kv's handler statistics around uring_cmd submits: a goal."""
-    rows = []
-    with open(log, errors="replace") as f:
-        for line in f:
-            m = KV_BATCH_RE.search(line)
-            if m:
-                rows.append((m.group(1),) + tuple(int(x) for x in m.groups()[1:]))
+    rows = kv_batches(log)
     if not rows:
         md.append("kbatch_kv batch check: no results.\n")
-        return [("kbatch_kv's handler sees batches of the submitted size "
-                 "via uring_cmd", 0, 1, "no results")]
+        return kv_batch_goal(rows)
     md.append("kbatch_kv's handler under uring_cmd (debugfs kbatch_kv/stats "
               "before and after io_uring_enter()s of B kv.get commands "
               "each):\n")
     md.append("| path | B | enters | handler calls | entries | last |")
     md.append("|---|---:|---:|---:|---:|---:|")
-    ok = 0
     for how, b, enters, calls, entries, last in rows:
         md.append(f"| {how} | {b} | {enters} | {calls} | {entries} | {last} |")
-        ok += calls == enters and entries == b * enters and last == b
     md.append("")
-    return [("kbatch_kv's handler sees batches of the submitted size via "
-             "uring_cmd (handler calls = enters, entries = B x enters, "
-             "last = B)", ok, len(rows),
-             ", ".join(f"B={r[1]}: {r[3]} calls, {r[4]} entries"
-                       for r in rows))]
+    return kv_batch_goal(rows)
 
 
 def user_table(rows, out, md, title="3. User space", csv="user.csv"):
@@ -541,21 +381,9 @@ def plot(q, out):
     return pngs
 
 
-INSN_RE = re.compile(r"@kb insn (\d+) (\d+)")
-LABEL_RE = re.compile(r"@kb insn-label ([\w-]+),([\w+-]+),(\d+),(\d+),(\d+)")
-
-
 def insn_table(log, out, md):
     """Table 5: guest instructions per op from the kb_insn boot."""
-    counts, labels = [], []
-    with open(log, errors="replace") as f:
-        for line in f:
-            for m in INSN_RE.finditer(line):
-                counts.append(int(m.group(2)))
-            m = LABEL_RE.search(line)
-            if m:
-                labels.append((m.group(1), m.group(2), int(m.group(4)),
-                               int(m.group(5))))
+    counts, labels = insn_windows(log)
     if not counts or len(counts) != len(labels):
         md.append(f"Table 5 (instructions): {len(counts)} counted windows "
                   f"for {len(labels)} labels in {log}: not reported.\n")
@@ -592,74 +420,10 @@ def insn_table(log, out, md):
     return per
 
 
-def insn_goals(per):
-    """The goals again, judged on instructions per op (one CPU/thread)."""
-    goals = []
-    for suffix, t in (("", "queue"), (" (hardirq)", "queue-irq")):
-        for name, a, base, goal, *only in RATIOS:
-            if goal is None:
-                continue
-            rs = [(b, per[(t, a, b)] / per[(t, base, b)])
-                  for (tt, i, b) in sorted(per) if tt == t and i == a
-                  and per.get((t, base, b)) and (not only or b in only[0])]
-            if rs:
-                goals.append((f"{name} ≤ {goal}x{suffix}",
-                              sum(r <= goal for _, r in rs), len(rs),
-                              ", ".join(f"B={b}: {r:.2f}x" for b, r in rs)))
-    u = {(i, b): v for (t, i, b), v in per.items() if t == "user"}
-
-    def inv(a, b):  # rate ratio a/b = instructions b / instructions a
-        return u[b] / u[a] if a in u and b in u and u[a] else None
-
-    for name, goal, r in [
-            ("sync NOP at 256/ioctl ≥ 1.5x io_uring NOP at 256/submit", 1.5,
-             inv(("kbatch-sync", 256), ("io_uring-sync", 256))),
-            ("sync NOP at 256/ioctl ≥ 10x one ioctl per op", 10.0,
-             inv(("kbatch-sync", 256), ("ioctl", 1))),
-            ("async NOP at 256/ioctl ≥ 1.0x io_uring async at 256", 1.0,
-             inv(("kbatch-async", 256), ("io_uring-async", 256))),
-            ("async NOP at 1/call ≥ 1/1.5 of sync at 1/call", 1 / 1.5,
-             inv(("kbatch-async", 1), ("kbatch-sync", 1)))]:
-        if r is not None:
-            goals.append((f"/dev/kbatch {name}", int(r >= goal), 1,
-                          f"{r:.2f}x (1 thr)"))
-    uring = uring_goal({(i, 1, b): v for (i, b), v in u.items()},
-                       "instructions")
-    return goals + ([uring] if uring else [])
-
-
-TRACE_DIFF_RE = re.compile(r"@kb bench-diff trace,(\d+),(-?\d+),(-?\d+),(-?\d+)")
-TRACE_TWINS = ("tp-disabled", "no-tp")
-
-
-def trace_insn(log):
-    """{(twin, len): [instructions per call of each window]} of table 6."""
-    counts, labels, per = [], [], collections.defaultdict(list)
-    with open(log, errors="replace") as f:
-        for line in f:
-            for m in INSN_RE.finditer(line):
-                counts.append(int(m.group(2)))
-            m = LABEL_RE.search(line)
-            if m:
-                labels.append((m.group(1), m.group(2), int(m.group(4)),
-                               int(m.group(5))))
-    if len(counts) != len(labels):
-        return {}
-    for n, (t, i, b, ops) in zip(counts, labels):
-        if t == "trace":
-            per[(i, b)].append(n / ops)
-    return per
-
-
 def trace_table(rows, log, insn_log, out, md):
     """Table 6: a disabled tracepoint against none; returns goals."""
     t = {(k[1], k[3]): v for k, v in rows.items() if k[0] == "trace"}
-    diffs = {}
-    with open(log, errors="replace") as f:
-        for line in f:
-            m = TRACE_DIFF_RE.search(line)
-            if m:
-                diffs[int(m.group(1))] = [int(x) for x in m.groups()[1:]]
+    diffs = trace_diffs(log)
     if not t:
         md.append("Table 6 (trace): no results.\n")
         return []
@@ -699,27 +463,8 @@ def trace_table(rows, log, insn_log, out, md):
                      + [f"{med(ia):.1f}" if ia else "",
                         f"{med(ip):.1f}" if ip else ""])
         if a and p and d:
-            # Measurable: the paired differences all on one side of 0 and
-            # their median beyond the plain twin's own spread.
-            noise = p[2] - p[1]
-            one_side = d[1] > 0 or d[2] < 0
-            measurable = one_side and abs(d[0]) > noise
-            ctx = ""
-            if submit_ns:
-                ctx = (f"; {d[0] / 1e3:+.2f} ns is {100.0 * d[0] / 1e3 / submit_ns:+.2f}% "
-                       f"of the cheapest real path that carries it, one "
-                       f"1-entry NOP submit (kbatch-sync, 1 thread: "
-                       f"{submit_ns:.0f} ns)")
-            goals.append((f"a disabled tracepoint costs nothing measurable "
-                          f"in time ({b} entries per run)",
-                          int(not measurable), 1,
-                          f"difference {d[0]:+d} ps per call (paired, "
-                          f"{d[1]:+d} to {d[2]:+d}) against the plain "
-                          f"twin's own spread of {noise} ps on "
-                          f"{p[0]} ps ({100.0 * d[0] / p[0]:+.1f}%)"
-                          + (f"; {idiff:+.1f} guest instructions per call "
-                             f"of {med(ip):.1f}" if idiff is not None
-                             else "") + ctx))
+            goals.append(trace_goal(b, p, d, idiff,
+                                    med(ip) if ip else None, submit_ns))
     md.append("")
     write_csv(os.path.join(out, "trace.csv"),
               ["entries", "tp_ps_median", "tp_min", "tp_max", "plain_ps_median",
@@ -731,12 +476,9 @@ def trace_table(rows, log, insn_log, out, md):
 def bugs(logs):
     """Print every kernel report in @logs; 1 if there is any."""
     found = 0
-    for log in logs:
-        with open(log, errors="replace") as f:
-            for line in f:
-                if BUG_RE.search(line):
-                    print(f"{log}: {line.rstrip()}", file=sys.stderr)
-                    found += 1
+    for log, line in bug_lines(logs):
+        print(f"{log}: {line.rstrip()}", file=sys.stderr)
+        found += 1
     return 1 if found else 0
 
 
@@ -760,7 +502,7 @@ def main():
     out, log = args[0], args[1]
     erms_log = args[2] if len(args) > 2 else None
     os.makedirs(out, exist_ok=True)
-    header, cpu, rows = parse(log)
+    header, cpu, rows, reruns = parse(log)
     md = ["# kbatch benchmark results (generated by `make bench`)\n",
           f"Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
           "by `make bench` (bench/run.sh; bench/report.py wrote "
@@ -787,7 +529,8 @@ def main():
         goals += kv_batch(log, md)
     egoals = []
     if erms_log:
-        _, ecpu, erows = parse(erms_log)
+        _, ecpu, erows, ereruns = parse(erms_log)
+        reruns |= ereruns  # none today: its user figures count their own
         egoals = user_table(erows, out, md,
                             title=f"3e. User space again, CPU model {ecpu}",
                             csv="user-erms.csv")
@@ -816,12 +559,12 @@ def main():
     flags = flagged(rows)
     write_csv(os.path.join(out, "flagged.csv"), ["table", "impl", "cpus",
                                                  "batch", "rerun"],
-              [list(k) + [int(k in RERUNS or (k[0] == "user" and
+              [list(k) + [int(k in reruns or (k[0] == "user" and
                                                rows[k][3] > 0))]
                for k in flags])
-    reruns = len(RERUNS) + sum(1 for k, v in rows.items()
+    nrerun = len(reruns) + sum(1 for k, v in rows.items()
                                if k[0] == "user" and v[3] > 0)
-    md.append(f"\n{reruns} figure(s) spread over {SPREAD_MAX}x were sampled "
+    md.append(f"\n{nrerun} figure(s) spread over {SPREAD_MAX}x were sampled "
               f"a second time; {len(flags)} of {len(rows)} are still over it "
               "(⚠ in the tables, list in build/results/flagged.csv).")
     pngs = plot(q, out) + plot_poller(rows, out)

@@ -12,7 +12,8 @@
 #      QEMU's default "max" model for the user-space goal figures alone,
 #      and a third time with one vCPU and the kb_insn plugin
 #      (bench/tcg/kb_insn.c), which counts guest instructions per op;
-#   3. bench/report.py turns the "@kb bench" lines of the console
+#   3. bench/report.py (reading with report_parse.py, judging with
+#      report_goals.py) turns the "@kb bench" lines of the console
 #      logs (build/logs/bench.log, bench-erms.log) into CSV, ratios and
 #      gnuplot PNGs under build/results/, prints the tables and writes them
 #      to bench/README.md (the last run's results, kept in git).

@@ -147,7 +147,7 @@ static void context_reduce_from_hardirq(struct kunit *test)
 				      ct_reduce_fn, r);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(r->queue));
 
-	kbt_join(kbt_spawn(ct_reduce_leader, r, cpu));
+	kbt_join(kbt_start(ct_reduce_leader, r, cpu));
 	KUNIT_EXPECT_NE(test, wait_for_completion_timeout(&r->timer_done, 10 * HZ),
 			0ul);
 	hrtimer_cancel(&r->timer);

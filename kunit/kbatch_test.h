@@ -29,10 +29,14 @@ static inline int kbt_main(void *arg)
 	return 0;
 }
 
+/* kbt_start()'s @cpu for a kthread that may run on any CPU. */
+#define KBT_ANY_CPU (-1)
+
 /*
- * Start @fn(@data) in a kthread, bound to @cpu unless it is -1; NULL on
- * failure.  @fn runs to its end even if kbt_join() is called first
- * (kthread_stop() alone would skip a thread that has not started yet).
+ * Start @fn(@data) in a kthread bound to @cpu, or free to run on any CPU if
+ * @cpu is KBT_ANY_CPU; NULL on failure.  @fn runs to its end even if
+ * kbt_join() is called first (kthread_stop() alone would skip a thread that
+ * has not started yet).  Process context; may sleep.
  */
 static inline struct kbt_thread *kbt_start(int (*fn)(void *), void *data, int cpu)
 {
@@ -48,24 +52,11 @@ static inline struct kbt_thread *kbt_start(int (*fn)(void *), void *data, int cp
 		kfree(t);
 		return NULL;
 	}
-	if (cpu >= 0)
+	if (cpu != KBT_ANY_CPU)
 		kthread_bind(t->task, cpu);
 	get_task_struct(t->task);
 	wake_up_process(t->task);
 	return t;
-}
-
-/* Start @fn(@data) in a kthread bound to @cpu. */
-static inline struct kbt_thread *kbt_spawn(int (*fn)(void *), void *data,
-					   unsigned int cpu)
-{
-	return kbt_start(fn, data, cpu);
-}
-
-/* Start @fn(@data) in a kthread that may run on any CPU. */
-static inline struct kbt_thread *kbt_spawn_unbound(int (*fn)(void *), void *data)
-{
-	return kbt_start(fn, data, -1);
 }
 
 /* Wait for @fn to return and the thread to exit; @fn's return value. */

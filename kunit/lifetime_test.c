@@ -114,10 +114,10 @@ static struct kbt_thread **load_start(struct kunit *test, struct load *l,
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	*n = 0;
 	for_each_online_cpu(cpu) {
-		t[(*n)++] = bound ? kbt_spawn(load_thread, l, cpu) :
-				    kbt_spawn_unbound(load_thread, l);
-		t[(*n)++] = bound ? kbt_spawn(load_thread, l, cpu) :
-				    kbt_spawn_unbound(load_thread, l);
+		int where = bound ? cpu : KBT_ANY_CPU;
+
+		t[(*n)++] = kbt_start(load_thread, l, where);
+		t[(*n)++] = kbt_start(load_thread, l, where);
 	}
 	return t;
 }
@@ -215,7 +215,7 @@ static void lifetime_free_waits_for_sleeping_callback(struct kunit *test)
 	init_completion(&s->entered);
 	s->queue = kbatch_queue_alloc("sleeper", KBATCH_TASK, 0, sleeping_fn, s);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(s->queue));
-	t = kbt_spawn(sleeper_thread, s, cpumask_first(cpu_online_mask));
+	t = kbt_start(sleeper_thread, s, cpumask_first(cpu_online_mask));
 	wait_for_completion(&s->entered);
 
 	ns = ktime_get_ns();
@@ -402,10 +402,10 @@ static void lifetime_offline_with_busy_callback(struct kunit *test)
 	h->cpu = cpumask_last(cpu_online_mask);
 	h->queue = kbatch_queue_alloc("hotplug-busy", KBATCH_BACKGROUND, 0, hp_fn, h);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(h->queue));
-	KUNIT_ASSERT_EQ(test, kbt_join(kbt_spawn(hp_post, h, h->cpu)), 0);
+	KUNIT_ASSERT_EQ(test, kbt_join(kbt_start(hp_post, h, h->cpu)), 0);
 	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&h->entered, 10 * HZ), 0ul);
 
-	t = kbt_spawn_unbound(hp_offline, h);
+	t = kbt_start(hp_offline, h, KBT_ANY_CPU);
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	/* Let the offline take the hotplug lock, then let the callback go. */
 	msleep(200);
@@ -470,7 +470,7 @@ static void lifetime_shutdown_bounded_background(struct kunit *test)
 	kbatch_queue_set_timeout(queue, msecs_to_jiffies(200));
 	KUNIT_ASSERT_EQ(test, kbatch_post(queue, 1), 0);
 	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&st->entered, 10 * HZ), 0ul);
-	t = kbt_spawn_unbound(stuck_release_later, st);
+	t = kbt_start(stuck_release_later, st, KBT_ANY_CPU);
 	KUNIT_ASSERT_NOT_NULL(test, t);
 
 	ns = ktime_get_ns();

@@ -230,8 +230,8 @@ static void submitters_never_share(struct kunit *test)
 	struct kbt_thread *t1, *t2;
 
 	KUNIT_ASSERT_GE(test, kbatch_register_op(&a->op), 0);
-	t1 = kbt_spawn(submit_thread, sub_new(test, a, 3, 1, 2000), cpu);
-	t2 = kbt_spawn(submit_thread, sub_new(test, a, 5, 2, 2000), cpu);
+	t1 = kbt_start(submit_thread, sub_new(test, a, 3, 1, 2000), cpu);
+	t2 = kbt_start(submit_thread, sub_new(test, a, 5, 2, 2000), cpu);
 	KUNIT_EXPECT_EQ(test, kbt_join(t1), 0);
 	KUNIT_EXPECT_EQ(test, kbt_join(t2), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&a->calls), 4000);
@@ -258,11 +258,11 @@ static void shared_op_batches_across_files(struct kunit *test)
 	a->op.shared = true;
 	a->gate = &gate;
 	KUNIT_ASSERT_GE(test, kbatch_register_op(&a->op), 0);
-	t0 = kbt_spawn(submit_thread, sub_new(test, a, 1, 0, 1), cpu0);
+	t0 = kbt_start(submit_thread, sub_new(test, a, 1, 0, 1), cpu0);
 	wait_for_completion(&a->entered);
-	t1 = kbt_spawn(submit_thread, sub_new(test, a, 2, 1, 1), cpu1);
+	t1 = kbt_start(submit_thread, sub_new(test, a, 2, 1, 1), cpu1);
 	msleep(100);
-	t2 = kbt_spawn(submit_thread, sub_new(test, a, 3, 2, 1), cpu1);
+	t2 = kbt_start(submit_thread, sub_new(test, a, 3, 2, 1), cpu1);
 	msleep(300);
 	complete(&gate);
 	KUNIT_EXPECT_EQ(test, kbt_join(t0), 0);
@@ -295,9 +295,9 @@ static void unregister_waits_for_handler(struct kunit *test)
 	a->gate = &gate;
 	op = kbatch_register_op(&a->op);
 	KUNIT_ASSERT_GE(test, op, 0);
-	ts = kbt_spawn_unbound(submit_thread, sub_new(test, a, 2, 0, 1));
+	ts = kbt_start(submit_thread, sub_new(test, a, 2, 0, 1), KBT_ANY_CPU);
 	wait_for_completion(&a->entered);
-	tu = kbt_spawn_unbound(unregister_thread, &a->op);
+	tu = kbt_start(unregister_thread, &a->op, KBT_ANY_CPU);
 	/* The op leaves the table at once, but unregister waits for us. */
 	while (kbatch_op_lookup(&(struct kbatch_lookup){ .name = "test.unreg" })
 	       != -ENOENT)

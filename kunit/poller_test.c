@@ -465,7 +465,7 @@ static void poller_cancel_outlasts_timeout(struct kunit *test)
 	kbatch_wake(&st->pi);
 	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&st->entered, 10 * HZ), 0ul);
 
-	t = kbt_spawn_unbound(pt_cancel_thread, st);
+	t = kbt_start(pt_cancel_thread, st, KBT_ANY_CPU);
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	/* Ten timeouts later, cancel is still waiting. */
 	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&st->cancelled,

@@ -130,11 +130,11 @@ static void queue_deferred_bound_grows_batch(struct kunit *test)
 	for (i = 0; i <= followers; i++)
 		callers[i] = (struct defer_caller){ .queue = queue, .arg = 10 + i };
 
-	t[0] = kbt_spawn(defer_thread, &callers[0], cpu);
+	t[0] = kbt_start(defer_thread, &callers[0], cpu);
 	KUNIT_ASSERT_NOT_NULL(test, t[0]);
 	wait_for_completion(&g.entered);
 	for (i = 1; i <= followers; i++)
-		t[i] = kbt_spawn(defer_thread, &callers[i], cpu);
+		t[i] = kbt_start(defer_thread, &callers[i], cpu);
 	KUNIT_EXPECT_TRUE(test, wait_for_pushes(queue, followers + 1));
 	complete(&g.open);
 	for (i = 0; i <= followers; i++)
@@ -265,7 +265,7 @@ static void run_stress(struct kunit *test, struct stress *s,
 	for_each_online_cpu(cpu) {
 		for (k = 0; k < STRESS_THREADS_PER_CPU; k++) {
 			st[n] = (struct stress_thread){ .s = s, .id = n };
-			t[n] = kbt_spawn(fn, &st[n], cpu);
+			t[n] = kbt_start(fn, &st[n], cpu);
 			KUNIT_EXPECT_NOT_NULL(test, t[n]);
 			n++;
 		}
@@ -430,7 +430,7 @@ static void queue_full_task_mode_waits(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(s->queue));
 	for (i = 0; i < 6; i++) {
 		st[i] = (struct stress_thread){ .s = s, .id = i };
-		t[i] = kbt_spawn(stress_task_thread, &st[i], cpu);
+		t[i] = kbt_start(stress_task_thread, &st[i], cpu);
 	}
 	for (i = 0; i < 6; i++)
 		kbt_join(t[i]);
@@ -544,9 +544,9 @@ static void queue_full_reducer_atomic(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(l.queue));
 	a.queue = l.queue;
 
-	tl = kbt_spawn(reduce_leader_thread, &l, cpu);
+	tl = kbt_start(reduce_leader_thread, &l, cpu);
 	wait_for_completion(&c->g.entered);
-	ta = kbt_spawn(reduce_atomic_thread, &a, cpu);
+	ta = kbt_start(reduce_atomic_thread, &a, cpu);
 	kbt_join(ta);
 	for (i = 0; i < 3; i++)
 		KUNIT_EXPECT_EQ(test, a.ret[i], KBATCH_FOLLOWED);
@@ -762,7 +762,7 @@ static void queue_post_three_contexts_one_cpu(struct kunit *test)
 	hrtimer_init(&m->soft, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_SOFT);
 	m->soft.function = mix_soft_fn;
 
-	kbt_join(kbt_spawn(mix_thread, m, cpu));
+	kbt_join(kbt_start(mix_thread, m, cpu));
 	WRITE_ONCE(m->stop, true);
 	hrtimer_cancel(&m->hard);
 	hrtimer_cancel(&m->soft);
@@ -904,7 +904,7 @@ static void queue_background_remote_bound(struct kunit *test)
 	r->queue = kbatch_queue_alloc("remote", KBATCH_BACKGROUND, 16,
 				      remote_fn, r);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(r->queue));
-	KUNIT_ASSERT_EQ(test, kbt_join(kbt_spawn(remote_post_thread, r, r->cpu)), 0);
+	KUNIT_ASSERT_EQ(test, kbt_join(kbt_start(remote_post_thread, r, r->cpu)), 0);
 	/* The second batch is pending on r->cpu's pool; take the CPU away. */
 	ret = remove_cpu(r->cpu);
 	complete(&r->g.open);
@@ -921,7 +921,7 @@ static void queue_background_remote_bound(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&r->queue->rings[r->cpu]->shared), 0);
 	KUNIT_EXPECT_EQ(test, add_cpu(r->cpu), 0);
 	/* Back online, the ring takes local pushes again. */
-	KUNIT_EXPECT_EQ(test, kbt_join(kbt_spawn(remote_post_again, r, r->cpu)), 0);
+	KUNIT_EXPECT_EQ(test, kbt_join(kbt_start(remote_post_again, r, r->cpu)), 0);
 	kbatch_queue_shutdown(r->queue);
 	KUNIT_EXPECT_EQ(test, kbatch_ring_pushes(r->queue->rings[r->cpu]), 10ul);
 	kbatch_queue_free(r->queue);
@@ -1023,9 +1023,9 @@ static void queue_reducer_free_bulk_one_call(struct kunit *test)
 
 	lead = (struct bulk_thread){ .b = b, .queue = queue, .count = 1 };
 	follow = (struct bulk_thread){ .b = b, .queue = queue, .count = 15 };
-	tl = kbt_spawn(bulk_thread, &lead, cpu);
+	tl = kbt_start(bulk_thread, &lead, cpu);
 	wait_for_completion(&b->g.entered);
-	tf = kbt_spawn(bulk_thread, &follow, cpu);
+	tf = kbt_start(bulk_thread, &follow, cpu);
 	KUNIT_EXPECT_EQ(test, kbt_join(tf), 0);
 	complete(&b->g.open);
 	KUNIT_EXPECT_EQ(test, kbt_join(tl), 0);
@@ -1060,7 +1060,7 @@ static void queue_reducer_free_bulk_stress(struct kunit *test)
 		for (k = 0; k < 3; k++) {
 			bt[n] = (struct bulk_thread){ .b = b, .queue = queue,
 						      .count = 1000 };
-			t[n] = kbt_spawn(bulk_thread, &bt[n], cpu);
+			t[n] = kbt_start(bulk_thread, &bt[n], cpu);
 			n++;
 		}
 	}

@@ -70,25 +70,27 @@ static pid_t start_sleeper(int op, unsigned int n, __u64 us, int hard,
 	_exit(4);
 }
 
-/* Kill the child KILL_AFTER_MS after it said "go"; ms until it was reaped. */
-static long long kill_and_reap(struct __test_metadata *_metadata, pid_t pid,
-			       int rd)
+/*
+ * Kill the child @pid (start_sleeper()'s) KILL_AFTER_MS after it said "go"
+ * on @rd: it must die of the SIGKILL and be reaped within KILL_BOUND_MS.
+ */
+static void kill_and_reap(struct __test_metadata *_metadata, pid_t pid,
+			  int rd)
 {
-	long long start;
+	long long start, ms;
 	int status;
 	char c;
 
-	if (read(rd, &c, 1) != 1)
-		return -1;
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(1, read(rd, &c, 1));
 	usleep(KILL_AFTER_MS * 1000);
 	start = kb_now_ns();
-	if (kill(pid, SIGKILL))
-		return -1;
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ms = (kb_now_ns() - start) / 1000000;
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
 		TH_LOG("child status %#x", status);
-	return (kb_now_ns() - start) / 1000000;
+	EXPECT_LT(ms, KILL_BOUND_MS) TH_LOG("reaped %lld ms after SIGKILL", ms);
 }
 
 FIXTURE(sig) {
@@ -113,12 +115,8 @@ FIXTURE_TEARDOWN(sig)
 TEST_F(sig, sigkill_ends_a_long_run)
 {
 	pid_t pid = start_sleeper(self->op, 64, 100000, 0, 0, self->pipe[1]);
-	long long ms;
 
-	ASSERT_GT(pid, 0);
-	ms = kill_and_reap(_metadata, pid, self->pipe[0]);
-	ASSERT_GE(ms, 0);
-	EXPECT_LT(ms, KILL_BOUND_MS) TH_LOG("reaped %lld ms after SIGKILL", ms);
+	kill_and_reap(_metadata, pid, self->pipe[0]);
 }
 
 /*
@@ -128,12 +126,8 @@ TEST_F(sig, sigkill_ends_a_long_run)
 TEST_F(sig, sigkill_stops_between_runs)
 {
 	pid_t pid = start_sleeper(self->op, 256, 40000, 1, 1, self->pipe[1]);
-	long long ms;
 
-	ASSERT_GT(pid, 0);
-	ms = kill_and_reap(_metadata, pid, self->pipe[0]);
-	ASSERT_GE(ms, 0);
-	EXPECT_LT(ms, KILL_BOUND_MS) TH_LOG("reaped %lld ms after SIGKILL", ms);
+	kill_and_reap(_metadata, pid, self->pipe[0]);
 }
 
 static int usr1_seen;	/* atomic: written by the handler */

@@ -25,6 +25,7 @@
 #include <linux/kbatch.h>
 
 #include "kselftest_harness.h"
+#include "kb_test.h"
 #include "libkbatch.h"
 
 #define UNKNOWN_OP	200
@@ -60,26 +61,16 @@ static unsigned int mixed_batch(struct kbatch_sqe *sqe, long long *want)
 }
 
 /*
- * Raw KBATCH_IOC_SUBMIT, for the tests of the header itself: its @done
- * after an error, which libkbatch does not return.  0 or -errno; *@done
- * gets the header's @done, which is 0xdead going in.
+ * Nothing is ready on @fd: a raw non-blocking read() fails with EAGAIN
+ * (libkbatch hides that answer; it is the ABI).  Leaves @fd non-blocking.
  */
-static int raw_submit(int fd, const struct kbatch_sqe *sqes,
-		      struct kbatch_cqe *cqes, __u32 nr, __u32 flags,
-		      __u32 *done)
+static void expect_nothing_ready(struct __test_metadata *_metadata, int fd)
 {
-	struct kbatch_submit hdr;
-	int ret;
+	struct kbatch_cqe cqe;
 
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.entries = (uintptr_t)sqes;
-	hdr.completions = (uintptr_t)cqes;
-	hdr.nr = nr;
-	hdr.flags = flags;
-	hdr.done = 0xdead;
-	ret = ioctl(fd, KBATCH_IOC_SUBMIT, &hdr) ? -errno : 0;
-	*done = hdr.done;
-	return ret;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	EXPECT_EQ(-1, read(fd, &cqe, sizeof(cqe)));
+	EXPECT_EQ(EAGAIN, errno);
 }
 
 /* Fill the completion queue of @kb with async entries of @opcode. */
@@ -173,10 +164,8 @@ TEST_F(dev, async_every_builtin_op)
 	}
 	for (unsigned int i = 0; i < n; i++)
 		EXPECT_EQ(1, seen[i]);
-	/* Nothing more (raw read(): its EAGAIN on an empty queue is the ABI). */
-	fcntl(self->kb.fd, F_SETFL, O_NONBLOCK);
-	EXPECT_EQ(-1, read(self->kb.fd, cqe, sizeof(cqe)));
-	EXPECT_EQ(EAGAIN, errno);
+	/* Nothing more. */
+	expect_nothing_ready(_metadata, self->kb.fd);
 }
 
 /*
@@ -323,10 +312,7 @@ TEST_F(dev, pending_timers_count_against_the_queue)
 	ASSERT_EQ((int)(cq - timers), kbatch_reap_cqes(&self->kb, cqe, cq - timers));
 	for (unsigned int i = 0; i < cq - timers; i++)
 		EXPECT_GT(1ull << 20, cqe[i].user_data);
-	/* Raw read(): its EAGAIN on a queue with nothing ready is the ABI. */
-	fcntl(self->kb.fd, F_SETFL, O_NONBLOCK);
-	EXPECT_EQ(-1, read(self->kb.fd, cqe, sizeof(*cqe)));
-	EXPECT_EQ(EAGAIN, errno);
+	expect_nothing_ready(_metadata, self->kb.fd);
 	free(sqe);
 	free(cqe);
 	/* Closed with every timer pending: close() cancels them. */
@@ -373,21 +359,21 @@ TEST_F(dev, bad_counts)
 
 	ASSERT_NE(NULL, sqe);
 	ASSERT_NE(NULL, cqe);
-	/* Raw ABI: the header's @done is tested (raw_submit() passes 0xdead). */
-	EXPECT_EQ(-EINVAL, raw_submit(self->kb.fd, sqe, cqe, 0, 0, &done));
+	/* Raw ABI: the header's @done is tested (kb_raw_submit() passes 0xdead). */
+	EXPECT_EQ(-EINVAL, kb_raw_submit(self->kb.fd, sqe, cqe, 0, 0, &done));
 	EXPECT_EQ(0u, done);
-	EXPECT_EQ(-EINVAL, raw_submit(self->kb.fd, sqe, NULL, 0,
-				      KBATCH_SUBMIT_ASYNC, &done));
+	EXPECT_EQ(-EINVAL, kb_raw_submit(self->kb.fd, sqe, NULL, 0,
+					 KBATCH_SUBMIT_ASYNC, &done));
 	EXPECT_EQ(0u, done);
-	EXPECT_EQ(-EINVAL, raw_submit(self->kb.fd, sqe, cqe, max + 1, 0, &done));
+	EXPECT_EQ(-EINVAL, kb_raw_submit(self->kb.fd, sqe, cqe, max + 1, 0, &done));
 	EXPECT_EQ(0u, done);
-	EXPECT_EQ(-EINVAL, raw_submit(self->kb.fd, sqe, NULL, max + 1,
-				      KBATCH_SUBMIT_ASYNC, &done));
+	EXPECT_EQ(-EINVAL, kb_raw_submit(self->kb.fd, sqe, NULL, max + 1,
+					 KBATCH_SUBMIT_ASYNC, &done));
 	EXPECT_EQ(0u, done);
-	EXPECT_EQ(-EINVAL, raw_submit(self->kb.fd, sqe, cqe, ~0u, 0, &done));
+	EXPECT_EQ(-EINVAL, kb_raw_submit(self->kb.fd, sqe, cqe, ~0u, 0, &done));
 	EXPECT_EQ(0u, done);
 	/* Exactly the limit is fine. */
-	EXPECT_EQ(0, raw_submit(self->kb.fd, sqe, cqe, max, 0, &done));
+	EXPECT_EQ(0, kb_raw_submit(self->kb.fd, sqe, cqe, max, 0, &done));
 	EXPECT_EQ(max, done);
 	free(sqe);
 	free(cqe);
@@ -403,11 +389,11 @@ TEST_F(dev, bad_flags_and_reserved)
 	for (int i = 0; i < 4; i++)
 		kbatch_prep(&sqe[i], KBATCH_OP_ECHO, i, 0, i);
 	/* Raw ABI: a refused header still gets @done 0 (0xdead went in). */
-	EXPECT_EQ(-EINVAL, raw_submit(self->kb.fd, sqe, cqe, 4, 1u << 31, &done));
+	EXPECT_EQ(-EINVAL, kb_raw_submit(self->kb.fd, sqe, cqe, 4, 1u << 31, &done));
 	EXPECT_EQ(0u, done);
 	/* Async takes no completion pointer. */
-	EXPECT_EQ(-EINVAL, raw_submit(self->kb.fd, sqe, cqe, 4,
-				      KBATCH_SUBMIT_ASYNC, &done));
+	EXPECT_EQ(-EINVAL, kb_raw_submit(self->kb.fd, sqe, cqe, 4,
+					 KBATCH_SUBMIT_ASYNC, &done));
 	EXPECT_EQ(0u, done);
 
 	/* Raw ioctl()s: the header's reserved fields are what is tested. */
@@ -430,19 +416,17 @@ TEST_F(dev, bad_flags_and_reserved)
 	/* A bad last entry fails the whole submit: nothing ran. */
 	memset(cqe, 0xa5, sizeof(cqe));
 	sqe[3].reserved[0] = 1;
-	EXPECT_EQ(-EINVAL, raw_submit(self->kb.fd, sqe, cqe, 4, 0, &done));
+	EXPECT_EQ(-EINVAL, kb_raw_submit(self->kb.fd, sqe, cqe, 4, 0, &done));
 	EXPECT_EQ(0u, done);
 	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ull, cqe[0].user_data);
 	sqe[3].reserved[0] = 0;
 	sqe[3].flags = 1;
-	EXPECT_EQ(-EINVAL, raw_submit(self->kb.fd, sqe, NULL, 4,
-				      KBATCH_SUBMIT_ASYNC, &done));
+	EXPECT_EQ(-EINVAL, kb_raw_submit(self->kb.fd, sqe, NULL, 4,
+					 KBATCH_SUBMIT_ASYNC, &done));
 	EXPECT_EQ(0u, done);
 	sqe[3].flags = 0;
-	/* Nothing of the refused async submit was accepted (raw read()). */
-	fcntl(self->kb.fd, F_SETFL, O_NONBLOCK);
-	EXPECT_EQ(-1, read(self->kb.fd, cqe, sizeof(cqe)));
-	EXPECT_EQ(EAGAIN, errno);
+	/* Nothing of the refused async submit was accepted. */
+	expect_nothing_ready(_metadata, self->kb.fd);
 }
 
 TEST_F(dev, bad_pointers)
@@ -458,20 +442,20 @@ TEST_F(dev, bad_pointers)
 	/* Raw ABI: bad header and array pointers, and @done after them. */
 	EXPECT_EQ(-1, ioctl(self->kb.fd, KBATCH_IOC_SUBMIT, NULL));
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(-EFAULT, raw_submit(self->kb.fd, NULL, cqe, 4, 0, &done));
-	EXPECT_EQ(-EFAULT, raw_submit(self->kb.fd, (void *)-4096L, cqe, 4, 0,
-				      &done));
-	EXPECT_EQ(-EFAULT, raw_submit(self->kb.fd, NULL, NULL, 4,
-				      KBATCH_SUBMIT_ASYNC, &done));
+	EXPECT_EQ(-EFAULT, kb_raw_submit(self->kb.fd, NULL, cqe, 4, 0, &done));
+	EXPECT_EQ(-EFAULT, kb_raw_submit(self->kb.fd, (void *)-4096L, cqe, 4, 0,
+					 &done));
+	EXPECT_EQ(-EFAULT, kb_raw_submit(self->kb.fd, NULL, NULL, 4,
+					 KBATCH_SUBMIT_ASYNC, &done));
 	EXPECT_EQ(0u, done);
 	/*
 	 * Completions at 0 or outside the user address space: -EFAULT
 	 * before anything runs.
 	 */
-	EXPECT_EQ(-EFAULT, raw_submit(self->kb.fd, sqe, (void *)KERNEL_ADDR, 4, 0,
-				      &done));
+	EXPECT_EQ(-EFAULT, kb_raw_submit(self->kb.fd, sqe, (void *)KERNEL_ADDR, 4, 0,
+					 &done));
 	EXPECT_EQ(0u, done);
-	EXPECT_EQ(-EFAULT, raw_submit(self->kb.fd, sqe, NULL, 4, 0, &done));
+	EXPECT_EQ(-EFAULT, kb_raw_submit(self->kb.fd, sqe, NULL, 4, 0, &done));
 	EXPECT_EQ(0u, done);
 
 	/* Two pages, the second unmapped: arrays that run into the hole. */
@@ -481,17 +465,17 @@ TEST_F(dev, bad_pointers)
 	ASSERT_EQ(0, munmap(map + page, page));
 	edge = (struct kbatch_sqe *)(map + page) - 2;
 	memcpy(edge, sqe, 2 * sizeof(*sqe));
-	EXPECT_EQ(-EFAULT, raw_submit(self->kb.fd, edge, cqe, 3, 0, &done));
-	EXPECT_EQ(0, raw_submit(self->kb.fd, edge, cqe, 2, 0, &done));
+	EXPECT_EQ(-EFAULT, kb_raw_submit(self->kb.fd, edge, cqe, 3, 0, &done));
+	EXPECT_EQ(0, kb_raw_submit(self->kb.fd, edge, cqe, 2, 0, &done));
 	EXPECT_EQ(2u, done);
 	EXPECT_EQ(1, cqe[1].result);
 	/* Completions that run into the hole: -EFAULT after the run. */
-	EXPECT_EQ(-EFAULT, raw_submit(self->kb.fd, sqe, (struct kbatch_cqe *)
-				      (map + page) - 3, 4, 0, &done));
+	EXPECT_EQ(-EFAULT, kb_raw_submit(self->kb.fd, sqe, (struct kbatch_cqe *)
+					 (map + page) - 3, 4, 0, &done));
 	EXPECT_EQ(4u, done);
 	/* Read-only completions: the same. */
 	ASSERT_EQ(0, mprotect(map, page, PROT_READ));
-	EXPECT_EQ(-EFAULT, raw_submit(self->kb.fd, sqe, (void *)map, 4, 0, &done));
+	EXPECT_EQ(-EFAULT, kb_raw_submit(self->kb.fd, sqe, (void *)map, 4, 0, &done));
 	EXPECT_EQ(4u, done);
 	munmap(map, page);
 }
@@ -640,8 +624,8 @@ TEST_F(dev, async_overflow_is_ebusy)
 		taken += n;
 	}
 	/* Raw ABI: the header's @done after -EBUSY is tested too. */
-	EXPECT_EQ(-EBUSY, raw_submit(self->kb.fd, sqe, NULL, 1,
-				     KBATCH_SUBMIT_ASYNC, &done));
+	EXPECT_EQ(-EBUSY, kb_raw_submit(self->kb.fd, sqe, NULL, 1,
+					KBATCH_SUBMIT_ASYNC, &done));
 	EXPECT_EQ(0u, done);
 	/* Reading one makes room for exactly one. */
 	ASSERT_EQ(1, kbatch_reap_cqes(&self->kb, cqe, 1));
@@ -651,10 +635,7 @@ TEST_F(dev, async_overflow_is_ebusy)
 	ASSERT_EQ((int)(cq), kbatch_reap_cqes(&self->kb, cqe, cq));
 	for (unsigned int i = 0; i < cq; i++)
 		EXPECT_EQ((long long)cqe[i].user_data, cqe[i].result);
-	/* Raw read(): its EAGAIN on an empty queue is the ABI. */
-	fcntl(self->kb.fd, F_SETFL, O_NONBLOCK);
-	EXPECT_EQ(-1, read(self->kb.fd, cqe, sizeof(*cqe)));
-	EXPECT_EQ(EAGAIN, errno);
+	expect_nothing_ready(_metadata, self->kb.fd);
 	free(sqe);
 	free(cqe);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the user-space tests share besides libkbatch (which they use for
- * everything on /dev/kbatch): the unprivileged user, CPU pinning and a
- * clock.  Each returns 0 or -errno, so tests can assert on the errno.
+ * everything on /dev/kbatch): the unprivileged user, CPU pinning, a clock,
+ * and a raw KBATCH_IOC_SUBMIT for the tests of the ABI itself.  Each
+ * returns 0 or -errno, so tests can assert on the errno.
  */
 #ifndef _KB_TEST_H
 #define _KB_TEST_H
@@ -10,8 +11,12 @@
 #include <errno.h>
 #include <grp.h>
 #include <sched.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/kbatch.h>
 
 /* The uid the tests use for an unprivileged user ("nobody"). */
 #define KB_NOBODY	65534
@@ -42,6 +47,31 @@ static inline long long kb_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/*
+ * Raw KBATCH_IOC_SUBMIT of @nr entries, for the tests of the header
+ * itself: its @done after an error, which libkbatch does not return.
+ * 0 or -errno; *@done (if @done is not NULL) gets the header's @done,
+ * which is 0xdead going in.
+ */
+static inline int kb_raw_submit(int fd, const struct kbatch_sqe *sqes,
+				struct kbatch_cqe *cqes, __u32 nr, __u32 flags,
+				__u32 *done)
+{
+	struct kbatch_submit hdr;
+	int ret;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.entries = (uintptr_t)sqes;
+	hdr.completions = (uintptr_t)cqes;
+	hdr.nr = nr;
+	hdr.flags = flags;
+	hdr.done = 0xdead;
+	ret = ioctl(fd, KBATCH_IOC_SUBMIT, &hdr) ? -errno : 0;
+	if (done)
+		*done = hdr.done;
+	return ret;
 }
 
 #endif /* _KB_TEST_H */

@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <linux/kbatch.h>
 
+#include "kb_test.h"
+
 static inline struct kbatch_sqe kb_sqe(__u32 opcode, __u64 arg0, __u64 arg1,
 				       __u64 user_data)
 {
@@ -30,35 +32,16 @@ static inline struct kbatch_sqe kb_sqe(__u32 opcode, __u64 arg0, __u64 arg1,
 	return sqe;
 }
 
-/* Submit @nr entries; *@done gets the count taken.  0 or -errno. */
-static inline int kb_submit(int fd, const struct kbatch_sqe *sqes,
-			    struct kbatch_cqe *cqes, __u32 nr, __u32 flags,
-			    __u32 *done)
-{
-	struct kbatch_submit hdr;
-	int ret;
-
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.entries = (uintptr_t)sqes;
-	hdr.completions = (uintptr_t)cqes;
-	hdr.nr = nr;
-	hdr.flags = flags;
-	hdr.done = 0xdead;
-	ret = ioctl(fd, KBATCH_IOC_SUBMIT, &hdr) ? -errno : 0;
-	if (done)
-		*done = hdr.done;
-	return ret;
-}
-
+/* Submit @nr entries through kb_test.h's raw ioctl.  0 or -errno. */
 static inline int kb_sync(int fd, const struct kbatch_sqe *sqes,
 			  struct kbatch_cqe *cqes, __u32 nr)
 {
-	return kb_submit(fd, sqes, cqes, nr, 0, NULL);
+	return kb_raw_submit(fd, sqes, cqes, nr, 0, NULL);
 }
 
 static inline int kb_async(int fd, const struct kbatch_sqe *sqes, __u32 nr)
 {
-	return kb_submit(fd, sqes, NULL, nr, KBATCH_SUBMIT_ASYNC, NULL);
+	return kb_raw_submit(fd, sqes, NULL, nr, KBATCH_SUBMIT_ASYNC, NULL);
 }
 
 /* Read exactly @nr completions, blocking.  0 or -errno. */
