@@ -26,8 +26,11 @@ RATIOS = [
     ("background / kfifo", "kbatch-background", "kfifo", None),
     ("background / ptr_ring", "kbatch-background", "ptr_ring", None),
 ]
-# Table 2: kbatch's largest cost per poll over its smallest.
-POLLER_FLAT_GOAL = 1.5
+# Table 2: kbatch's cost per poll over the list poller's (through a
+# function pointer, as NAPI and irq_poll call), at every item count; and
+# kbatch's largest cost per poll over its smallest.
+POLLER_LIST_GOAL = 0.9
+POLLER_FLAT_GOAL = 1.2
 # Table 3: (name, goal, (impl, batch) of a, (impl, batch) of b): the rate
 # of a over the rate of b must be >= goal.
 USER_GOALS = [
@@ -119,6 +122,26 @@ def uring_goal(cost, unit):
             sum(r <= URING_GOAL for r in rs), len(rs), detail)
 
 
+def poller_goals(cost, suffix=""):
+    """Table 2's goals from @cost[(impl, items)]: cost per poll."""
+    items = sorted({n for i, n in cost if i == "kbatch"})
+    rs = [(n, cost[("kbatch", n)] / cost[("list", n)]) for n in items
+          if cost.get(("list", n))]
+    goals = []
+    if rs:
+        goals.append((f"poller cost per poll / list poller ≤ "
+                      f"{POLLER_LIST_GOAL}x{suffix}",
+                      sum(r <= POLLER_LIST_GOAL for _, r in rs), len(rs),
+                      ", ".join(f"{n:,} items: {r:.2f}x" for n, r in rs)))
+    mine = [cost[("kbatch", n)] for n in items]
+    if mine and min(mine):
+        flat = max(mine) / min(mine)
+        goals.append((f"poller cost per poll flat (largest / smallest over "
+                      f"the item counts ≤ {POLLER_FLAT_GOAL}x){suffix}",
+                      int(flat <= POLLER_FLAT_GOAL), 1, f"{flat:.2f}x"))
+    return goals
+
+
 def insn_goals(per):
     """The goals again, judged on instructions per op (one CPU/thread),
     from @per[(table, impl, batch)]: [goal]."""
@@ -134,6 +157,8 @@ def insn_goals(per):
                 goals.append((f"{name} ≤ {goal}x{suffix}",
                               sum(r <= goal for _, r in rs), len(rs),
                               ", ".join(f"B={b}: {r:.2f}x" for b, r in rs)))
+    goals += poller_goals({(i, n): v for (t, i, n), v in per.items()
+                           if t == "poller-cost"})
     u = {(i, b): v for (t, i, b), v in per.items() if t == "user"}
 
     def inv(a, b):  # rate ratio a/b = instructions b / instructions a
