@@ -54,7 +54,7 @@ build_bench() {
 # Debian's liburing.a.
 build_ubench() {
 	gcc -O2 -Wall -Wextra -Wno-unused-parameter -Werror -static -pthread \
-		-I include/uapi -I bench -I lib -o "$1" \
+		-I include/uapi -I bench -I lib -I samples/kbatch_kv -o "$1" \
 		bench/user/kbatch_ubench.c lib/libkbatch.c -luring
 }
 

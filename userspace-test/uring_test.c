@@ -25,6 +25,7 @@
 #include "kselftest_harness.h"
 #include "libkbatch.h"
 #include "libkbatch-uring.h"
+#include "kv_stats.h"
 
 #define RING_ENTRIES	512
 #define SEC		1000000000ULL
@@ -247,22 +248,6 @@ TEST_F(uring, admin_op_needs_cap)
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, reap(&self->ring, 1, res, NULL));
 	EXPECT_EQ(-EPERM, res[0]);
-}
-
-/* kbatch_kv's statistic @name (debugfs), or -1. */
-static long long kv_stat(const char *name)
-{
-	FILE *f = fopen("/sys/kernel/debug/kbatch_kv/stats", "r");
-	char line[128], key[64];
-	long long v, found = -1;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63[^:]: %lld", key, &v) == 2 &&
-		    !strcmp(key, name))
-			found = v;
-	if (f)
-		fclose(f);
-	return found;
 }
 
 /* kbatch_kv's handler gets the 256 kv.get of one io_uring_enter() at once. */

@@ -68,6 +68,7 @@
 #include "kb_insn.h"
 #include "libkbatch.h"
 #include "libkbatch-uring.h"
+#include "kv_stats.h"
 
 #define MAX_BATCH	256
 #define MAX_THREADS	4
@@ -617,22 +618,6 @@ static int insn_figures(void)
 		fflush(stdout);
 	}
 	return 0;
-}
-
-/* kbatch_kv's statistic @name (debugfs), or -1. */
-static long long kv_stat(const char *name)
-{
-	FILE *f = fopen("/sys/kernel/debug/kbatch_kv/stats", "r");
-	char line[128], key[64];
-	long long v, found = -1;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63[^:]: %lld", key, &v) == 2 &&
-		    !strcmp(key, name))
-			found = v;
-	if (f)
-		fclose(f);
-	return found;
 }
 
 /*
