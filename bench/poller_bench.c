@@ -108,6 +108,7 @@ struct pb_impl {
  * @list: the list poller's scheduled items
  * @kick: the list poller's worker
  * @fig: the figure being sampled (index into pb_figures)
+ * @insn: the cost run under way is a kb_insn window; its last poll ends it
  */
 struct pb_ctx {
 	const struct pb_impl *impl;
