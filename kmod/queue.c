@@ -1068,10 +1068,12 @@ EXPORT_SYMBOL_GPL(kbatch_queue_alloc);
  * own CPU's ring full pushes into the lane of the next online CPU that
  * has room instead of failing with -EAGAIN, and that lane's worker runs
  * the spilled values as batches of their own, in process context
- * (kbatch's workqueue), on the lane's CPU (kbatch_batch_cpu()).  The
- * local fast path is unchanged; only a push that finds its ring full
- * pays for the spill (full atomics, and a work item queued on the
- * lane's CPU).
+ * (kbatch's workqueue), on the lane's CPU (kbatch_batch_cpu()), and may
+ * run at the same time as a batch of that CPU's ring (each has its own
+ * work item): a callback must not assume one batch per CPU at a time.
+ * The local fast path is unchanged; only a push that finds its ring full
+ * pays for the spill (full atomics, and a work item queued on the lane's
+ * CPU).
  *
  * Context: process context, may sleep.
  *

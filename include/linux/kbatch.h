@@ -65,7 +65,8 @@
  *   was full too.  Spilled values run in batches of their own, in
  *   kbatch's workqueue on the lane's CPU, in process context (a reducer's
  *   too: its callback must also work there), in no order with respect to
- *   the ring's.  Nothing accepted is ever dropped or run twice.
+ *   the ring's, and possibly at the same time as a batch of that CPU's
+ *   ring.  Nothing accepted is ever dropped or run twice.
  * - kbatch_queue_shutdown() may run while other CPUs push, lead and wait:
  *   from its start new calls fail with -ESHUTDOWN; when it returns true,
  *   every task accepted before has been run and, in task mode, completed,
