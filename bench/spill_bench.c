@@ -4,13 +4,13 @@
  * (KBATCH_QUEUE_SPILL, issue 13 item 5).
  *
  * Every producer runs on the first online CPU: two kthreads bound to it,
- * each posting kb_tasks values in bursts of KS_BURST with preemption off
- * (as an interrupt handler would: the ring's worker cannot run on that
- * CPU meanwhile), and an hrtimer expiring there in hard-irq context that
- * posts KS_TIMER_N values every KS_PERIOD_NS while the threads run, at
- * most as many as the threads.  Rings
- * hold KS_RING values; the callback spends KS_COST_NS per value (ndelay),
- * so that one CPU cannot both post and run everything.  Each value is the
+ * each posting kb_tasks values in bursts of KS_BURST, two rings' worth,
+ * with preemption off (as a flood of interrupts would: the ring's worker
+ * cannot run on that CPU meanwhile), and an hrtimer expiring there in
+ * hard-irq context that posts KS_TIMER_N values every KS_PERIOD_NS while
+ * the threads run, at most as many as the threads.  Rings hold KS_RING
+ * values; the callback spends KS_COST_NS per value (ndelay), so that one
+ * CPU cannot both post and run everything.  Each value is the
  * time of its post; the callback records post-to-callback latency.
  *
  * Runs alternate, spill on then off, kb_warmup untimed pairs then kb_runs
@@ -52,10 +52,10 @@
 #include "bench.h"
 
 #define KS_RING		256
-#define KS_BURST	64
+#define KS_BURST	512
 #define KS_TIMER_N	8
 #define KS_PERIOD_NS	50000
-#define KS_COST_NS	200
+#define KS_COST_NS	1000
 #define KS_THREADS	2
 
 /**
