@@ -76,9 +76,9 @@
  *   need be; the owner must stop calling before it.
  * - CPU hotplug: a push always uses its own CPU's ring (or an online
  *   CPU's spill lane); background and spilled batches pending on a CPU
- *   that goes offline run on another CPU; kbatch waits
- *   for nothing while a CPU goes, so callbacks may take cpus_read_lock()
- *   and allocate or free queues.
+ *   that goes offline run on another CPU; kbatch waits for nothing while
+ *   a CPU goes, so callbacks may take cpus_read_lock() and allocate or
+ *   free queues.
  *
  * PREEMPT_RT.  What this header allows in hardirq (kbatch_post(),
  * kbatch_reduce() and the batch accessors it runs, kbatch_wake(),
