@@ -60,5 +60,6 @@ int kb_prim_bench(void);
 int kb_poller_bench(void);
 int kb_teardown_bench(void);
 int kb_trace_bench(void);
+int kb_spill_bench(void);
 
 #endif /* _KBATCH_BENCH_H */

@@ -11,8 +11,9 @@
  * Tables: "queue" (ns per task, queue_bench.c), "prim" (ns per building
  * block of a push, prim_bench.c), "poller" (poll cost, latency and
  * fairness, poller_bench.c), "teardown" (ns per kbatch_queue_free(),
- * teardown_bench.c) and "trace" (a disabled tracepoint against none,
- * trace_bench.c).  Every figure is the median, min
+ * teardown_bench.c), "trace" (a disabled tracepoint against none,
+ * trace_bench.c) and "spill" (every post on one CPU, spill on and off,
+ * spill_bench.c, which prints its own "@kb bench-spill" lines).  Every figure is the median, min
  * and max of kb_runs timed runs that follow kb_warmup untimed ones.
  */
 #include <linux/atomic.h>
@@ -300,6 +301,8 @@ static ssize_t kb_run_write(struct file *file, const char __user *ubuf,
 		ret = kb_teardown_bench();
 	else if (!strcmp(buf, "trace"))
 		ret = kb_trace_bench();
+	else if (!strcmp(buf, "spill"))
+		ret = kb_spill_bench();
 	else
 		ret = -EINVAL;
 	return ret ?: len;

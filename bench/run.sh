@@ -21,8 +21,8 @@
 # Environment: KB_TASKS (table 1: tasks per producer per run at batch size
 # 1, default 8192; larger batches run more, see queue_bench.c), KB_RUNS
 # (timed runs per figure, default 5), KB_TABLES (default
-# queue,prim,poller,user,teardown,trace), KB_INSN_TABLES (the third boot's,
-# default queue,poller,user-insn,trace), KB_NO_ERMS_RUN=1 and
+# queue,prim,poller,user,teardown,trace,spill), KB_INSN_TABLES (the third
+# boot's, default queue,poller,user-insn,trace), KB_NO_ERMS_RUN=1 and
 # KB_NO_INSN_RUN=1 (skip the second or third boot), KB_QEMU_CPU (the main
 # boot's CPU model).
 #
@@ -103,7 +103,7 @@ echo "kbatch: benchmarks in QEMU (Debian $debkver), about 7 minutes;" \
 KB_QEMU_CPU=${KB_QEMU_CPU:-$BENCH_CPU} scripts/vm/run-vm.sh \
 	"/boot/vmlinuz-$debkver" "$top/build/initrd-bench.gz" bench \
 	"${KB_LIMIT:-900}" "$log" \
-	"kbatch_bench.tasks=${KB_TASKS:-8192} kbatch_bench.runs=$runs kbtables=${KB_TABLES:-queue,prim,poller,user,teardown,trace}"
+	"kbatch_bench.tasks=${KB_TASKS:-8192} kbatch_bench.runs=$runs kbtables=${KB_TABLES:-queue,prim,poller,user,teardown,trace,spill}"
 if [ -z "${KB_NO_ERMS_RUN:-}" ]; then
 	KB_QEMU_CPU=$ERMS_CPU scripts/vm/run-vm.sh \
 		"/boot/vmlinuz-$debkver" "$top/build/initrd-bench.gz" bench \

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # `make bench`, inside the VM (/bin/bench.sh): load kbatch and
 # kbatch_bench.ko, run the tables named by kbtables= on the kernel command
-# line (default: queue,prim,poller,user,teardown,trace; "user" is table 3, run
+# line (default: queue,prim,poller,user,teardown,trace,spill; "user" is table 3, run
 # by /bin/kbatch_ubench, "user-goals" only its NOP figures of the goals,
 # "user-insn" its one-thread figures once each for the kb_insn plugin),
 # then time `rmmod kbatch` from user space.
@@ -27,7 +27,7 @@ say "bench-cpu $model; erms $erms"
 insmod /modules/kbatch.ko || say "bench-error insmod kbatch"
 # shellcheck disable=SC2086 # one word per parameter
 insmod /modules/kbatch_bench.ko $args || say "bench-error insmod kbatch_bench"
-for t in $(echo "${tables:-queue,prim,poller,user,teardown,trace}" | tr , ' '); do
+for t in $(echo "${tables:-queue,prim,poller,user,teardown,trace,spill}" | tr , ' '); do
 	say "bench-begin $t"
 	if [ "$t" = user ] || [ "$t" = user-goals ] || [ "$t" = user-insn ]; then
 		# Table 3, from user space; kbatch_nopdev.ko gives the floor,

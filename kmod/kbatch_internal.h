@@ -30,6 +30,7 @@
  * struct kbatch_queue - a batch queue
  * @rings: one ring per possible CPU, indexed by CPU number
  * @mode: the front end this queue serves
+ * @flags: KBATCH_QUEUE_* given to kbatch_queue_alloc_flags()
  * @fn: the batch callback
  * @data: its argument
  * @dying: set by kbatch_queue_shutdown(); pushes test it (queue.c)
@@ -47,6 +48,7 @@
 struct kbatch_queue {
 	struct kbatch_ring **rings;
 	enum kbatch_mode mode;
+	unsigned int flags;
 	kbatch_batch_fn fn;
 	void *data;
 	bool dying;
@@ -67,6 +69,12 @@ struct kbatch_queue *kbatch_queue_alloc_pos(const char *name,
 					    unsigned int ring_size,
 					    kbatch_batch_fn fn, void *data,
 					    unsigned long first);
+struct kbatch_queue *kbatch_queue_alloc_pos_flags(const char *name,
+						  enum kbatch_mode mode,
+						  unsigned int ring_size,
+						  kbatch_batch_fn fn, void *data,
+						  unsigned int flags,
+						  unsigned long first);
 
 void kbatch_queue_set_timeout(struct kbatch_queue *queue, unsigned long timeout);
 

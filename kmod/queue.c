@@ -144,9 +144,13 @@ EXPORT_SYMBOL_GPL(kbatch_bound);
 
 static unsigned long *batch_slot(struct kbatch_batch *batch, unsigned int i)
 {
+	unsigned long pos = kbatch_ring_pos(batch->start, i);
+
 	if (WARN_ON_ONCE(!batch->bounded || i >= batch->len))
 		return NULL;
-	return kbatch_ring_slot(batch->ring, kbatch_ring_pos(batch->start, i));
+	if (batch->spill)
+		return kbatch_spill_slot(batch->spill, pos);
+	return kbatch_ring_slot(batch->ring, pos);
 }
 
 /**
@@ -214,6 +218,11 @@ unsigned int kbatch_batch_values(struct kbatch_batch *batch, unsigned int first,
 	    first >= batch->len)
 		return 0;
 	n = min(n, batch->len - first);
+	if (unlikely(batch->spill)) {
+		for (i = 0; i < n; i++)
+			vals[i] = *batch_slot(batch, first + i);
+		return n;
+	}
 	/* A plain loop: batches are short, and a memcpy() call costs more. */
 	for (i = 0; i < n; i++)
 		vals[i] = *kbatch_ring_slot(ring, kbatch_ring_pos(batch->start,
@@ -276,13 +285,34 @@ EXPORT_SYMBOL_GPL(kbatch_complete);
  *
  * Context: inside a batch callback.
  *
- * Return: the CPU number.
+ * Return: the CPU number; for a batch of spilled values (a queue with
+ * KBATCH_QUEUE_SPILL), the CPU whose spill lane took them.
  */
 unsigned int kbatch_batch_cpu(struct kbatch_batch *batch)
 {
 	return batch->ring->cpu;
 }
 EXPORT_SYMBOL_GPL(kbatch_batch_cpu);
+
+/* Run the queue's callback on @batch, and bound and complete what it left. */
+static void batch_call(struct kbatch_batch *batch)
+{
+	struct kbatch_queue *queue = batch->queue;
+	bool annotate = queue->mode != KBATCH_REDUCE;
+	unsigned int i;
+
+	/* Pairs with queue_might_wait(): see the top of this file. */
+	if (annotate)
+		lock_map_acquire(&queue->dep_map);
+	queue->fn(batch, queue->data);
+	if (annotate)
+		lock_map_release(&queue->dep_map);
+	kbatch_bound(batch);
+	if (queue->mode == KBATCH_TASK) {
+		for (i = 0; i < batch->len; i++)
+			kbatch_complete(batch, i, -ECANCELED);
+	}
+}
 
 /*
  * Run the batch that opened at @start, and free its slots.  A background
@@ -297,23 +327,10 @@ static void run_batch(struct kbatch_queue *queue, struct kbatch_ring *ring,
 		.ring = ring,
 		.start = start,
 	};
-	bool annotate = queue->mode != KBATCH_REDUCE;
-	unsigned int i;
 
 	if (bounded)
 		batch_set_end(&batch, end);
-
-	/* Pairs with queue_might_wait(): see the top of this file. */
-	if (annotate)
-		lock_map_acquire(&queue->dep_map);
-	queue->fn(&batch, queue->data);
-	if (annotate)
-		lock_map_release(&queue->dep_map);
-	kbatch_bound(&batch);
-	if (queue->mode == KBATCH_TASK) {
-		for (i = 0; i < batch.len; i++)
-			kbatch_complete(&batch, i, -ECANCELED);
-	}
+	batch_call(&batch);
 	kbatch_ring_release(ring, batch.start, batch.end);
 	trace_kbatch_batch_done(queue->name, ring->cpu, batch.len);
 }
@@ -547,6 +564,86 @@ static noinline void background_lead(struct kbatch_queue *queue,
 }
 
 /*
+ * Spill @n values whose own ring is full into the nearest spill lanes
+ * with room: those of the online CPUs after this one, in number order,
+ * wrapping, then this CPU's own (ring.h says why).  In a section of its
+ * own that sees the queue live, like every push, so that the shutdown's
+ * grace period waits for it.  Any context but NMI.
+ *
+ * Return: the number accepted, the first so many of @vals (0: every lane
+ * was full), or -ESHUTDOWN.
+ */
+static int spill_values(struct kbatch_queue *queue, const unsigned long *vals,
+			unsigned int n)
+{
+	unsigned int self, cpu, got = 0, i;
+
+	preempt_disable();
+	if (!queue_live(queue)) {
+		preempt_enable();
+		return -ESHUTDOWN;
+	}
+	self = smp_processor_id();
+	cpu = self;
+	/* At most one lap: this CPU may be leaving cpu_online_mask. */
+	for (i = 0; i < nr_cpu_ids && got < n; i++) {
+		cpu = cpumask_next(cpu, cpu_online_mask);
+		if (cpu >= nr_cpu_ids)
+			cpu = cpumask_first(cpu_online_mask);
+		if (cpu == self || cpu >= nr_cpu_ids)
+			break;
+		got += kbatch_spill_push(queue->rings[cpu]->spill, vals + got,
+					 n - got);
+	}
+	if (got < n)
+		got += kbatch_spill_push(queue->rings[self]->spill, vals + got,
+					 n - got);
+	preempt_enable();
+	return got;
+}
+
+/*
+ * A post whose local ring took only @got of its @n values: spill the rest
+ * if the queue spills, else leave them to the caller.
+ *
+ * Return: the number accepted in all, or -EAGAIN or -ESHUTDOWN if none.
+ */
+static int post_full(struct kbatch_queue *queue, const unsigned long *vals,
+		     unsigned int n, unsigned int got)
+{
+	int spilled = 0;
+
+	if (queue->flags & KBATCH_QUEUE_SPILL)
+		spilled = spill_values(queue, vals + got, n - got);
+	if (got || spilled > 0)
+		return got + max(spilled, 0);
+	if (!spilled)
+		spilled = -EAGAIN;
+	trace_kbatch_refused(queue->name, raw_smp_processor_id(), spilled);
+	return spilled;
+}
+
+/*
+ * The end of a post whose local ring took only @got of its @n values,
+ * with preemption still disabled: lead if the part it took opened a
+ * batch, then post_full().  Out of line, so that the fast path only
+ * branches here.  A single value comes by value (@vals NULL), so that
+ * kbatch_post() keeps it in a register.
+ */
+static noinline int post_short(struct kbatch_queue *queue,
+			       const unsigned long *vals, unsigned long value,
+			       unsigned int n, unsigned int got,
+			       unsigned long old)
+{
+	struct kbatch_ring *ring = local_ring(queue);
+
+	if (got && (old & KB_CLOSED))
+		background_lead(queue, ring, old & ~KB_CLOSED, got);
+	preempt_enable();
+	return post_full(queue, vals ?: &value, n, got);
+}
+
+/*
  * kbatch_post() and kbatch_post_many(): push up to @n values on the local
  * ring with preemption disabled, so that they land on one ring and the
  * section is one kbatch_queue_shutdown()'s grace period waits for.
@@ -554,7 +651,7 @@ static noinline void background_lead(struct kbatch_queue *queue,
  * with a CPU-local reserve-then-fill, or, while the ring's pushes are
  * shared (a bound from another CPU, ring.h), with interrupts disabled and
  * a full atomic.  Inline in both callers, so that the ring and the word
- * stay in registers.
+ * stay in registers.  Returns the number accepted or a negative errno.
  */
 static __always_inline int post_values(struct kbatch_queue *queue,
 				       const unsigned long *vals,
@@ -584,13 +681,13 @@ static __always_inline int post_values(struct kbatch_queue *queue,
 		got = kbatch_ring_push_shared(ring, vals, n, &old);
 		local_irq_restore(flags);
 	}
-	if (got && (old & KB_CLOSED))
+	/* For kbatch_post() (@n is 1), the test of got != 0 it always had. */
+	if (unlikely(got != n))
+		return post_short(queue, n == 1 ? NULL : vals, vals[0], n, got,
+				  old);
+	if (old & KB_CLOSED)
 		background_lead(queue, ring, old & ~KB_CLOSED, got);
 	preempt_enable();
-	if (!got) {
-		trace_kbatch_refused(queue->name, ring->cpu, -EAGAIN);
-		return -EAGAIN;
-	}
 	return got;
 }
 
@@ -621,6 +718,31 @@ static void ring_work(struct work_struct *work)
 	run_batch(ring->queue, ring, start, true, background_bound(ring));
 }
 
+/*
+ * A spill lane's work: run the values filled from the lane's head on as
+ * one batch, then free their slots.  A value filled meanwhile, or behind
+ * a slot still being filled, queued the work again (ring.h).
+ */
+static void spill_work(struct work_struct *work)
+{
+	struct kbatch_spill *lane = container_of(work, struct kbatch_spill,
+						 work);
+	struct kbatch_batch batch = {
+		.queue = lane->ring->queue,
+		.ring = lane->ring,
+		.spill = lane,
+		.start = lane->head,
+	};
+	unsigned long end = kbatch_spill_bound(lane);
+
+	if (end == batch.start)
+		return;
+	batch_set_end(&batch, end);
+	batch_call(&batch);
+	kbatch_spill_release(lane, end);
+	trace_kbatch_batch_done(batch.queue->name, lane->ring->cpu, batch.len);
+}
+
 /**
  * kbatch_post() - queue a value to be processed in the background
  * @queue: a KBATCH_BACKGROUND queue
@@ -634,9 +756,10 @@ static void ring_work(struct work_struct *work)
  * Context: any but NMI, hardirq included; on
  * PREEMPT_RT too.
  *
- * Return: 0 if accepted; -EAGAIN if the local ring is full, -ESHUTDOWN if
- * the queue is being freed, -EINVAL if it is not a background queue.  On
- * error nothing was pushed.
+ * Return: 0 if accepted; -EAGAIN if the local ring is full (and, with
+ * KBATCH_QUEUE_SPILL, every spill lane too), -ESHUTDOWN if the queue is
+ * being freed, -EINVAL if it is not a background queue.  On error nothing
+ * was pushed.
  */
 int kbatch_post(struct kbatch_queue *queue, unsigned long value)
 {
@@ -657,14 +780,17 @@ EXPORT_SYMBOL_GPL(kbatch_post);
  * the same batch.  If the ring has room for only some of them, the first
  * so many are accepted and the rest are left to the caller (partial
  * acceptance, as write() does): nothing past the returned count was
- * pushed.
+ * pushed.  With KBATCH_QUEUE_SPILL the values the ring has no room for
+ * spill (kbatch_queue_alloc_flags()), in order, into one spill lane or
+ * more, and so run in other batches than the ring's part.
  *
  * Context: any but NMI, hardirq included; on
  * PREEMPT_RT too.  Preemption stays disabled while the accepted values
  * are copied (at most a ring's worth).
  *
  * Return: the number of values accepted, from 1 to @n (0 if @n is 0);
- * -EAGAIN if the local ring is full (nothing accepted), -ESHUTDOWN if the
+ * -EAGAIN if the local ring is full (and, with KBATCH_QUEUE_SPILL, every
+ * spill lane too; nothing accepted), -ESHUTDOWN if the
  * queue is being freed, -EINVAL if it is not a background queue.
  */
 int kbatch_post_many(struct kbatch_queue *queue, const unsigned long *values,
@@ -675,6 +801,25 @@ int kbatch_post_many(struct kbatch_queue *queue, const unsigned long *values,
 	return post_values(queue, values, n);
 }
 EXPORT_SYMBOL_GPL(kbatch_post_many);
+
+/*
+ * A reduction refused with @ret: spill the value if the ring was full and
+ * the queue spills (a lane's work folds it), else refuse.  Out of line,
+ * as post_full().
+ */
+static noinline int reduce_full(struct kbatch_queue *queue,
+				unsigned long value, int ret)
+{
+	if (ret == -EAGAIN && (queue->flags & KBATCH_QUEUE_SPILL)) {
+		ret = spill_values(queue, &value, 1);
+		if (ret > 0)
+			return KBATCH_FOLLOWED;
+		if (!ret)
+			ret = -EAGAIN;
+	}
+	trace_kbatch_refused(queue->name, raw_smp_processor_id(), ret);
+	return ret;
+}
 
 /**
  * kbatch_reduce() - add a value to a batch that its leader folds
@@ -690,10 +835,11 @@ EXPORT_SYMBOL_GPL(kbatch_post_many);
  * that excludes spinlock_t and the slab allocator too: see the header).
  *
  * Return: KBATCH_LED if this caller folded a batch (its own value
- * included), KBATCH_FOLLOWED if the current leader will fold the value;
- * -EAGAIN if the local ring is full, -ESHUTDOWN if the queue is being
- * freed, -EINVAL if it is not a reducer queue.  On error nothing was
- * pushed.
+ * included), KBATCH_FOLLOWED if the current leader, or for a spilled
+ * value a spill lane's worker (KBATCH_QUEUE_SPILL), will fold the value;
+ * -EAGAIN if the local ring is full (and, with KBATCH_QUEUE_SPILL, every
+ * spill lane too), -ESHUTDOWN if the queue is being freed, -EINVAL if it
+ * is not a reducer queue.  On error nothing was pushed.
  */
 int kbatch_reduce(struct kbatch_queue *queue, unsigned long value)
 {
@@ -721,8 +867,8 @@ int kbatch_reduce(struct kbatch_queue *queue, unsigned long value)
 		}
 	}
 	local_irq_restore(flags);
-	if (ret < 0)
-		trace_kbatch_refused(queue->name, ring->cpu, ret);
+	if (unlikely(ret < 0))
+		return reduce_full(queue, value, ret);
 	if (ret == KBATCH_LED) {
 		run_batch(queue, ring, old & ~KB_CLOSED, false, 0);
 		queue_leave(queue);
@@ -786,15 +932,77 @@ static int queue_alloc_rings(struct kbatch_queue *queue, unsigned long first)
 		ring = kbatch_ring_alloc(queue, cpu, queue->size, first);
 		if (!ring)
 			return -ENOMEM;
+		queue->rings[cpu] = ring;
 		INIT_WORK(&ring->work, ring_work);
 		queue_lockdep_init_work(queue, &ring->work);
 		/* Background rings push locally: their worker bounds (ring.h). */
 		if (queue->mode == KBATCH_BACKGROUND)
 			atomic_set(&ring->shared, 0);
-		queue->rings[cpu] = ring;
+		if (queue->flags & KBATCH_QUEUE_SPILL) {
+			if (kbatch_spill_alloc(ring, spill_work))
+				return -ENOMEM;
+			queue_lockdep_init_work(queue, &ring->spill->work);
+		}
 	}
 	return 0;
 }
+
+/**
+ * kbatch_queue_alloc_pos_flags() - kbatch_queue_alloc_flags() with a chosen
+ *	first position
+ * @name: see kbatch_queue_alloc()
+ * @mode: see kbatch_queue_alloc()
+ * @ring_size: see kbatch_queue_alloc()
+ * @fn: see kbatch_queue_alloc()
+ * @data: see kbatch_queue_alloc()
+ * @flags: see kbatch_queue_alloc_flags()
+ * @first: position of every ring's (and spill lane's) first push; tests
+ *	start near the wrap
+ *
+ * Context: may sleep.
+ *
+ * Return: see kbatch_queue_alloc_flags().
+ */
+struct kbatch_queue *kbatch_queue_alloc_pos_flags(const char *name,
+						  enum kbatch_mode mode,
+						  unsigned int ring_size,
+						  kbatch_batch_fn fn, void *data,
+						  unsigned int flags,
+						  unsigned long first)
+{
+	struct kbatch_queue *queue;
+	int ret;
+
+	might_sleep();
+	if (!ring_size)
+		ring_size = KBATCH_RING_DEFAULT;
+	if (!fn || mode > KBATCH_REDUCE || !is_power_of_2(ring_size) ||
+	    ring_size < KBATCH_RING_MIN || ring_size > KBATCH_RING_MAX ||
+	    (flags & ~KBATCH_QUEUE_SPILL) ||
+	    ((flags & KBATCH_QUEUE_SPILL) && mode == KBATCH_TASK))
+		return ERR_PTR(-EINVAL);
+
+	queue = kzalloc(sizeof(*queue), GFP_KERNEL);
+	if (!queue)
+		return ERR_PTR(-ENOMEM);
+	queue->flags = flags;
+	queue->mode = mode;
+	queue->fn = fn;
+	queue->data = data;
+	queue->size = ring_size;
+	queue->timeout = KBATCH_FREE_TIMEOUT;
+	strscpy(queue->name, name ?: "queue", sizeof(queue->name));
+	queue_lockdep_init(queue);
+	queue->inflight = alloc_percpu(unsigned long);
+	ret = queue->inflight ? queue_alloc_rings(queue, first) : -ENOMEM;
+	if (ret) {
+		queue_destroy(queue);
+		return ERR_PTR(ret);
+	}
+	kbatch_queue_debugfs_init(queue);
+	return queue;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_queue_alloc_pos_flags);
 
 /**
  * kbatch_queue_alloc_pos() - kbatch_queue_alloc() with a chosen first position
@@ -815,34 +1023,8 @@ struct kbatch_queue *kbatch_queue_alloc_pos(const char *name,
 					    kbatch_batch_fn fn, void *data,
 					    unsigned long first)
 {
-	struct kbatch_queue *queue;
-	int ret;
-
-	might_sleep();
-	if (!ring_size)
-		ring_size = KBATCH_RING_DEFAULT;
-	if (!fn || mode > KBATCH_REDUCE || !is_power_of_2(ring_size) ||
-	    ring_size < KBATCH_RING_MIN || ring_size > KBATCH_RING_MAX)
-		return ERR_PTR(-EINVAL);
-
-	queue = kzalloc(sizeof(*queue), GFP_KERNEL);
-	if (!queue)
-		return ERR_PTR(-ENOMEM);
-	queue->mode = mode;
-	queue->fn = fn;
-	queue->data = data;
-	queue->size = ring_size;
-	queue->timeout = KBATCH_FREE_TIMEOUT;
-	strscpy(queue->name, name ?: "queue", sizeof(queue->name));
-	queue_lockdep_init(queue);
-	queue->inflight = alloc_percpu(unsigned long);
-	ret = queue->inflight ? queue_alloc_rings(queue, first) : -ENOMEM;
-	if (ret) {
-		queue_destroy(queue);
-		return ERR_PTR(ret);
-	}
-	kbatch_queue_debugfs_init(queue);
-	return queue;
+	return kbatch_queue_alloc_pos_flags(name, mode, ring_size, fn, data, 0,
+					    first);
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_queue_alloc_pos);
 
@@ -866,9 +1048,49 @@ struct kbatch_queue *kbatch_queue_alloc(const char *name, enum kbatch_mode mode,
 					unsigned int ring_size,
 					kbatch_batch_fn fn, void *data)
 {
-	return kbatch_queue_alloc_pos(name, mode, ring_size, fn, data, 0);
+	return kbatch_queue_alloc_pos_flags(name, mode, ring_size, fn, data, 0,
+					    0);
 }
 EXPORT_SYMBOL_GPL(kbatch_queue_alloc);
+
+/**
+ * kbatch_queue_alloc_flags() - create a batch queue with options
+ * @name: see kbatch_queue_alloc()
+ * @mode: see kbatch_queue_alloc()
+ * @ring_size: see kbatch_queue_alloc()
+ * @fn: see kbatch_queue_alloc()
+ * @data: see kbatch_queue_alloc()
+ * @flags: 0, or KBATCH_QUEUE_SPILL
+ *
+ * kbatch_queue_alloc() with @flags.  KBATCH_QUEUE_SPILL (background and
+ * reducer queues only) gives each ring a spill lane of the ring's size:
+ * a kbatch_post(), kbatch_post_many() or kbatch_reduce() that finds its
+ * own CPU's ring full pushes into the lane of the next online CPU that
+ * has room instead of failing with -EAGAIN, and that lane's worker runs
+ * the spilled values as batches of their own, in process context
+ * (kbatch's workqueue), on the lane's CPU (kbatch_batch_cpu()), and may
+ * run at the same time as a batch of that CPU's ring (each has its own
+ * work item): a callback must not assume one batch per CPU at a time.
+ * The local fast path is unchanged; only a push that finds its ring full
+ * pays for the spill (full atomics, and a work item queued on the lane's
+ * CPU).
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: the queue, or ERR_PTR(-EINVAL) for a bad argument (an unknown
+ * flag, or KBATCH_QUEUE_SPILL on a KBATCH_TASK queue: its callers sleep
+ * for room instead), ERR_PTR(-ENOMEM).
+ */
+struct kbatch_queue *kbatch_queue_alloc_flags(const char *name,
+					      enum kbatch_mode mode,
+					      unsigned int ring_size,
+					      kbatch_batch_fn fn, void *data,
+					      unsigned int flags)
+{
+	return kbatch_queue_alloc_pos_flags(name, mode, ring_size, fn, data,
+					    flags, 0);
+}
+EXPORT_SYMBOL_GPL(kbatch_queue_alloc_flags);
 
 /*
  * Callers still inside.  Only after the grace period of a shutdown: the
@@ -901,32 +1123,52 @@ static bool queue_wait_callers(struct kbatch_queue *queue, unsigned long end)
 }
 
 /*
- * Wait, bounded by @end, until no background work of @queue is queued or
- * running; false if one still was.  Only background queues queue works.
- * No new work is queued once the callers have left (the grace period of
- * the shutdown), so a work found idle stays idle; the flush_work() of an
- * idle work returns at once, and is there for its lockdep annotation.
+ * Wait, bounded by @end, until @work (of @cpu's ring) is neither queued
+ * nor running; false if it still was.  The flush_work() of an idle work
+ * returns at once, and is there for its lockdep annotation.
+ */
+static bool queue_wait_one_work(struct kbatch_queue *queue, unsigned int cpu,
+				struct work_struct *work, unsigned long end)
+{
+	while (work_busy(work)) {
+		if (time_after(jiffies, end)) {
+			pr_warn("queue %s: batch callback on CPU %u still running after %u ms\n",
+				queue->name, cpu,
+				jiffies_to_msecs(queue->timeout));
+			return false;
+		}
+		usleep_range(100, 200);
+	}
+	flush_work(work);
+	return true;
+}
+
+/*
+ * Wait, bounded by @end, until no work of @queue is queued or running;
+ * false if one still was.  Background queues queue their rings' works,
+ * spilling queues their lanes' works.  No new work is queued once the
+ * callers have left (the grace period of the shutdown: a spill queues its
+ * lane's work inside its push section), so a work found idle stays idle,
+ * and the last run of a lane's work began after the lane's last fill.
  */
 static bool queue_wait_work(struct kbatch_queue *queue, unsigned long end)
 {
-	struct work_struct *work;
+	struct kbatch_ring *ring;
 	unsigned int cpu;
 
-	if (queue->mode != KBATCH_BACKGROUND)
-		return true;
 	for_each_possible_cpu(cpu) {
-		work = &queue->rings[cpu]->work;
-		while (work_busy(work)) {
-			if (time_after(jiffies, end)) {
-				pr_warn("queue %s: batch callback on CPU %u still running after %u ms\n",
-					queue->name, cpu,
-					jiffies_to_msecs(queue->timeout));
+		ring = queue->rings[cpu];
+		if (queue->mode == KBATCH_BACKGROUND) {
+			if (!queue_wait_one_work(queue, cpu, &ring->work, end))
 				return false;
-			}
-			usleep_range(100, 200);
+			WARN_ON_ONCE(!kbatch_ring_empty(ring));
 		}
-		flush_work(work);
-		WARN_ON_ONCE(!kbatch_ring_empty(queue->rings[cpu]));
+		if (ring->spill) {
+			if (!queue_wait_one_work(queue, cpu, &ring->spill->work,
+						 end))
+				return false;
+			WARN_ON_ONCE(!kbatch_spill_empty(ring->spill));
+		}
 	}
 	return true;
 }

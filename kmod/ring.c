@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * One CPU's ring of a batch queue: allocation, the full and empty tests,
- * the bound from another CPU and the release of a finished batch.  How the
- * ring works is explained in ring.h, beside its hot paths (push, bound).
+ * the bound from another CPU and the release of a finished batch; and the
+ * ring's spill lane.  How both work is explained in ring.h, beside the
+ * ring's hot paths (push, bound).
  */
 #include <linux/atomic.h>
 #include <linux/minmax.h>
@@ -193,7 +194,175 @@ void kbatch_ring_free(struct kbatch_ring *ring)
 {
 	if (!ring)
 		return;
+	if (ring->spill)
+		kfree(ring->spill->seq);
+	kfree(ring->spill);
 	kfree(ring->ends);
 	kfree(ring);
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_ring_free);
+
+/* ---- spill lanes: the protocol is at the top of ring.h ---- */
+
+/**
+ * kbatch_spill_push() - reserve, fill and hand to the lane's work
+ * @lane: the lane, of any CPU's ring
+ * @vals: the values, in order
+ * @n: how many, at least 1
+ *
+ * The values land in consecutive positions, the first so many that fit.
+ *
+ * Context: any but NMI, hardirq included, on any CPU; in a section that
+ * saw the queue live (preemption disabled), as for every push.
+ *
+ * Return: the number pushed; 0 if the lane is full.
+ */
+unsigned int kbatch_spill_push(struct kbatch_spill *lane,
+			       const unsigned long *vals, unsigned int n)
+{
+	unsigned long head, tail, used, pos;
+	unsigned int got, i;
+
+	do {
+		/*
+		 * Acquire: pairs with the release in kbatch_spill_release(),
+		 * so the drain's reads of the slots it released come before
+		 * our stores into them.  @head is read first: every position
+		 * below it was reserved, so the @tail read after it is not
+		 * below it.  A @head gone stale meanwhile makes tail - head
+		 * larger than the true fill, even larger than the lane: full.
+		 */
+		head = smp_load_acquire(&lane->head);
+		tail = READ_ONCE(lane->tail);
+		used = kbatch_ring_len(head, tail);
+		if (used >= lane->size)
+			return 0;
+		got = min_t(unsigned long, n, lane->size - used);
+		/* Full atomic: producers on every CPU race for @tail. */
+	} while (!try_cmpxchg(&lane->tail, &tail, kbatch_ring_pos(tail, got)));
+
+	for (i = 0; i < got; i++) {
+		pos = kbatch_ring_pos(tail, i);
+		*kbatch_spill_slot(lane, pos) = vals[i];
+		/*
+		 * Release: the value before the mark that it is filled;
+		 * pairs with the acquire in kbatch_spill_bound().
+		 */
+		smp_store_release(&lane->seq[(pos / KB_STEP) & lane->mask],
+				  pos + 1);
+	}
+	/*
+	 * After the fill, always: either this queues the work, or a run of
+	 * it still to come sees the fill (the top of ring.h says why).
+	 */
+	queue_work_on(lane->ring->cpu, kbatch_wq, &lane->work);
+	return got;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_spill_push);
+
+/**
+ * kbatch_spill_bound() - the end of the lane's filled positions from @head
+ * @lane: the lane
+ *
+ * Context: the lane's work (its only consumer), or KUnit with no producer.
+ *
+ * Return: one past the last position of the batch to run: the first
+ * position from @head whose slot is not filled for it, at most a lane's
+ * size on; @head itself if there is nothing to run.
+ */
+unsigned long kbatch_spill_bound(struct kbatch_spill *lane)
+{
+	unsigned long pos = lane->head;
+	unsigned int i;
+
+	for (i = 0; i < lane->size; i++, pos = kbatch_ring_pos(pos, 1)) {
+		/*
+		 * Acquire: pairs with the release in kbatch_spill_push(),
+		 * so the value is read after it was stored.
+		 */
+		if (smp_load_acquire(&lane->seq[(pos / KB_STEP) & lane->mask]) !=
+		    pos + 1)
+			break;
+	}
+	return pos;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_spill_bound);
+
+/**
+ * kbatch_spill_release() - free the slots of a drained batch
+ * @lane: the lane
+ * @end: the batch's end, from kbatch_spill_bound()
+ *
+ * Context: the lane's work, once no slot of the batch is read any more.
+ */
+void kbatch_spill_release(struct kbatch_spill *lane, unsigned long end)
+{
+	lane->stat_batches++;
+	/*
+	 * Release: our reads of these slots come before a producer reuses
+	 * them; pairs with the acquire in kbatch_spill_push().
+	 */
+	smp_store_release(&lane->head, end);
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_spill_release);
+
+/**
+ * kbatch_spill_empty() - whether every value pushed has been drained
+ * @lane: the lane
+ *
+ * Context: any; meaningful only when nobody can push (teardown, tests).
+ *
+ * Return: true if no slot is reserved or filled.
+ */
+bool kbatch_spill_empty(struct kbatch_spill *lane)
+{
+	/* Acquire: pairs with the release in kbatch_spill_release(). */
+	return smp_load_acquire(&lane->head) == READ_ONCE(lane->tail);
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_spill_empty);
+
+/**
+ * kbatch_spill_alloc() - give a ring its spill lane
+ * @ring: the ring, from kbatch_ring_alloc(), not yet in use
+ * @fn: the lane's work function
+ *
+ * The lane has the ring's size, node and first position.
+ *
+ * Context: may sleep.
+ *
+ * Return: 0, or -ENOMEM (the ring is left without a lane).
+ */
+int kbatch_spill_alloc(struct kbatch_ring *ring, work_func_t fn)
+{
+	int node = cpu_to_node(ring->cpu);
+	struct kbatch_spill *lane;
+	unsigned long pos;
+	unsigned int i;
+
+	lane = kzalloc_node(struct_size(lane, slots, ring->size), GFP_KERNEL,
+			    node);
+	if (!lane)
+		return -ENOMEM;
+	lane->seq = kcalloc_node(ring->size, sizeof(*lane->seq), GFP_KERNEL,
+				 node);
+	if (!lane->seq) {
+		kfree(lane);
+		return -ENOMEM;
+	}
+	lane->size = ring->size;
+	lane->mask = ring->mask;
+	lane->first = ring->first;
+	lane->head = ring->first;
+	lane->tail = ring->first;
+	/* Each slot filled a lap before the first: never p + 1 for a p to come. */
+	for (i = 0; i < lane->size; i++) {
+		pos = kbatch_ring_pos(lane->first, i);
+		lane->seq[(pos / KB_STEP) & lane->mask] =
+			pos - lane->size * KB_STEP + 1;
+	}
+	lane->ring = ring;
+	INIT_WORK(&lane->work, fn);
+	ring->spill = lane;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_spill_alloc);

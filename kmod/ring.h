@@ -56,6 +56,56 @@
  * ends[] at the slot of its start; kbatch_ring_release() then advances
  * @head over every finished batch it can reach, so a slot is reused only
  * when every task of its batch has been completed.
+ *
+ * Spill lanes (only in queues allocated with KBATCH_QUEUE_SPILL).  No CPU
+ * may push into another CPU's ring: a background ring's own CPU reserves
+ * with a CPU-local RMW, which a remote LOCK cmpxchg could interleave with,
+ * and a remote writer cannot wait for the grace period that would make
+ * the ring shared.  So a background or reducer push that finds its own
+ * ring full spills into a spill lane (struct kbatch_spill): one more
+ * bounded buffer per ring, written by any CPU in any context but NMI,
+ * with full atomics only, and drained by its own work item.  The ring's
+ * fields and pushes are untouched: the local fast path costs what it did,
+ * and the spill is reached only from the branch that already handled a
+ * full ring (queue.c, post_spill()).
+ *
+ * Which lane: the nearest with room, walking the online CPUs in number
+ * order from the one after the poster's, wrapping, the poster's own lane
+ * last.  Not the least loaded: finding it would read every CPU's ring and
+ * lane, remote cache lines, from hard-irq context, for an answer stale
+ * before it is used; the walk reads two words per lane and stops at the
+ * first with room, so one busy CPU's overflow goes to its neighbour, and
+ * to the next as each lane fills.  The poster's own lane comes last
+ * because its work runs on the busy CPU itself.
+ *
+ * A lane's positions step by KB_STEP as a ring's do, and seq[] holds, per
+ * slot, the position it was last filled for, plus 1:
+ *
+ * - reserve: read @head (acquire), then @tail; if tail - head leaves room,
+ *   advance @tail over the positions with a full atomic cmpxchg (another
+ *   producer won: read both again);
+ * - fill: per position p, store the value, then store-release seq = p + 1;
+ *   then queue the lane's work on the lane's CPU;
+ * - drain (the lane's work; a work item never runs concurrently with
+ *   itself, so there is one consumer): from @head, take each position p
+ *   whose seq reads p + 1 (acquire), at most a lane's size, and stop at
+ *   the first that does not: a reserved but unfilled slot is never read,
+ *   and a slot filled a lap ago reads p + 1 - size * KB_STEP.  Run them
+ *   as one batch, then store-release @head past them.
+ *
+ * No fill is left undrained: every fill queues the work after it, and
+ * queue_work_on()'s test_and_set_bit() of the pending bit is fully
+ * ordered even when the bit was set already, while the worker clears it
+ * with a full barrier before it runs (set_work_pool_and_clear_pending()):
+ * either this fill queued the work, or a run still to come starts after
+ * it.  A run that stopped at an unfilled slot is followed by the run its
+ * filler queues.  Teardown: a spill runs, queue_work_on() included, in
+ * the push's section that saw the queue's @dying clear, so the shutdown's
+ * grace period waits for it, and the flush of the lanes' works that
+ * follows drains every lane.  Hotplug: spills target online CPUs, and the
+ * lane's work, all full atomics, may run anywhere: a work queued on a CPU
+ * that went offline meanwhile runs on another (the workqueue unbinds the
+ * pool).  models/spill.pml checks this protocol, with shutdown.
  */
 #ifndef _KBATCH_RING_H
 #define _KBATCH_RING_H
@@ -95,6 +145,7 @@ struct kbatch_queue;
  * @size: number of slots, a power of two
  * @mask: @size - 1
  * @ends: per slot, the tagged end of a finished batch starting there
+ * @spill: the ring's spill lane, or NULL if the queue does not spill
  * @slots: the tasks
  *
  * The producer fields (written by every push) and the consumer fields
@@ -121,6 +172,37 @@ struct kbatch_ring {
 	unsigned int size;
 	unsigned int mask;
 	unsigned long *ends;
+	struct kbatch_spill *spill;
+
+	unsigned long slots[] ____cacheline_aligned_in_smp;
+};
+
+/**
+ * struct kbatch_spill - a ring's spill lane: what other pushes overflow into
+ * @tail: position of the next reservation; any CPU, full atomics
+ * @head: oldest position not yet drained; written by the lane's work only
+ * @stat_batches: batches drained, written by the lane's work only
+ * @work: drains the lane: runs its filled positions as one batch
+ * @ring: the ring it belongs to: its CPU and queue
+ * @first: the position of the lane's first push (spills = tail - first)
+ * @size: number of slots, a power of two (the ring's)
+ * @mask: @size - 1
+ * @seq: per slot, the position it was last filled for, plus 1
+ * @slots: the values
+ *
+ * The protocol is at the top of ring.h.
+ */
+struct kbatch_spill {
+	unsigned long tail ____cacheline_aligned_in_smp;
+
+	unsigned long head ____cacheline_aligned_in_smp;
+	unsigned long stat_batches;
+	struct work_struct work;
+	struct kbatch_ring *ring;
+	unsigned long first;
+	unsigned int size;
+	unsigned int mask;
+	unsigned long *seq;
 
 	unsigned long slots[] ____cacheline_aligned_in_smp;
 };
@@ -358,6 +440,19 @@ static inline unsigned long kbatch_ring_bound_local(struct kbatch_ring *ring)
 	return word & ~KB_CLOSED;
 }
 
+/**
+ * kbatch_spill_slot() - the slot of a spill lane that holds the value at @pos
+ * @lane: the lane
+ * @pos: a position inside a batch the lane's work is running
+ *
+ * Return: a pointer to the slot.
+ */
+static inline unsigned long *kbatch_spill_slot(struct kbatch_spill *lane,
+					       unsigned long pos)
+{
+	return &lane->slots[(pos / KB_STEP) & lane->mask];
+}
+
 /* ---- ring.c ---- */
 unsigned long kbatch_ring_bound_remote(struct kbatch_ring *ring);
 bool kbatch_ring_full(struct kbatch_ring *ring);
@@ -368,5 +463,11 @@ struct kbatch_ring *kbatch_ring_alloc(struct kbatch_queue *queue,
 				      unsigned int cpu, unsigned int size,
 				      unsigned long first);
 void kbatch_ring_free(struct kbatch_ring *ring);
+unsigned int kbatch_spill_push(struct kbatch_spill *lane,
+			       const unsigned long *vals, unsigned int n);
+unsigned long kbatch_spill_bound(struct kbatch_spill *lane);
+void kbatch_spill_release(struct kbatch_spill *lane, unsigned long end);
+bool kbatch_spill_empty(struct kbatch_spill *lane);
+int kbatch_spill_alloc(struct kbatch_ring *ring, work_func_t fn);
 
 #endif /* _KBATCH_RING_H */

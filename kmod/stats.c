@@ -2,7 +2,9 @@
 /*
  * Statistics in debugfs: /sys/kernel/debug/kbatch/queue-<name>-<n>/stats
  * prints, per possible CPU, the pushes accepted, the batches run, the
- * largest batch and the pushes refused because the ring was full.
+ * largest batch, the pushes refused because the ring was full (spilled
+ * or not), and for a queue with KBATCH_QUEUE_SPILL the values the CPU's
+ * spill lane took and the batches it ran (0 without).
  *
  * The counters are read without synchronisation while CPUs update them: a
  * line may mix values of slightly different moments, never torn ones.
@@ -35,25 +37,35 @@ int kbatch_queue_stats_show(struct seq_file *m, void *unused)
 {
 	struct kbatch_queue *queue = m->private;
 	unsigned long pushes = 0, batches = 0, largest = 0, full = 0;
+	unsigned long spilled = 0, sbatches = 0, sp, sb;
 	struct kbatch_ring *ring;
 	unsigned int cpu;
 
-	seq_printf(m, "%-6s %14s %14s %10s %10s\n",
-		   "cpu", "pushes", "batches", "largest", "full");
+	seq_printf(m, "%-6s %14s %14s %10s %10s %14s %14s\n", "cpu", "pushes",
+		   "batches", "largest", "full", "spilled", "spill_batches");
 	for_each_possible_cpu(cpu) {
 		ring = queue->rings[cpu];
-		seq_printf(m, "%-6u %14lu %14lu %10lu %10lu\n", cpu,
+		sp = 0;
+		sb = 0;
+		if (ring->spill) {
+			sp = kbatch_ring_len(ring->spill->first,
+					     READ_ONCE(ring->spill->tail));
+			sb = stat_read(&ring->spill->stat_batches);
+		}
+		seq_printf(m, "%-6u %14lu %14lu %10lu %10lu %14lu %14lu\n", cpu,
 			   kbatch_ring_pushes(ring),
 			   stat_read(&ring->stat_batches),
 			   stat_read(&ring->stat_largest),
-			   local_read(&ring->stat_full));
+			   local_read(&ring->stat_full), sp, sb);
 		pushes += kbatch_ring_pushes(ring);
 		batches += stat_read(&ring->stat_batches);
 		largest = max(largest, stat_read(&ring->stat_largest));
 		full += local_read(&ring->stat_full);
+		spilled += sp;
+		sbatches += sb;
 	}
-	seq_printf(m, "%-6s %14lu %14lu %10lu %10lu\n",
-		   "all", pushes, batches, largest, full);
+	seq_printf(m, "%-6s %14lu %14lu %10lu %10lu %14lu %14lu\n", "all",
+		   pushes, batches, largest, full, spilled, sbatches);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_queue_stats_show);

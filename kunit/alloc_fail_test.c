@@ -179,6 +179,30 @@ static void alloc_fail_queue(struct kunit *test)
 	af_each(test, &queue, &ctx);
 }
 
+static void *af_spill_queue_alloc(struct kunit *test, void *ctx)
+{
+	struct af_queue_ctx *q = ctx;
+
+	atomic_set(&q->seen, 0);
+	return kbatch_queue_alloc_flags("alloc-fail-spill", q->mode, 64, af_fn,
+					&q->seen, KBATCH_QUEUE_SPILL);
+}
+
+/*
+ * kbatch_queue_alloc_flags(KBATCH_QUEUE_SPILL) with each allocation
+ * failing in turn, each CPU's spill lane and its marks included: -ENOMEM
+ * or a working queue, every time.
+ */
+static void alloc_fail_spill_queue(struct kunit *test)
+{
+	static const struct af_subject queue = {
+		.alloc = af_spill_queue_alloc, .use = af_queue_use,
+	};
+	struct af_queue_ctx ctx = { .mode = KBATCH_BACKGROUND };
+
+	af_each(test, &queue, &ctx);
+}
+
 struct af_item {
 	struct kbatch_pollable pi;
 	struct completion polled;
@@ -239,6 +263,7 @@ static void alloc_fail_poller(struct kunit *test)
 
 static struct kunit_case alloc_fail_cases[] = {
 	KUNIT_CASE_PARAM(alloc_fail_queue, af_mode_gen_params),
+	KUNIT_CASE(alloc_fail_spill_queue),
 	KUNIT_CASE_PARAM(alloc_fail_poller, af_capacity_gen_params),
 	{}
 };

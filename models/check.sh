@@ -72,6 +72,19 @@ verify ring.pml ring-bg-M_REMOTE_LOCAL_RMW "ran[k]==accepted[k]" -DBG -DSIZE=2 -
 verify ring.pml ring-bg-M_KEEP_CLOSED "ran[t]==0" -DBG -DSIZE=2 -DM_KEEP_CLOSED
 verify ring.pml ring-bg-M_WRAP_LT "blen>=1" -DBG -DSIZE=2 -DM_WRAP_LT
 
+# Spill lanes: producers on any CPU, the lane's work, a shutdown at any
+# moment.  Four values overfill the two-slot lane and wrap its positions.
+for size in 2 4; do
+	verify spill.pml "spill-size$size" pass -DSIZE=$size
+done
+verify spill.pml spill-M_NO_SEQ "pos_of[v]" -DM_NO_SEQ
+verify spill.pml spill-M_SEQ_FIRST "pos_of[v]" -DM_SEQ_FIRST
+verify spill.pml spill-M_RELEASE_EARLY "pos_of[v]" -DM_RELEASE_EARLY
+verify spill.pml spill-M_QUEUE_FIRST "head==tail" -DM_QUEUE_FIRST
+verify spill.pml spill-M_QUEUE_IF_EMPTY "head==tail" -DM_QUEUE_IF_EMPTY
+verify spill.pml spill-M_ROOM_WRAP "head==tail" -DM_ROOM_WRAP
+verify spill.pml spill-M_NO_GP "ran[k]==accepted[k]" -DM_NO_GP
+
 verify wakeset.pml wakeset pass
 verify wakeset.pml wakeset-budget2 pass -DBUDGET=2
 verify wakeset.pml wakeset-M_PARENT_FIRST "top==0" -DM_PARENT_FIRST

@@ -3,7 +3,8 @@
  * kbatch_torture: batch queues of every mode, allocated and freed while
  * kthreads and timers push into them.
  *
- * A pool of KT_QSLOTS slots holds one queue each (slot % 3 is its mode).
+ * A pool of KT_QSLOTS slots holds one queue each (slot % 3 is its mode;
+ * half the background and reducer queues spill, KBATCH_QUEUE_SPILL).
  * Every queue generation hands out task ids 0..KT_IDS-1; a task's value
  * is the generation's random tag in the high 32 bits and its id below.
  * The producer sets the id's bit in @accepted when kbatch tells it the
@@ -42,6 +43,7 @@
 struct kt_queue {
 	struct kbatch_queue *q;
 	enum kbatch_mode mode;
+	unsigned int flags;
 	refcount_t users;
 	atomic_t next_id;
 	u32 tag;
@@ -367,11 +369,15 @@ static struct kt_queue *kt_queue_create(enum kbatch_mode mode,
 	tq->tag = prandom_u32_state(rs);
 	tq->size = 1U << (1 + kt_rand(rs, 10));
 	refcount_set(&tq->users, 1);
-	q = kbatch_queue_alloc("torture", mode, tq->size, kt_queue_fn, tq);
+	/* Half the background and reducer queues spill (a full ring). */
+	if (mode != KBATCH_TASK && kt_rand(rs, 2))
+		tq->flags = KBATCH_QUEUE_SPILL;
+	q = kbatch_queue_alloc_flags("torture", mode, tq->size, kt_queue_fn, tq,
+				     tq->flags);
 	if (IS_ERR(q)) {
 		if (PTR_ERR(q) != -ENOMEM)
-			kt_violation("kbatch_queue_alloc(size %u): %ld", tq->size,
-				     PTR_ERR(q));
+			kt_violation("kbatch_queue_alloc_flags(size %u, flags %#x): %ld",
+				     tq->size, tq->flags, PTR_ERR(q));
 		goto nomem;
 	}
 	tq->q = q;

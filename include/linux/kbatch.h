@@ -8,7 +8,7 @@
  * holds on PREEMPT_RT, see below):
  *
  *   call                           context                    may wait for
- *   kbatch_queue_alloc()           process                    memory
+ *   kbatch_queue_alloc(), _flags() process                    memory
  *   kbatch_submit(), _many()       process (1)                its leader's
  *                                                              callback, room
  *   kbatch_post(), _post_many()    any                        nothing
@@ -58,8 +58,15 @@
  *
  * - A full ring: kbatch_submit() sleeps (killably) until room is made,
  *   then pushes on the CPU it then runs on; kbatch_post() and
- *   kbatch_reduce() return -EAGAIN and change nothing.  Nothing accepted
- *   is ever dropped.
+ *   kbatch_reduce() return -EAGAIN and change nothing, unless the queue
+ *   was allocated with KBATCH_QUEUE_SPILL: then the value spills into the
+ *   spill lane of the nearest online CPU with room (the next in number
+ *   order, wrapping, the caller's own last), and -EAGAIN means every lane
+ *   was full too.  Spilled values run in batches of their own, in
+ *   kbatch's workqueue on the lane's CPU, in process context (a reducer's
+ *   too: its callback must also work there), in no order with respect to
+ *   the ring's, and possibly at the same time as a batch of that CPU's
+ *   ring.  Nothing accepted is ever dropped or run twice.
  * - kbatch_queue_shutdown() may run while other CPUs push, lead and wait:
  *   from its start new calls fail with -ESHUTDOWN; when it returns true,
  *   every task accepted before has been run and, in task mode, completed,
@@ -67,10 +74,11 @@
  *   all): a batch callback that never returns gets a warning and a leaked
  *   queue, never a free under it.  kbatch_queue_free() shuts down first if
  *   need be; the owner must stop calling before it.
- * - CPU hotplug: a push always uses its own CPU's ring; background batches
- *   pending on a CPU that goes offline run on another CPU; kbatch waits
- *   for nothing while a CPU goes, so callbacks may take cpus_read_lock()
- *   and allocate or free queues.
+ * - CPU hotplug: a push always uses its own CPU's ring (or an online
+ *   CPU's spill lane); background and spilled batches pending on a CPU
+ *   that goes offline run on another CPU; kbatch waits for nothing while
+ *   a CPU goes, so callbacks may take cpus_read_lock() and allocate or
+ *   free queues.
  *
  * PREEMPT_RT.  What this header allows in hardirq (kbatch_post(),
  * kbatch_reduce() and the batch accessors it runs, kbatch_wake(),
@@ -138,6 +146,7 @@
 
 struct kbatch_queue;
 struct kbatch_ring;
+struct kbatch_spill;
 struct task_struct;
 
 /**
@@ -151,6 +160,12 @@ enum kbatch_mode {
 	KBATCH_BACKGROUND,
 	KBATCH_REDUCE,
 };
+
+/*
+ * kbatch_queue_alloc_flags(): a background or reducer post that finds its
+ * CPU's ring full spills into another CPU's spill lane instead of failing.
+ */
+#define KBATCH_QUEUE_SPILL	BIT(0)
 
 /* Ring size when kbatch_queue_alloc() is passed 0. */
 #define KBATCH_RING_DEFAULT	1024
@@ -188,6 +203,7 @@ struct kbatch_batch {
 	/* private: */
 	struct kbatch_queue *queue;
 	struct kbatch_ring *ring;
+	struct kbatch_spill *spill;
 	unsigned long start;
 	unsigned long end;
 	unsigned int len;
@@ -217,6 +233,11 @@ typedef void (*kbatch_batch_fn)(struct kbatch_batch *batch, void *data);
 struct kbatch_queue *kbatch_queue_alloc(const char *name, enum kbatch_mode mode,
 					unsigned int ring_size,
 					kbatch_batch_fn fn, void *data);
+struct kbatch_queue *kbatch_queue_alloc_flags(const char *name,
+					      enum kbatch_mode mode,
+					      unsigned int ring_size,
+					      kbatch_batch_fn fn, void *data,
+					      unsigned int flags);
 bool kbatch_queue_shutdown(struct kbatch_queue *queue);
 void kbatch_queue_free(struct kbatch_queue *queue);
 
