@@ -29,7 +29,7 @@ from report_goals import (FREE_GOAL_MS, RATIOS, SPREAD_MAX, flagged,
                           insn_goals, kv_batch_goal, over_spread,
                           poller_goals, trace_goal, user_goals)
 from report_parse import (bug_lines, insn_windows, kv_batches, parse,
-                          trace_diffs, trace_insn)
+                          spill_summaries, trace_diffs, trace_insn)
 
 QUEUE_IMPLS = ["kbatch-task", "work-completion", "kbatch-background",
                "kbatch-post-many", "kbatch-reduce", "llist", "llist-batch",
@@ -337,6 +337,40 @@ def teardown_table(rows, out, md):
     return loaded[1][0] / 1e6 if loaded else None
 
 
+SPILL_COLS = [("accepted_pct", "posts accepted"),
+              ("post_ns", "ns per post"),
+              ("lat_p50_ns", "latency p50 (µs)"),
+              ("lat_p99_ns", "latency p99 (µs)"),
+              ("lat_max_ns", "latency max (µs)"),
+              ("remote_pct", "run on other CPUs")]
+
+
+def spill_table(log, out, md):
+    """Table 7: one CPU takes every post, spill on against spill off."""
+    t = spill_summaries(log)
+    if not t:
+        md.append("Table 7 (spill): no results.\n")
+        return
+    write_csv(os.path.join(out, "spill.csv"), ["spill"] + [k for k, _ in SPILL_COLS],
+              [[m] + [t[m].get(k, "") for k, _ in SPILL_COLS] for m in t])
+    md.append("### 7. Spill: every producer on one CPU (bench/spill_bench.c; "
+              "medians of the runs)\n")
+    md.append("| spill | " + " | ".join(h for _, h in SPILL_COLS) + " |")
+    md.append("|---|" + "---:|" * len(SPILL_COLS))
+    for m in ("on", "off"):
+        if m not in t:
+            continue
+        cells = []
+        for k, _ in SPILL_COLS:
+            v = t[m].get(k, "-")
+            if k.startswith("lat_") and v.isdigit():
+                v = f"{int(v) / 1000:.0f}"
+            cells.append(v)
+        md.append(f"| {m} | " + " | ".join(cells) + " |")
+    md.append("\nLatency counts accepted values only: with spill off, the "
+              "refused ones never ran.\n")
+
+
 def gnuplot_lines(base, xs, series, title, xlabel, ylabel, settings):
     """Plot each series ({x: y}) against xs into base.png; [] on failure."""
     if not shutil.which("gnuplot"):
@@ -537,6 +571,7 @@ def main():
                             title=f"3e. User space again, CPU model {ecpu}",
                             csv="user-erms.csv")
     free_ms = teardown_table(rows, out, md)
+    spill_table(log, out, md)
     igoals = insn_goals(insn_table(insn_log, out, md)) if insn_log else []
     goals += trace_table(rows, log, insn_log, out, md)
     md.append("## Goals\n")

@@ -16,6 +16,7 @@ The lines read, wherever they sit on a console line:
   in order with "@kb insn-label TABLE,IMPL,CPUS,B,OPS" (the guest);
 - "@kb bench-diff trace,LEN,MEDIAN,MIN,MAX" (bench/trace_bench.c);
 - "@kb kv-batch HOW,B,ENTERS,CALLS,ENTRIES,LAST" (kbatch_ubench);
+- "@kb bench-spill-summary KEY=VALUE ..." (bench/spill_bench.c);
 - kernel reports: scripts/results.py's BUG_RE, the one list of kernel-bug
   patterns.
 
@@ -39,6 +40,7 @@ RERUN_RE = re.compile(r"@kb bench-rerun ([\w-]+),([\w+-]+),(\d+),(\d+)")
 INSN_RE = re.compile(r"@kb insn (\d+) (\d+)")
 LABEL_RE = re.compile(r"@kb insn-label ([\w-]+),([\w+-]+),(\d+),(\d+),(\d+)")
 TRACE_DIFF_RE = re.compile(r"@kb bench-diff trace,(\d+),(-?\d+),(-?\d+),(-?\d+)")
+SPILL_RE = re.compile(r"@kb bench-spill-summary (.*)$")
 KV_BATCH_RE = re.compile(r"@kb kv-batch (\w+),(\d+),(\d+),(-?\d+),(-?\d+),(-?\d+)")
 
 
@@ -132,6 +134,21 @@ def kv_batches(log):
             m = KV_BATCH_RE.search(line)
             if m:
                 rows.append((m.group(1),) + tuple(int(x) for x in m.groups()[1:]))
+    return rows
+
+
+def spill_summaries(log):
+    """{"on"|"off": {key: value}} of the spill table's summary lines;
+    values as printed (strings)."""
+    rows = {}
+    with open(log, errors="replace") as f:
+        for line in f:
+            m = SPILL_RE.search(line)
+            if m:
+                kv = dict(w.split("=", 1) for w in m.group(1).split()
+                          if "=" in w)
+                if "spill" in kv:
+                    rows[kv["spill"]] = kv
     return rows
 
 

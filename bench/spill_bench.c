@@ -15,8 +15,8 @@
  *
  * Runs alternate, spill on then off, kb_warmup untimed pairs then kb_runs
  * timed ones.  Each timed run prints one line, and each mode a summary of
- * the medians, as key=value pairs (not the "@kb bench" format: this table
- * is not in report.py):
+ * the medians, as key=value pairs (not the "@kb bench" format; report.py
+ * reads the summaries, bench/report_parse.py's spill_summaries()):
  *
  *	@kb bench-spill run=R spill=on|off cpus=C ring=S burst=B cost_ns=X
  *		posted=P accepted=A refused=F remote=M post_ns=T
