@@ -206,10 +206,10 @@ static int kt_worker(void *arg)
 			kt_poller_traffic(&rs);
 			break;
 		case 4:
-			kt_queue_churn(&rs);
+			kt_pool_churn(&kt_queue_pool, &rs);
 			break;
 		default:
-			kt_poller_churn(&rs);
+			kt_pool_churn(&kt_poller_pool, &rs);
 			break;
 		}
 		/* Leave the CPUs to user space and the workqueues now and then. */
@@ -256,9 +256,9 @@ static int kt_setup(void)
 {
 	int ret;
 
-	ret = kt_queues_init();
+	ret = kt_pool_init(&kt_queue_pool);
 	if (!ret)
-		ret = kt_pollers_init();
+		ret = kt_pool_init(&kt_poller_pool);
 	if (!ret && ops)
 		ret = kt_ops_start();
 	if (!ret && hotplug_ms > 0)
@@ -278,8 +278,8 @@ static void kt_teardown(void)
 	kt_workers_stop();
 	kt_cpus_stop();
 	kt_ops_stop();
-	kt_pollers_exit();
-	kt_queues_exit();
+	kt_pool_exit(&kt_poller_pool);
+	kt_pool_exit(&kt_queue_pool);
 }
 
 /* A kind of traffic that was asked for and never happened. */

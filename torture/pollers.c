@@ -320,59 +320,20 @@ static void kt_poller_replace(unsigned int slot, struct rnd_state *rs)
 		rcu_assign_pointer(kt_pslots[slot], kt_poller_create(rs));
 }
 
-/**
- * kt_poller_churn() - retire a random poller and allocate its successor
- * @rs: the caller's random state
- *
- * Context: process context, may sleep.
- */
-void kt_poller_churn(struct rnd_state *rs)
+static bool kt_poller_filled(unsigned int slot)
 {
-	unsigned int slot = kt_rand(rs, KT_PSLOTS);
-
-	if (!mutex_trylock(&kt_pslot_lock[slot]))
-		return;
-	kt_poller_replace(slot, rs);
-	mutex_unlock(&kt_pslot_lock[slot]);
+	return rcu_access_pointer(kt_pslots[slot]);
 }
 
-/**
- * kt_pollers_init() - fill the pool
- *
- * Context: process context, may sleep.
- *
- * Return: 0, or -ENOMEM.
- */
-int kt_pollers_init(void)
-{
-	struct rnd_state rs;
-	unsigned int slot;
-	int ret = 0;
+static struct lock_class_key kt_pslot_key;
 
-	kt_rand_init(&rs, 0x7f4a);
-	for (slot = 0; slot < KT_PSLOTS; slot++) {
-		mutex_init(&kt_pslot_lock[slot]);
-		mutex_lock(&kt_pslot_lock[slot]);
-		kt_poller_replace(slot, &rs);
-		if (!rcu_access_pointer(kt_pslots[slot]))
-			ret = -ENOMEM;
-		mutex_unlock(&kt_pslot_lock[slot]);
-	}
-	return ret;
-}
-
-/**
- * kt_pollers_exit() - retire every poller of the pool
- *
- * Context: process context, may sleep; after every user has stopped.
- */
-void kt_pollers_exit(void)
-{
-	unsigned int slot;
-
-	for (slot = 0; slot < KT_PSLOTS; slot++) {
-		mutex_lock(&kt_pslot_lock[slot]);
-		kt_poller_replace(slot, NULL);
-		mutex_unlock(&kt_pslot_lock[slot]);
-	}
-}
+/* The pool of pollers, churned by kt_pool_churn() (pool.c). */
+const struct kt_pool kt_poller_pool = {
+	.n = KT_PSLOTS,
+	.lock = kt_pslot_lock,
+	.lock_name = "kt_pslot_lock",
+	.lock_key = &kt_pslot_key,
+	.seed = 0x7f4a,
+	.replace = kt_poller_replace,
+	.filled = kt_poller_filled,
+};

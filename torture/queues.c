@@ -464,59 +464,20 @@ static void kt_queue_replace(unsigned int slot, struct rnd_state *rs)
 				   kt_queue_create(slot % 3, rs));
 }
 
-/**
- * kt_queue_churn() - retire a random queue and allocate its successor
- * @rs: the caller's random state
- *
- * Context: process context, may sleep.
- */
-void kt_queue_churn(struct rnd_state *rs)
+static bool kt_queue_filled(unsigned int slot)
 {
-	unsigned int slot = kt_rand(rs, KT_QSLOTS);
-
-	if (!mutex_trylock(&kt_qslot_lock[slot]))
-		return;
-	kt_queue_replace(slot, rs);
-	mutex_unlock(&kt_qslot_lock[slot]);
+	return rcu_access_pointer(kt_qslots[slot]);
 }
 
-/**
- * kt_queues_init() - fill the pool
- *
- * Context: process context, may sleep.
- *
- * Return: 0, or -ENOMEM if a queue could not be allocated.
- */
-int kt_queues_init(void)
-{
-	struct rnd_state rs;
-	unsigned int slot;
-	int ret = 0;
+static struct lock_class_key kt_qslot_key;
 
-	kt_rand_init(&rs, 0x9e37);
-	for (slot = 0; slot < KT_QSLOTS; slot++) {
-		mutex_init(&kt_qslot_lock[slot]);
-		mutex_lock(&kt_qslot_lock[slot]);
-		kt_queue_replace(slot, &rs);
-		if (!rcu_access_pointer(kt_qslots[slot]))
-			ret = -ENOMEM;
-		mutex_unlock(&kt_qslot_lock[slot]);
-	}
-	return ret;
-}
-
-/**
- * kt_queues_exit() - retire every queue of the pool and reconcile it
- *
- * Context: process context, may sleep; after every user has stopped.
- */
-void kt_queues_exit(void)
-{
-	unsigned int slot;
-
-	for (slot = 0; slot < KT_QSLOTS; slot++) {
-		mutex_lock(&kt_qslot_lock[slot]);
-		kt_queue_replace(slot, NULL);
-		mutex_unlock(&kt_qslot_lock[slot]);
-	}
-}
+/* The pool of queues, churned by kt_pool_churn() (pool.c). */
+const struct kt_pool kt_queue_pool = {
+	.n = KT_QSLOTS,
+	.lock = kt_qslot_lock,
+	.lock_name = "kt_qslot_lock",
+	.lock_key = &kt_qslot_key,
+	.seed = 0x9e37,
+	.replace = kt_queue_replace,
+	.filled = kt_queue_filled,
+};

@@ -3,6 +3,7 @@
  * kbatch_torture: what the parts of the torture module share.
  *
  * main.c    parameters, the controller kthread, statistics, the verdict
+ * pool.c    slots of RCU-published objects, churned under a mutex each
  * queues.c  a pool of batch queues of every mode, churned while producers
  *           push; every accepted task is checked to be run exactly once
  * pollers.c a pool of pollers whose items are added, woken, cancelled and
@@ -17,6 +18,7 @@
 #define _KBATCH_TORTURE_H
 
 #include <linux/atomic.h>
+#include <linux/mutex.h>
 #include <linux/prandom.h>
 #include <linux/types.h>
 
@@ -73,18 +75,40 @@ void kt_rand_init(struct rnd_state *rs, unsigned long stream);
 /* Sleep a little when the context allows it (batch and poll callbacks). */
 void kt_maybe_sleep(unsigned int max_us);
 
+/**
+ * struct kt_pool - slots of RCU-published objects (pool.c)
+ * @n: number of slots
+ * @lock: per slot, held while its object is replaced
+ * @lock_name: the locks' name for lockdep
+ * @lock_key: the locks' lockdep class, one per pool, as a mutex_init()
+ *	in the owner's file would give
+ * @seed: the stream of kt_pool_init()'s random state
+ * @replace: with the slot's lock held, retire its object if any and, if
+ *	@rs is not NULL and the test is not stopping, publish a new one
+ * @filled: whether the slot holds an object
+ */
+struct kt_pool {
+	unsigned int n;
+	struct mutex *lock;	/* see @lock above */
+	const char *lock_name;
+	struct lock_class_key *lock_key;
+	unsigned long seed;
+	void (*replace)(unsigned int slot, struct rnd_state *rs);
+	bool (*filled)(unsigned int slot);
+};
+
+void kt_pool_churn(const struct kt_pool *pool, struct rnd_state *rs);
+int kt_pool_init(const struct kt_pool *pool);
+void kt_pool_exit(const struct kt_pool *pool);
+
 /* queues.c */
-int kt_queues_init(void);
-void kt_queues_exit(void);
-void kt_queue_churn(struct rnd_state *rs);
+extern const struct kt_pool kt_queue_pool;
 void kt_queue_task_traffic(struct rnd_state *rs);
 void kt_queue_value_traffic(struct rnd_state *rs, bool reduce,
 			    unsigned int max_burst);
 
 /* pollers.c */
-int kt_pollers_init(void);
-void kt_pollers_exit(void);
-void kt_poller_churn(struct rnd_state *rs);
+extern const struct kt_pool kt_poller_pool;
 void kt_poller_traffic(struct rnd_state *rs);
 void kt_poller_wake_any(struct rnd_state *rs);
 
