@@ -30,8 +30,12 @@ verify() {
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	cp "$here/$model" "$dir/"
+	# A mutation's counterexample is found in a few thousand states:
+	# compiling pan.c unoptimised saves more than the search loses.
+	opt=-O2
+	[ "$expect" = pass ] || opt=-O0
 	out=$(cd "$dir" && spin -a "$@" "$model" 2>&1 &&
-	      gcc -O2 -w -DSAFETY -o pan pan.c 2>&1 && ./pan -m1000000 2>&1)
+	      gcc "$opt" -w -DSAFETY -o pan pan.c 2>&1 && ./pan -m1000000 2>&1)
 	echo "$out" >"$dir/pan.out"
 	if [ "$expect" = pass ]; then
 		if echo "$out" | grep -q "errors: 0" &&
