@@ -605,11 +605,11 @@ def main():
     goals += trace_table(rows, log, insn_log, out, md)
     md.append("## Goals\n")
     md += goal_lines(goals)
-    md += post_gap(goals, sp, per)
     if free_ms is not None:
         verdict = "met" if free_ms < FREE_GOAL_MS else "missed"
         md.append(f"- free a loaded queue < {FREE_GOAL_MS:.0f} ms: "
                   f"**{verdict}** ({free_ms:.2f} ms)")
+    md += post_gap(goals, sp, per)
     if egoals:
         md.append(f"\nThe user-space goals under {ecpu}:\n")
         md += goal_lines(egoals)
