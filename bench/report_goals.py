@@ -21,6 +21,8 @@ RATIOS = [
      (256,)),
     ("post_many / llist_add_batch", "kbatch-post-many", "llist-batch", 0.8),
     ("background / work", "kbatch-background", "work", 0.33),
+    ("background / work from B=16", "kbatch-background", "work", 0.2,
+     (16, 64, 256)),
     ("task / work+completion", "kbatch-task", "work-completion", 0.5),
     ("reduce / llist", "kbatch-reduce", "llist", None),
     ("background / kfifo", "kbatch-background", "kfifo", None),
