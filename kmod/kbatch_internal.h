@@ -64,11 +64,6 @@ struct kbatch_queue {
 	char name[32];
 };
 
-struct kbatch_queue *kbatch_queue_alloc_pos(const char *name,
-					    enum kbatch_mode mode,
-					    unsigned int ring_size,
-					    kbatch_batch_fn fn, void *data,
-					    unsigned long first);
 struct kbatch_queue *kbatch_queue_alloc_pos_flags(const char *name,
 						  enum kbatch_mode mode,
 						  unsigned int ring_size,

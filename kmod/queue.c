@@ -879,7 +879,7 @@ EXPORT_SYMBOL_GPL(kbatch_reduce);
 
 /* ---- allocation and teardown ---- */
 
-/* Free a queue, or what kbatch_queue_alloc_pos() got of it before failing. */
+/* Free a queue, or what kbatch_queue_alloc_pos_flags() got of it before failing. */
 static void queue_destroy(struct kbatch_queue *queue)
 {
 	unsigned int cpu;
@@ -1003,30 +1003,6 @@ struct kbatch_queue *kbatch_queue_alloc_pos_flags(const char *name,
 	return queue;
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_queue_alloc_pos_flags);
-
-/**
- * kbatch_queue_alloc_pos() - kbatch_queue_alloc() with a chosen first position
- * @name: see kbatch_queue_alloc()
- * @mode: see kbatch_queue_alloc()
- * @ring_size: see kbatch_queue_alloc()
- * @fn: see kbatch_queue_alloc()
- * @data: see kbatch_queue_alloc()
- * @first: position of every ring's first push; tests start near the wrap
- *
- * Context: may sleep.
- *
- * Return: see kbatch_queue_alloc().
- */
-struct kbatch_queue *kbatch_queue_alloc_pos(const char *name,
-					    enum kbatch_mode mode,
-					    unsigned int ring_size,
-					    kbatch_batch_fn fn, void *data,
-					    unsigned long first)
-{
-	return kbatch_queue_alloc_pos_flags(name, mode, ring_size, fn, data, 0,
-					    first);
-}
-EXPORT_SYMBOL_IF_KUNIT(kbatch_queue_alloc_pos);
 
 /**
  * kbatch_queue_alloc() - create a batch queue

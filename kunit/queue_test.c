@@ -1105,8 +1105,8 @@ static void queue_batch_values_across_the_end(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	/* Positions step by 2: the first push lands in slot 6. */
-	queue = kbatch_queue_alloc_pos("bulk", KBATCH_BACKGROUND, 8, bulk_read_fn,
-				       r, 2 * 6);
+	queue = kbatch_queue_alloc_pos_flags("bulk", KBATCH_BACKGROUND, 8,
+					     bulk_read_fn, r, 0, 2 * 6);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
 	local_irq_save(flags);
 	for (i = 0; i < 5; i++)
