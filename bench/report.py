@@ -231,10 +231,10 @@ def post_gap(goals, sp, per):
         text += f"; {ki:.0f} against {li:.0f} guest instructions per task " \
                 "on the whole path (table 5)"
     return [text + ".  Both are one read-modify-write of a per-CPU word "
-            "and one store per task; kbatch's post adds the checks its "
-            "contract needs (queue mode and liveness, the ring's shared "
-            "flag for hotplug, room in the ring), so it reaches parity with "
-            "llist, not 0.8x of it.\n"]
+            "and one store per task; kbatch's post adds what its contract "
+            "needs (a call into the module, one gate word for queue mode, "
+            "liveness and hotplug, room in the ring), so it reaches parity "
+            "with llist, not 0.8x of it.\n"]
 
 
 POLLERS = ["kbatch", "list", "work"]

@@ -7,7 +7,8 @@
  * Lifetime rule.  A CPU may touch a queue's rings only
  *
  *  (a) inside a section with interrupts or preemption disabled (an RCU
- *      read-side section) in which it saw @dying clear, or
+ *      read-side section) in which it saw @dying clear (a background post
+ *      reads it as KB_GATE_DYING in its ring's @gate: ring.h), or
  *  (b) while it holds an in-flight count (@inflight, per CPU) that it took
  *      in such a section.
  *
@@ -644,43 +645,15 @@ static noinline int post_short(struct kbatch_queue *queue,
 }
 
 /*
- * kbatch_post() and kbatch_post_many(): push up to @n values on the local
- * ring with preemption disabled, so that they land on one ring and the
- * section is one kbatch_queue_shutdown()'s grace period waits for.
- * Hardirq, softirq and process-context pushes on this CPU share the ring:
- * with a CPU-local reserve-then-fill, or, while the ring's pushes are
- * shared (a bound from another CPU, ring.h), with interrupts disabled and
- * a full atomic.  Inline in both callers, so that the ring and the word
- * stay in registers.  Returns the number accepted or a negative errno.
+ * The end of a post that pushed @got of its @n values, preemption still
+ * disabled: lead if it opened a batch, and re-enable preemption; a short
+ * push goes to post_short().  Returns the post's result.
  */
-static __always_inline int post_values(struct kbatch_queue *queue,
-				       const unsigned long *vals,
-				       unsigned int n)
+static __always_inline int post_end(struct kbatch_queue *queue,
+				    struct kbatch_ring *ring,
+				    const unsigned long *vals, unsigned int n,
+				    unsigned int got, unsigned long old)
 {
-	struct kbatch_ring *ring;
-	unsigned long old, flags;
-	unsigned int got;
-
-	if (WARN_ON_ONCE(queue->mode != KBATCH_BACKGROUND))
-		return -EINVAL;
-	preempt_disable();
-	ring = local_ring(queue);
-	if (unlikely(!queue_live(queue))) {
-		preempt_enable();
-		trace_kbatch_refused(queue->name, ring->cpu, -ESHUTDOWN);
-		return -ESHUTDOWN;
-	}
-	/*
-	 * Acquire: pairs with the release in kbatch_ring_bound_remote(): a
-	 * remote bound that lowered @shared comes before our local RMW.
-	 */
-	if (likely(!atomic_read_acquire(&ring->shared))) {
-		got = kbatch_ring_push_local(ring, vals, n, &old);
-	} else {
-		local_irq_save(flags);
-		got = kbatch_ring_push_shared(ring, vals, n, &old);
-		local_irq_restore(flags);
-	}
 	/* For kbatch_post() (@n is 1), the test of got != 0 it always had. */
 	if (unlikely(got != n))
 		return post_short(queue, n == 1 ? NULL : vals, vals[0], n, got,
@@ -689,6 +662,72 @@ static __always_inline int post_values(struct kbatch_queue *queue,
 		background_lead(queue, ring, old & ~KB_CLOSED, got);
 	preempt_enable();
 	return got;
+}
+
+/*
+ * A post whose ring's @gate was not 0 (ring.h), preemption disabled: not
+ * a background queue, a dying one, or a ring whose batch is being bounded
+ * from another CPU, where the push is shared: interrupts off and a full
+ * atomic.  Out of line, as post_short(), and a single value comes by
+ * value as there.
+ */
+static noinline int post_gated(struct kbatch_queue *queue,
+			       struct kbatch_ring *ring, int gate,
+			       const unsigned long *vals, unsigned long value,
+			       unsigned int n)
+{
+	unsigned long old, flags;
+	unsigned int got;
+
+	if (!vals)
+		vals = &value;
+
+	if (WARN_ON_ONCE(queue->mode != KBATCH_BACKGROUND)) {
+		preempt_enable();
+		return -EINVAL;
+	}
+	if (gate & KB_GATE_DYING) {
+		preempt_enable();
+		trace_kbatch_refused(queue->name, ring->cpu, -ESHUTDOWN);
+		return -ESHUTDOWN;
+	}
+	local_irq_save(flags);
+	got = kbatch_ring_push_shared(ring, vals, n, &old);
+	local_irq_restore(flags);
+	return post_end(queue, ring, vals, n, got, old);
+}
+
+/*
+ * kbatch_post() and kbatch_post_many(): push up to @n values on the local
+ * ring with preemption disabled, so that they land on one ring and the
+ * section is one kbatch_queue_shutdown()'s grace period waits for.
+ * Hardirq, softirq and process-context pushes on this CPU share the ring
+ * with a CPU-local reserve-then-fill while the ring's @gate reads 0;
+ * anything else goes to post_gated().  Inline in both callers, so that
+ * the ring and the word stay in registers.  Returns the number accepted
+ * or a negative errno.
+ */
+static __always_inline int post_values(struct kbatch_queue *queue,
+				       const unsigned long *vals,
+				       unsigned int n)
+{
+	struct kbatch_ring *ring;
+	unsigned int got;
+	unsigned long old;
+	int gate;
+
+	preempt_disable();
+	ring = local_ring(queue);
+	/*
+	 * Acquire: pairs with the release in kbatch_ring_bound_remote(): a
+	 * remote bound that lowered @gate comes before our local RMW.
+	 */
+	gate = atomic_read_acquire(&ring->gate);
+	if (unlikely(gate))
+		return post_gated(queue, ring, gate, n == 1 ? NULL : vals,
+				  vals[0], n);
+	got = kbatch_ring_push_local(ring, vals, n, &old);
+	return post_end(queue, ring, vals, n, got, old);
 }
 
 /*
@@ -935,9 +974,12 @@ static int queue_alloc_rings(struct kbatch_queue *queue, unsigned long first)
 		queue->rings[cpu] = ring;
 		INIT_WORK(&ring->work, ring_work);
 		queue_lockdep_init_work(queue, &ring->work);
-		/* Background rings push locally: their worker bounds (ring.h). */
+		/*
+		 * Background rings push locally: their worker bounds, and
+		 * their gate opens (ring.h).
+		 */
 		if (queue->mode == KBATCH_BACKGROUND)
-			atomic_set(&ring->shared, 0);
+			atomic_set(&ring->gate, 0);
 		if (queue->flags & KBATCH_QUEUE_SPILL) {
 			if (kbatch_spill_alloc(ring, spill_work))
 				return -ENOMEM;
@@ -1185,9 +1227,12 @@ bool kbatch_queue_shutdown(struct kbatch_queue *queue)
 	queue_might_wait(queue);
 	if (!queue->dying) {
 		WRITE_ONCE(queue->dying, true);
+		for_each_possible_cpu(cpu)
+			atomic_or(KB_GATE_DYING, &queue->rings[cpu]->gate);
 		/*
-		 * Every section that saw @dying clear has ended, and the
-		 * counts taken in them are visible; new ones see it set.
+		 * Every section that saw @dying clear (a background post: its
+		 * gate without KB_GATE_DYING) has ended, and the counts taken
+		 * in them are visible; new ones see it set.
 		 */
 		synchronize_rcu();
 	}

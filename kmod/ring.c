@@ -34,20 +34,20 @@ unsigned long kbatch_ring_bound_remote(struct kbatch_ring *ring)
 {
 	unsigned long end;
 
-	atomic_inc(&ring->shared);
+	atomic_add(KB_GATE_SHARED, &ring->gate);
 	/*
 	 * Every push section (preemption disabled: an RCU read-side section)
-	 * that read @shared as 0 has ended, its slots stored; every section
-	 * that begins after the grace period began sees @shared raised.
+	 * that read @gate as 0 has ended, its slots stored; every section
+	 * that begins after the grace period began sees @gate raised.
 	 */
 	synchronize_rcu();
 	end = kbatch_ring_bound_shared(ring);
 	/*
-	 * Release: our bound comes before a push that reads @shared as 0 and
+	 * Release: our bound comes before a push that reads @gate as 0 and
 	 * uses a CPU-local RMW; pairs with the acquire in post_values()
 	 * (queue.c).
 	 */
-	atomic_dec_return_release(&ring->shared);
+	atomic_sub_return_release(KB_GATE_SHARED, &ring->gate);
 	return end;
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_ring_bound_remote);
@@ -172,7 +172,7 @@ struct kbatch_ring *kbatch_ring_alloc(struct kbatch_queue *queue,
 	ring->head = first;
 	ring->first = first;
 	ring->limit = first + size * KB_STEP;
-	atomic_set(&ring->shared, 1);
+	atomic_set(&ring->gate, KB_GATE_SHARED);
 	local_set(&ring->stat_full, 0);
 	ring->size = size;
 	ring->mask = size - 1;

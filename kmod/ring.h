@@ -29,7 +29,7 @@
  *   (process context only) run with preemption disabled, background and
  *   reducer pushes with interrupts disabled.
  *
- * - Local (background rings, while @shared is 0): with only preemption
+ * - Local (background rings, while @gate is 0): with only preemption
  *   disabled, the push first reserves its positions with a CPU-local
  *   cmpxchg (cmpxchg_local(): atomic against interrupts on this CPU, no
  *   LOCK prefix on x86), then stores the slots.  An interrupt that pushes
@@ -43,13 +43,23 @@
  *
  * The work item runs elsewhere only when its CPU goes offline (the
  * workqueue unbinds the CPU's workers), and the CPU may still push then,
- * or come back.  kbatch_ring_bound_remote() (ring.c) then raises @shared,
- * waits for an RCU grace period (every push section that saw @shared at 0
+ * or come back.  kbatch_ring_bound_remote() (ring.c) then raises @gate,
+ * waits for an RCU grace period (every push section that saw @gate at 0
  * has ended, filled; every later one sees it raised and pushes shared),
- * bounds with the full atomic, and lowers @shared again (release; a push
+ * bounds with the full atomic, and lowers @gate again (release; a push
  * that then reads 0 with acquire sees the bound).  So a local RMW and a
  * remote one are never concurrent.  Task and reducer rings are bounded by
- * their leaders, which may run anywhere: @shared stays 1 on them.
+ * their leaders, which may run anywhere: their @gate stays raised.
+ *
+ * The gate.  A background push reads one word before it reserves: @gate,
+ * on the line it writes anyway.  Zero means all three of its conditions
+ * at once: the queue is a background queue (other rings are created with
+ * KB_GATE_SHARED), it is not shutting down (kbatch_queue_shutdown() adds
+ * KB_GATE_DYING to every ring's gate before its grace period, so a
+ * section that saw 0 is one the grace period waits for: queue.c's
+ * lifetime rule), and no remote bound is in progress (each adds
+ * KB_GATE_SHARED for its time).  Any other value sends the push to the
+ * slow path, which tells the three apart.
  *
  * Batches of one ring may finish out of order (a task-mode leader can be
  * slower than the one after it).  A finished batch records its end in
@@ -111,6 +121,7 @@
 #define _KBATCH_RING_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/cache.h>
 #include <linux/minmax.h>
 #include <linux/spinlock.h>
@@ -123,12 +134,19 @@ struct kbatch_queue;
 #define KB_CLOSED	1UL
 #define KB_STEP		2UL
 
+/* The parts of a ring's @gate (see the top of this file). */
+#define KB_GATE_SHARED	1
+#define KB_GATE_DYING	BIT(30)
+
 /**
  * struct kbatch_ring - one CPU's ring of a queue
  * @word: position of the next push, and the closed bit
  * @limit: a position no push may reach: @head + @size slots when last
  *	read; stale values are lower, so only conservative
- * @shared: nonzero while pushes must be shared (see the top of ring.h)
+ * @gate: zero while a background push may reserve locally: KB_GATE_SHARED
+ *	per remote bound in progress, or for good on task and reducer rings,
+ *	plus KB_GATE_DYING once the queue shuts down (see the top of ring.h)
+ * @mask: @size - 1; read by every push, so it sits on their line
  * @stat_full: pushes refused because the ring was full
  * @head: oldest position not yet released; slots from here are busy
  * @lock: serialises kbatch_ring_release() and the stats below; raw, so
@@ -143,7 +161,6 @@ struct kbatch_queue;
  * @first: the position of the ring's first push (pushes = tail - first)
  * @cpu: the CPU that pushes here
  * @size: number of slots, a power of two
- * @mask: @size - 1
  * @ends: per slot, the tagged end of a finished batch starting there
  * @spill: the ring's spill lane, or NULL if the queue does not spill
  * @slots: the tasks
@@ -156,7 +173,8 @@ struct kbatch_queue;
 struct kbatch_ring {
 	unsigned long word ____cacheline_aligned_in_smp;
 	unsigned long limit;
-	atomic_t shared;
+	atomic_t gate;
+	unsigned int mask;
 	local_t stat_full;
 
 	unsigned long head ____cacheline_aligned_in_smp;
@@ -170,7 +188,6 @@ struct kbatch_ring {
 	unsigned long first;
 	unsigned int cpu;
 	unsigned int size;
-	unsigned int mask;
 	unsigned long *ends;
 	struct kbatch_spill *spill;
 
@@ -358,7 +375,7 @@ out:
 
 /**
  * kbatch_ring_push_local() - reserve positions with a CPU-local RMW, then fill
- * @ring: the ring of the CPU we run on, with @ring->shared read as 0 in
+ * @ring: the ring of the CPU we run on, with @ring->gate read as 0 in
  *	this same section
  * @tasks: the values to store
  * @n: how many, at least 1
@@ -378,17 +395,18 @@ kbatch_ring_push_local(struct kbatch_ring *ring, const unsigned long *tasks,
 	unsigned long word = READ_ONCE(ring->word), prev, tail;
 	unsigned int got;
 
-	for (;;) {
+	do {
 		tail = word & ~KB_CLOSED;
 		got = kbatch_ring_room(ring, tail, n);
-		if (!got)
-			break;
+		if (unlikely(!got)) {
+			local_add(n, &ring->stat_full);
+			*old = word;
+			return 0;
+		}
 		/* Fails only if an interrupt pushed in between: retry. */
-		prev = cmpxchg_local(&ring->word, word, tail + got * KB_STEP);
-		if (prev == word)
-			break;
-		word = prev;
-	}
+		prev = word;
+		word = cmpxchg_local(&ring->word, prev, tail + got * KB_STEP);
+	} while (word != prev);
 	if (got < n)
 		local_add(n - got, &ring->stat_full);
 	kbatch_ring_fill(ring, tail, tasks, got);

@@ -918,7 +918,7 @@ static void queue_background_remote_bound(struct kunit *test)
 	for (i = 0; i < 4; i++)
 		KUNIT_EXPECT_EQ(test, r->values[i], 11ul + i);
 	KUNIT_EXPECT_NE(test, r->ran_on, (int)r->cpu);
-	KUNIT_EXPECT_EQ(test, atomic_read(&r->queue->rings[r->cpu]->shared), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->queue->rings[r->cpu]->gate), 0);
 	KUNIT_EXPECT_EQ(test, add_cpu(r->cpu), 0);
 	/* Back online, the ring takes local pushes again. */
 	KUNIT_EXPECT_EQ(test, kbt_join(kbt_start(remote_post_again, r, r->cpu)), 0);
@@ -1202,6 +1202,44 @@ static void queue_alloc_rejects_bad_args(struct kunit *test)
 			-EINVAL);
 }
 
+/*
+ * The gate a background post reads (ring.h): open (0) on every ring of a
+ * background queue, closed on task and reducer rings, and closed with
+ * KB_GATE_DYING on every ring by the shutdown, after which a post is
+ * refused and pushes nothing.
+ */
+static void queue_gate_opens_only_for_live_background(struct kunit *test)
+{
+	static const enum kbatch_mode modes[] = {
+		KBATCH_BACKGROUND, KBATCH_TASK, KBATCH_REDUCE,
+	};
+	struct kbatch_queue *queue;
+	unsigned int i, cpu;
+	int gate;
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		queue = kbatch_queue_alloc("gate", modes[i], 0, nop_fn, NULL);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+		for_each_possible_cpu(cpu) {
+			gate = atomic_read(&queue->rings[cpu]->gate);
+			if (modes[i] == KBATCH_BACKGROUND)
+				KUNIT_EXPECT_EQ(test, gate, 0);
+			else
+				KUNIT_EXPECT_EQ(test, gate, KB_GATE_SHARED);
+		}
+		KUNIT_EXPECT_TRUE(test, kbatch_queue_shutdown(queue));
+		for_each_possible_cpu(cpu) {
+			gate = atomic_read(&queue->rings[cpu]->gate);
+			KUNIT_EXPECT_TRUE(test, gate & KB_GATE_DYING);
+		}
+		if (modes[i] == KBATCH_BACKGROUND) {
+			KUNIT_EXPECT_EQ(test, kbatch_post(queue, 1), -ESHUTDOWN);
+			KUNIT_EXPECT_EQ(test, queue_pushes(queue), 0ul);
+		}
+		kbatch_queue_free(queue);
+	}
+}
+
 /* A callback that never bounds nor completes still returns every caller. */
 static void queue_lazy_callback_cancels(struct kunit *test)
 {
@@ -1231,6 +1269,7 @@ static struct kunit_case queue_cases[] = {
 	KUNIT_CASE(queue_post_three_contexts_one_cpu),
 	KUNIT_CASE(queue_post_many_partial),
 	KUNIT_CASE(queue_background_remote_bound),
+	KUNIT_CASE(queue_gate_opens_only_for_live_background),
 	KUNIT_CASE(queue_reducer_free_bulk_one_call),
 	KUNIT_CASE(queue_reducer_free_bulk_stress),
 	KUNIT_CASE(queue_stats_in_debugfs),

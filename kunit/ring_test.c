@@ -217,10 +217,10 @@ static void ring_remote_bound(struct kunit *test)
 	struct kbatch_ring *ring = ring_new(test, 8, 0);
 	unsigned long v[3] = { 7, 8, 9 }, start, pos, end;
 
-	atomic_set(&ring->shared, 0);
+	atomic_set(&ring->gate, 0);
 	KUNIT_EXPECT_EQ(test, push_local(ring, v, 2, &start), 2);
 	end = kbatch_ring_bound_remote(ring);
-	KUNIT_EXPECT_EQ(test, atomic_read(&ring->shared), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ring->gate), 0);
 	KUNIT_EXPECT_EQ(test, kbatch_ring_len(start, end), 2ul);
 	KUNIT_EXPECT_EQ(test, push(ring, v[2], &pos), KBATCH_LED);
 	KUNIT_EXPECT_EQ(test, pos, end);
