@@ -11,6 +11,12 @@
 # assertions and invalid end states (a task waiting for ever), full state
 # space, no depth limit reached.
 #
+# A verdict depends only on the model, the run's defines and expectation,
+# this script, spin and gcc: a run whose key (their hash) has passed before
+# is not run again but reported from $KBATCH_CACHE/models (default
+# ~/.cache/kbatch), as a kernel whose config did not change is not
+# rebuilt.  KBATCH_MODELS_FRESH=1 runs every model anyway.
+#
 # Usage: models/check.sh [WORKDIR]
 set -uo pipefail
 
@@ -18,18 +24,34 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=${1:-$(mktemp -d)}
 mkdir -p "$work"
 status=0
+cache=${KBATCH_CACHE:-$HOME/.cache/kbatch}/models
+mkdir -p "$cache"
+tools=$( (spin -V; gcc --version | head -1; cat "$here/check.sh") 2>&1 |
+	sha256sum | cut -c1-16)
 
 say() { echo "@kb step $*"; }
+
+# pass VERDICT: report a run that passed, and remember it under $key.
+pass() {
+	say "$1"
+	echo "$1" >"$cache/$key.$$" && mv "$cache/$key.$$" "$cache/$key"
+}
 
 # verify MODEL NAME EXPECT DEFINES...: EXPECT is "pass", or a string the
 # error report must contain.
 verify() {
-	local model=$1 name=$2 expect=$3 dir out
+	local model=$1 name=$2 expect=$3 dir out key
 	shift 3
 	dir=$work/$name
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	cp "$here/$model" "$dir/"
+	key=$(cat "$here/$model" <(echo "$tools $expect $*") | sha256sum |
+	      cut -c1-32)
+	if [ -z "${KBATCH_MODELS_FRESH:-}" ] && [ -s "$cache/$key" ]; then
+		say "$(cat "$cache/$key") (verdict cached: same model, defines and tools)"
+		return
+	fi
 	# A mutation's counterexample is found in a few thousand states:
 	# compiling pan.c unoptimised saves more than the search loses.
 	opt=-O2
@@ -40,13 +62,13 @@ verify() {
 	if [ "$expect" = pass ]; then
 		if echo "$out" | grep -q "errors: 0" &&
 		   ! echo "$out" | grep -qE "max search depth too small|search not completed"; then
-			say "ok model $name holds ($(echo "$out" |
+			pass "ok model $name holds ($(echo "$out" |
 				sed -n 's/^ *\([0-9]*\) states, stored.*/\1 states/p'))"
 			return
 		fi
 	elif echo "$out" | grep -q "errors: [1-9]" &&
 	     echo "$out" | grep -qF -- "$expect"; then
-		say "ok model $name fails as it must ($expect)"
+		pass "ok model $name fails as it must ($expect)"
 		return
 	fi
 	say "fail model $name: expected $expect; see $dir/pan.out"

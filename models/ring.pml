@@ -14,8 +14,8 @@
  *                                           (reserve), then the slot store
  *   kbatch_ring_bound_shared() kmod/ring.h  set the closed bit (full atomic)
  *   kbatch_ring_bound_local()  kmod/ring.h  the same with cmpxchg_local
- *   kbatch_ring_bound_remote() kmod/ring.c  raise @shared, grace period,
- *                                           shared bound, lower @shared
+ *   kbatch_ring_bound_remote() kmod/ring.c  raise @gate, grace period,
+ *                                           shared bound, lower @gate
  *   kbatch_ring_release()      kmod/ring.c  ends[] mark, in-order walk of
  *                                           @head, under @lock
  *   task mode (default)        kmod/queue.c push_many(), submit_array(),
@@ -53,7 +53,7 @@
  * cmpxchg (no LOCK prefix) is two steps, its load and its store: no other
  * context of the same CPU can come between them (an interrupt does not
  * split an instruction), but another CPU can.  A grace period waits until
- * every push section that read @shared as 0 has ended.
+ * every push section that read @gate as 0 has ended.
  *
  * Each assertion below names the mutation of the code that makes it
  * fail; models/check.sh builds each mutation (-DM_...) and expects spin
@@ -312,8 +312,8 @@ bit inirq;		/* the interrupt handler runs */
 bit inrmw;		/* between the load and the store of a cmpxchg_local */
 bit irqoff;		/* the process producer disabled interrupts */
 byte psec;		/* preemption disabled by: 1 the producer, 2 the worker */
-byte nlocal;		/* push sections that read @shared as 0 (RCU readers) */
-byte shared;		/* ring->shared */
+byte nlocal;		/* push sections that read @gate as 0 (RCU readers) */
+byte shared;		/* ring->gate, remote bounds only (mode and dying not modelled) */
 bit work_pending;	/* the ring's work is queued */
 byte bg_start;		/* ring->bg_start */
 
