@@ -8,6 +8,12 @@
 # "@kb done" and fails the run.  KB_QEMU_CPU overrides QEMU's CPU model,
 # KB_QEMU_SMP its vCPU count; KB_QEMU_ARGS adds arguments (`make bench`).
 #
+# The CPU model is QEMU's "max" without ERMS and FSRM: with them the
+# kernel copies and clears memory with rep movsb/stosb, which TCG runs a
+# byte at a time; without them it uses its word-at-a-time routines.  A
+# check boot takes about 40% less time so (152 against 259 s of the 6.1
+# debug kernel's check plan).  `make bench` sets its CPU models itself.
+#
 # no_timer_check: under emulation on a busy host the kernel's early check
 # that the IO-APIC timer ticks can miss its window and panic ("IO-APIC +
 # timer doesn't work!"); seen with Debian's 6.12-rt kernel.
@@ -20,7 +26,7 @@ mkdir -p "$(dirname "$log")"
 
 # shellcheck disable=SC2086 # KB_QEMU_ARGS: one word per argument
 timeout -k 10 "$limit" qemu-system-x86_64 \
-	-machine pc -cpu "${KB_QEMU_CPU:-max,la57=off}" -smp "${KB_QEMU_SMP:-4}" -m 2G -accel tcg,thread=multi \
+	-machine pc -cpu "${KB_QEMU_CPU:-max,la57=off,erms=off,fsrm=off}" -smp "${KB_QEMU_SMP:-4}" -m 2G -accel tcg,thread=multi \
 	-display none -monitor none -serial stdio -no-reboot \
 	${KB_QEMU_ARGS:-} -kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 loglevel=7 panic=-1 no_timer_check kbplan=$plan $extra" \
