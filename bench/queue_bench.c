@@ -246,18 +246,19 @@ static void qb_consumed(struct qb_cpu *pc, unsigned long n, unsigned long sum)
 }
 
 /*
- * Background and reducer batch callback: takes the values in chunks with
- * kbatch_batch_values(), as a driver handing them on in arrays would (the
- * llist baseline likewise walks its list without a call per node).
+ * Background and reducer batch callback: reads the values where they are,
+ * a run of slots at a time, with kbatch_batch_span(), as the llist
+ * baseline walks its nodes where they are, without a call per node.
  */
 static void qb_value_batch(struct kbatch_batch *batch, void *data)
 {
 	struct qb_ctx *ctx = data;
 	unsigned int n = kbatch_bound(batch), i, j, k;
-	unsigned long vals[32], sum = 0;
+	const unsigned long *vals;
+	unsigned long sum = 0;
 
 	for (i = 0; i < n; i += k) {
-		k = kbatch_batch_values(batch, i, vals, ARRAY_SIZE(vals));
+		k = kbatch_batch_span(batch, i, &vals);
 		for (j = 0; j < k; j++)
 			sum += vals[j];
 	}

@@ -28,7 +28,8 @@
 
 /**
  * struct kbatch_queue - a batch queue
- * @rings: one ring per possible CPU, indexed by CPU number
+ * @rings: per CPU, that CPU's ring: a push finds its own with one
+	this_cpu_read(); others use kbatch_queue_ring()
  * @mode: the front end this queue serves
  * @flags: KBATCH_QUEUE_* given to kbatch_queue_alloc_flags()
  * @fn: the batch callback
@@ -46,7 +47,7 @@
  * @name: for debugfs and warnings
  */
 struct kbatch_queue {
-	struct kbatch_ring **rings;
+	struct kbatch_ring * __percpu *rings;
 	enum kbatch_mode mode;
 	unsigned int flags;
 	kbatch_batch_fn fn;
@@ -70,6 +71,13 @@ struct kbatch_queue *kbatch_queue_alloc_pos_flags(const char *name,
 						  kbatch_batch_fn fn, void *data,
 						  unsigned int flags,
 						  unsigned long first);
+
+/* The ring of @cpu, a possible CPU. */
+static inline struct kbatch_ring *
+kbatch_queue_ring(struct kbatch_queue *queue, unsigned int cpu)
+{
+	return *per_cpu_ptr(queue->rings, cpu);
+}
 
 void kbatch_queue_set_timeout(struct kbatch_queue *queue, unsigned long timeout);
 

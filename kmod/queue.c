@@ -72,9 +72,10 @@
 #include "kbatch_internal.h"
 #include <trace/events/kbatch.h>
 
+/* With preemption disabled: the ring of the CPU we run on. */
 static struct kbatch_ring *local_ring(struct kbatch_queue *queue)
 {
-	return queue->rings[smp_processor_id()];
+	return this_cpu_read(*queue->rings);
 }
 
 /*
@@ -195,6 +196,22 @@ unsigned long kbatch_batch_value(struct kbatch_batch *batch, unsigned int i)
 }
 EXPORT_SYMBOL_GPL(kbatch_batch_value);
 
+/*
+ * kbatch_batch_values() of a spill lane's batch, slot by slot; out of
+ * line, so that the ring's copy needs no callee-saved registers.
+ */
+static noinline unsigned int batch_copy_slots(struct kbatch_batch *batch,
+					      unsigned int first,
+					      unsigned long *vals,
+					      unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		vals[i] = *batch_slot(batch, first + i);
+	return n;
+}
+
 /**
  * kbatch_batch_values() - copy values of a background or reducer batch
  * @batch: a bounded batch of a KBATCH_BACKGROUND or KBATCH_REDUCE queue
@@ -212,25 +229,54 @@ EXPORT_SYMBOL_GPL(kbatch_batch_value);
 unsigned int kbatch_batch_values(struct kbatch_batch *batch, unsigned int first,
 				 unsigned long *vals, unsigned int n)
 {
-	struct kbatch_ring *ring = batch->ring;
-	unsigned int i;
-
 	if (WARN_ON_ONCE(!batch->bounded || batch->queue->mode == KBATCH_TASK) ||
 	    first >= batch->len)
 		return 0;
 	n = min(n, batch->len - first);
-	if (unlikely(batch->spill)) {
-		for (i = 0; i < n; i++)
-			vals[i] = *batch_slot(batch, first + i);
-		return n;
-	}
-	/* A plain loop: batches are short, and a memcpy() call costs more. */
-	for (i = 0; i < n; i++)
-		vals[i] = *kbatch_ring_slot(ring, kbatch_ring_pos(batch->start,
-								  first + i));
+	if (unlikely(batch->spill))
+		return batch_copy_slots(batch, first, vals, n);
+	kbatch_ring_copy_out(batch->ring, kbatch_ring_pos(batch->start, first),
+			     vals, n);
 	return n;
 }
 EXPORT_SYMBOL_GPL(kbatch_batch_values);
+
+/**
+ * kbatch_batch_span() - a run of a batch's values, in place
+ * @batch: a bounded batch of a KBATCH_BACKGROUND or KBATCH_REDUCE queue
+ * @first: index of the run's first value
+ * @vals: set to where the value at @first is; the run's values follow it,
+ *	in push order
+ *
+ * The form of kbatch_batch_values() that copies nothing.  A batch's values
+ * lie in a ring of slots, so those from @first to the end of the batch
+ * are one run or two (where the ring wraps); this gives the first, and a
+ * call at @first plus its length gives the next.  The values may be read,
+ * not written, until the callback returns.
+ *
+ * Context: inside a batch callback.
+ *
+ * Return: the number of values in the run: at least 1 if @first is below
+ * kbatch_bound()'s result, 0 (and @vals untouched) if it is not.
+ */
+unsigned int kbatch_batch_span(struct kbatch_batch *batch, unsigned int first,
+			       const unsigned long **vals)
+{
+	unsigned long pos = kbatch_ring_pos(batch->start, first);
+	unsigned int n;
+
+	if (WARN_ON_ONCE(!batch->bounded || batch->queue->mode == KBATCH_TASK) ||
+	    first >= batch->len)
+		return 0;
+	n = batch->len - first;
+	if (unlikely(batch->spill)) {
+		*vals = kbatch_spill_slot(batch->spill, pos);
+		return kbatch_spill_run(batch->spill, pos, n);
+	}
+	*vals = kbatch_ring_slot(batch->ring, pos);
+	return kbatch_ring_run(batch->ring, pos, n);
+}
+EXPORT_SYMBOL_GPL(kbatch_batch_span);
 
 /**
  * kbatch_complete() - give a task-mode task its result and wake its caller
@@ -593,12 +639,12 @@ static int spill_values(struct kbatch_queue *queue, const unsigned long *vals,
 			cpu = cpumask_first(cpu_online_mask);
 		if (cpu == self || cpu >= nr_cpu_ids)
 			break;
-		got += kbatch_spill_push(queue->rings[cpu]->spill, vals + got,
-					 n - got);
+		got += kbatch_spill_push(kbatch_queue_ring(queue, cpu)->spill,
+					 vals + got, n - got);
 	}
 	if (got < n)
-		got += kbatch_spill_push(queue->rings[self]->spill, vals + got,
-					 n - got);
+		got += kbatch_spill_push(kbatch_queue_ring(queue, self)->spill,
+					 vals + got, n - got);
 	preempt_enable();
 	return got;
 }
@@ -628,20 +674,18 @@ static int post_full(struct kbatch_queue *queue, const unsigned long *vals,
  * The end of a post whose local ring took only @got of its @n values,
  * with preemption still disabled: lead if the part it took opened a
  * batch, then post_full().  Out of line, so that the fast path only
- * branches here.  A single value comes by value (@vals NULL), so that
- * kbatch_post() keeps it in a register.
+ * branches here.
  */
 static noinline int post_short(struct kbatch_queue *queue,
-			       const unsigned long *vals, unsigned long value,
-			       unsigned int n, unsigned int got,
-			       unsigned long old)
+			       const unsigned long *vals, unsigned int n,
+			       unsigned int got, unsigned long old)
 {
 	struct kbatch_ring *ring = local_ring(queue);
 
 	if (got && (old & KB_CLOSED))
 		background_lead(queue, ring, old & ~KB_CLOSED, got);
 	preempt_enable();
-	return post_full(queue, vals ?: &value, n, got);
+	return post_full(queue, vals, n, got);
 }
 
 /*
@@ -654,10 +698,8 @@ static __always_inline int post_end(struct kbatch_queue *queue,
 				    const unsigned long *vals, unsigned int n,
 				    unsigned int got, unsigned long old)
 {
-	/* For kbatch_post() (@n is 1), the test of got != 0 it always had. */
 	if (unlikely(got != n))
-		return post_short(queue, n == 1 ? NULL : vals, vals[0], n, got,
-				  old);
+		return post_short(queue, vals, n, got, old);
 	if (old & KB_CLOSED)
 		background_lead(queue, ring, old & ~KB_CLOSED, got);
 	preempt_enable();
@@ -668,19 +710,14 @@ static __always_inline int post_end(struct kbatch_queue *queue,
  * A post whose ring's @gate was not 0 (ring.h), preemption disabled: not
  * a background queue, a dying one, or a ring whose batch is being bounded
  * from another CPU, where the push is shared: interrupts off and a full
- * atomic.  Out of line, as post_short(), and a single value comes by
- * value as there.
+ * atomic.  Out of line, as post_short().
  */
 static noinline int post_gated(struct kbatch_queue *queue,
 			       struct kbatch_ring *ring, int gate,
-			       const unsigned long *vals, unsigned long value,
-			       unsigned int n)
+			       const unsigned long *vals, unsigned int n)
 {
 	unsigned long old, flags;
 	unsigned int got;
-
-	if (!vals)
-		vals = &value;
 
 	if (WARN_ON_ONCE(queue->mode != KBATCH_BACKGROUND)) {
 		preempt_enable();
@@ -698,18 +735,16 @@ static noinline int post_gated(struct kbatch_queue *queue,
 }
 
 /*
- * kbatch_post() and kbatch_post_many(): push up to @n values on the local
- * ring with preemption disabled, so that they land on one ring and the
- * section is one kbatch_queue_shutdown()'s grace period waits for.
- * Hardirq, softirq and process-context pushes on this CPU share the ring
- * with a CPU-local reserve-then-fill while the ring's @gate reads 0;
- * anything else goes to post_gated().  Inline in both callers, so that
- * the ring and the word stay in registers.  Returns the number accepted
- * or a negative errno.
+ * kbatch_post_many(): push up to @n values on the local ring with
+ * preemption disabled, so that they land on one ring and the section is
+ * one kbatch_queue_shutdown()'s grace period waits for.  Hardirq, softirq
+ * and process-context pushes on this CPU share the ring with a CPU-local
+ * reserve-then-fill while the ring's @gate reads 0; anything else goes to
+ * post_gated().  kbatch_post() is this for one value, in a register.
+ * Returns the number accepted or a negative errno.
  */
-static __always_inline int post_values(struct kbatch_queue *queue,
-				       const unsigned long *vals,
-				       unsigned int n)
+static int post_values(struct kbatch_queue *queue, const unsigned long *vals,
+		       unsigned int n)
 {
 	struct kbatch_ring *ring;
 	unsigned int got;
@@ -724,8 +759,7 @@ static __always_inline int post_values(struct kbatch_queue *queue,
 	 */
 	gate = atomic_read_acquire(&ring->gate);
 	if (unlikely(gate))
-		return post_gated(queue, ring, gate, n == 1 ? NULL : vals,
-				  vals[0], n);
+		return post_gated(queue, ring, gate, vals, n);
 	got = kbatch_ring_push_local(ring, vals, n, &old);
 	return post_end(queue, ring, vals, n, got, old);
 }
@@ -782,6 +816,27 @@ static void spill_work(struct work_struct *work)
 	trace_kbatch_batch_done(batch.queue->name, lane->ring->cpu, batch.len);
 }
 
+/* kbatch_post()'s post_gated(), with its result. */
+static noinline int post_one_gated(struct kbatch_queue *queue,
+				   struct kbatch_ring *ring, int gate,
+				   unsigned long value)
+{
+	int ret = post_gated(queue, ring, gate, &value, 1);
+
+	return ret < 0 ? ret : 0;
+}
+
+/* kbatch_post()'s post_short() for a full ring, with its result. */
+static noinline int post_one_full(struct kbatch_queue *queue,
+				  unsigned long value)
+{
+	int ret;
+
+	preempt_enable();
+	ret = post_full(queue, &value, 1, 0);
+	return ret < 0 ? ret : 0;
+}
+
 /**
  * kbatch_post() - queue a value to be processed in the background
  * @queue: a KBATCH_BACKGROUND queue
@@ -802,9 +857,22 @@ static void spill_work(struct work_struct *work)
  */
 int kbatch_post(struct kbatch_queue *queue, unsigned long value)
 {
-	int ret = post_values(queue, &value, 1);
+	struct kbatch_ring *ring;
+	unsigned long old;
+	int gate;
 
-	return ret < 0 ? ret : 0;
+	preempt_disable();
+	ring = local_ring(queue);
+	/* Acquire: as in post_values(), which this is for one value. */
+	gate = atomic_read_acquire(&ring->gate);
+	if (unlikely(gate))
+		return post_one_gated(queue, ring, gate, value);
+	if (unlikely(!kbatch_ring_push_local_one(ring, value, &old)))
+		return post_one_full(queue, value);
+	if (unlikely(old & KB_CLOSED))
+		background_lead(queue, ring, old & ~KB_CLOSED, 1);
+	preempt_enable();
+	return 0;
 }
 EXPORT_SYMBOL_GPL(kbatch_post);
 
@@ -925,9 +993,9 @@ static void queue_destroy(struct kbatch_queue *queue)
 
 	if (queue->rings) {
 		for_each_possible_cpu(cpu)
-			kbatch_ring_free(queue->rings[cpu]);
+			kbatch_ring_free(kbatch_queue_ring(queue, cpu));
 	}
-	kfree(queue->rings);
+	free_percpu(queue->rings);
 	free_percpu(queue->inflight);
 	lockdep_unregister_key(&queue->work_key);
 	lockdep_unregister_key(&queue->dep_key);
@@ -964,14 +1032,14 @@ static int queue_alloc_rings(struct kbatch_queue *queue, unsigned long first)
 	struct kbatch_ring *ring;
 	unsigned int cpu;
 
-	queue->rings = kcalloc(nr_cpu_ids, sizeof(*queue->rings), GFP_KERNEL);
+	queue->rings = alloc_percpu(struct kbatch_ring *);
 	if (!queue->rings)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu) {
 		ring = kbatch_ring_alloc(queue, cpu, queue->size, first);
 		if (!ring)
 			return -ENOMEM;
-		queue->rings[cpu] = ring;
+		*per_cpu_ptr(queue->rings, cpu) = ring;
 		INIT_WORK(&ring->work, ring_work);
 		queue_lockdep_init_work(queue, &ring->work);
 		/*
@@ -1175,7 +1243,7 @@ static bool queue_wait_work(struct kbatch_queue *queue, unsigned long end)
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu) {
-		ring = queue->rings[cpu];
+		ring = kbatch_queue_ring(queue, cpu);
 		if (queue->mode == KBATCH_BACKGROUND) {
 			if (!queue_wait_one_work(queue, cpu, &ring->work, end))
 				return false;
@@ -1228,7 +1296,8 @@ bool kbatch_queue_shutdown(struct kbatch_queue *queue)
 	if (!queue->dying) {
 		WRITE_ONCE(queue->dying, true);
 		for_each_possible_cpu(cpu)
-			atomic_or(KB_GATE_DYING, &queue->rings[cpu]->gate);
+			atomic_or(KB_GATE_DYING,
+				  &kbatch_queue_ring(queue, cpu)->gate);
 		/*
 		 * Every section that saw @dying clear (a background post: its
 		 * gate without KB_GATE_DYING) has ended, and the counts taken
@@ -1238,7 +1307,7 @@ bool kbatch_queue_shutdown(struct kbatch_queue *queue)
 	}
 	end = jiffies + queue->timeout;
 	for_each_possible_cpu(cpu)
-		wake_up_all(&queue->rings[cpu]->room);
+		wake_up_all(&kbatch_queue_ring(queue, cpu)->room);
 	if (!queue_wait_callers(queue, end) || !queue_wait_work(queue, end)) {
 		pr_warn("queue %s: shutdown gave up; the queue will be leaked\n",
 			queue->name);

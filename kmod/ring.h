@@ -318,16 +318,57 @@ static __always_inline unsigned int kbatch_ring_room(struct kbatch_ring *ring,
 	return min_t(unsigned long, n, kbatch_ring_len(tail, limit));
 }
 
-/* Store @n tasks from position @pos on. */
+/*
+ * Copy @n values, a word at a time: a run of slots is short (at most a
+ * ring), and a call to memcpy() costs more than it saves.
+ */
+static __always_inline void kbatch_copy_values(unsigned long *to,
+					       const unsigned long *from,
+					       unsigned int n)
+{
+	while (n--)
+		*to++ = *from++;
+}
+
+/*
+ * The @n tasks from position @pos on are at most two runs of slots, as
+ * they wrap the ring at most once: the first run, from @pos's slot, is
+ * this long; the rest start at slot 0.
+ */
+static __always_inline unsigned int kbatch_ring_run(struct kbatch_ring *ring,
+						    unsigned long pos,
+						    unsigned int n)
+{
+	return min(n, ring->size - kbatch_ring_index(ring, pos));
+}
+
+/* Store @n tasks, at most a ring's worth, from position @pos on. */
 static __always_inline void kbatch_ring_fill(struct kbatch_ring *ring,
 					     unsigned long pos,
 					     const unsigned long *tasks,
 					     unsigned int n)
 {
-	unsigned int i;
+	unsigned int run;
 
-	for (i = 0; i < n; i++)
-		ring->slots[kbatch_ring_index(ring, kbatch_ring_pos(pos, i))] = tasks[i];
+	if (n == 1) {	/* a single push: folded where @n is constant */
+		*kbatch_ring_slot(ring, pos) = tasks[0];
+		return;
+	}
+	run = kbatch_ring_run(ring, pos, n);
+	kbatch_copy_values(kbatch_ring_slot(ring, pos), tasks, run);
+	kbatch_copy_values(ring->slots, tasks + run, n - run);
+}
+
+/* Load @n tasks, at most a ring's worth, from position @pos on. */
+static __always_inline void kbatch_ring_copy_out(struct kbatch_ring *ring,
+						 unsigned long pos,
+						 unsigned long *tasks,
+						 unsigned int n)
+{
+	unsigned int run = kbatch_ring_run(ring, pos, n);
+
+	kbatch_copy_values(tasks, kbatch_ring_slot(ring, pos), run);
+	kbatch_copy_values(tasks + run, ring->slots, n - run);
 }
 
 /**
@@ -415,6 +456,37 @@ kbatch_ring_push_local(struct kbatch_ring *ring, const unsigned long *tasks,
 }
 
 /**
+ * kbatch_ring_push_local_one() - kbatch_ring_push_local() of one value
+ * @ring: as for kbatch_ring_push_local()
+ * @task: the value to store
+ * @old: as for kbatch_ring_push_local(); left alone if the ring is full
+ *
+ * Context: as for kbatch_ring_push_local().
+ *
+ * Return: true if pushed, false if the ring is full.
+ */
+static __always_inline bool
+kbatch_ring_push_local_one(struct kbatch_ring *ring, unsigned long task,
+			   unsigned long *old)
+{
+	unsigned long word = READ_ONCE(ring->word), prev, tail;
+
+	do {
+		tail = word & ~KB_CLOSED;
+		if (unlikely(!kbatch_ring_room(ring, tail, 1))) {
+			local_inc(&ring->stat_full);
+			return false;
+		}
+		/* Fails only if an interrupt pushed in between: retry. */
+		prev = word;
+		word = cmpxchg_local(&ring->word, prev, tail + KB_STEP);
+	} while (unlikely(word != prev));
+	ring->slots[kbatch_ring_index(ring, tail)] = task;
+	*old = word;
+	return true;
+}
+
+/**
  * kbatch_ring_bound_shared() - close the open batch, from any CPU
  * @ring: the ring the batch was pushed to; its pushes are shared
  *
@@ -469,6 +541,13 @@ static inline unsigned long *kbatch_spill_slot(struct kbatch_spill *lane,
 					       unsigned long pos)
 {
 	return &lane->slots[(pos / KB_STEP) & lane->mask];
+}
+
+/* As kbatch_ring_run(), for a spill lane (whose slots are laid out alike). */
+static inline unsigned int kbatch_spill_run(struct kbatch_spill *lane,
+					    unsigned long pos, unsigned int n)
+{
+	return min(n, lane->size - (unsigned int)((pos / KB_STEP) & lane->mask));
 }
 
 /* ---- ring.c ---- */

@@ -44,7 +44,7 @@ int kbatch_queue_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "%-6s %14s %14s %10s %10s %14s %14s\n", "cpu", "pushes",
 		   "batches", "largest", "full", "spilled", "spill_batches");
 	for_each_possible_cpu(cpu) {
-		ring = queue->rings[cpu];
+		ring = kbatch_queue_ring(queue, cpu);
 		sp = 0;
 		sb = 0;
 		if (ring->spill) {

@@ -245,7 +245,7 @@ static void lifetime_free_idle_is_quick(struct kunit *test)
 
 static unsigned long ring_pushes(struct kbatch_queue *queue, unsigned int cpu)
 {
-	return kbatch_ring_pushes(queue->rings[cpu]);
+	return kbatch_ring_pushes(kbatch_queue_ring(queue, cpu));
 }
 
 /* Whether @cpu's ring of @queue takes a push within five seconds. */
@@ -277,7 +277,7 @@ static void cycle_cpu(struct kunit *test, struct load *bg, struct load *task,
 
 	KUNIT_ASSERT_EQ(test, remove_cpu(cpu), 0);
 	/* The workqueue runs its pending background batches elsewhere. */
-	KUNIT_EXPECT_TRUE(test, ring_drains(bg->queue->rings[cpu]));
+	KUNIT_EXPECT_TRUE(test, ring_drains(kbatch_queue_ring(bg->queue, cpu)));
 	bg_pushes = ring_pushes(bg->queue, cpu);
 	task_pushes = ring_pushes(task->queue, cpu);
 	msleep(20);

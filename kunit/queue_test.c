@@ -29,7 +29,7 @@ static unsigned long queue_pushes(struct kbatch_queue *queue)
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu)
-		n += kbatch_ring_pushes(queue->rings[cpu]);
+		n += kbatch_ring_pushes(kbatch_queue_ring(queue, cpu));
 	return n;
 }
 
@@ -39,7 +39,7 @@ static unsigned long queue_stat_full(struct kbatch_queue *queue)
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu)
-		n += local_read(&queue->rings[cpu]->stat_full);
+		n += local_read(&kbatch_queue_ring(queue, cpu)->stat_full);
 	return n;
 }
 
@@ -893,6 +893,7 @@ static int remote_post_again(void *data)
 static void queue_background_remote_bound(struct kunit *test)
 {
 	struct remote *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct kbatch_ring *ring;
 	int i, ret;
 
 	KUNIT_ASSERT_NOT_NULL(test, r);
@@ -918,12 +919,13 @@ static void queue_background_remote_bound(struct kunit *test)
 	for (i = 0; i < 4; i++)
 		KUNIT_EXPECT_EQ(test, r->values[i], 11ul + i);
 	KUNIT_EXPECT_NE(test, r->ran_on, (int)r->cpu);
-	KUNIT_EXPECT_EQ(test, atomic_read(&r->queue->rings[r->cpu]->gate), 0);
+	ring = kbatch_queue_ring(r->queue, r->cpu);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ring->gate), 0);
 	KUNIT_EXPECT_EQ(test, add_cpu(r->cpu), 0);
 	/* Back online, the ring takes local pushes again. */
 	KUNIT_EXPECT_EQ(test, kbt_join(kbt_start(remote_post_again, r, r->cpu)), 0);
 	kbatch_queue_shutdown(r->queue);
-	KUNIT_EXPECT_EQ(test, kbatch_ring_pushes(r->queue->rings[r->cpu]), 10ul);
+	KUNIT_EXPECT_EQ(test, kbatch_ring_pushes(ring), 10ul);
 	kbatch_queue_free(r->queue);
 }
 
@@ -1078,27 +1080,66 @@ static void queue_reducer_free_bulk_stress(struct kunit *test)
 /* ---- bulk access ---- */
 
 struct bulk_read {
-	unsigned long all[8], tail[8];
+	unsigned long all[8], tail[8], spans[8];
 	unsigned int n_all, n_tail, n_past;
+	/* kbatch_batch_span() from 0, the end of that run, 3, and past the end */
+	unsigned int run[4];
+	bool untouched;
 };
 
 static void bulk_read_fn(struct kbatch_batch *batch, void *data)
 {
 	struct bulk_read *r = data;
-	unsigned int n = kbatch_bound(batch);
+	unsigned int n = kbatch_bound(batch), i, k = 0;
+	const unsigned long *v, *none = NULL;
 
 	r->n_all = kbatch_batch_values(batch, 0, r->all, ARRAY_SIZE(r->all));
 	r->n_tail = kbatch_batch_values(batch, 3, r->tail, ARRAY_SIZE(r->tail));
 	r->n_past = kbatch_batch_values(batch, n, r->tail, ARRAY_SIZE(r->tail));
+	/* The whole batch, run by run, into spans[]. */
+	r->run[0] = kbatch_batch_span(batch, 0, &v);
+	for (i = 0; i < r->run[0] && k < ARRAY_SIZE(r->spans); i++)
+		r->spans[k++] = v[i];
+	r->run[1] = kbatch_batch_span(batch, r->run[0], &v);
+	for (i = 0; i < r->run[1] && k < ARRAY_SIZE(r->spans); i++)
+		r->spans[k++] = v[i];
+	r->run[2] = kbatch_batch_span(batch, 3, &v);
+	r->run[3] = kbatch_batch_span(batch, n, &none);
+	r->untouched = !none;
+}
+
+/* What bulk_read_fn() saw of values 100.. in slots 6, 7, 0, 1, 2 of 8. */
+static void bulk_read_check(struct kunit *test, struct bulk_read *r)
+{
+	int i;
+
+	KUNIT_EXPECT_EQ(test, r->n_all, 5u);
+	for (i = 0; i < 5; i++)
+		KUNIT_EXPECT_EQ(test, r->all[i], 100ul + i);
+	KUNIT_EXPECT_EQ(test, r->n_tail, 2u);
+	KUNIT_EXPECT_EQ(test, r->tail[0], 103ul);
+	KUNIT_EXPECT_EQ(test, r->tail[1], 104ul);
+	KUNIT_EXPECT_EQ(test, r->n_past, 0u);
+	/* In place: slots 6 and 7, then 0 to 2; from index 3, slots 1 and 2. */
+	KUNIT_EXPECT_EQ(test, r->run[0], 2u);
+	KUNIT_EXPECT_EQ(test, r->run[1], 3u);
+	for (i = 0; i < 5; i++)
+		KUNIT_EXPECT_EQ(test, r->spans[i], 100ul + i);
+	KUNIT_EXPECT_EQ(test, r->run[2], 2u);
+	KUNIT_EXPECT_EQ(test, r->run[3], 0u);
+	KUNIT_EXPECT_TRUE(test, r->untouched);
 }
 
 /*
- * kbatch_batch_values() copies a batch that runs past the end of the slot
- * array (slots 6, 7, 0, 1, 2 of 8) in order, from any first index.
+ * kbatch_batch_values() copies, and kbatch_batch_span() shows in two runs,
+ * a batch that runs past the end of the slot array (slots 6, 7, 0, 1, 2
+ * of 8), in order, from any first index; pushed one by one, then all at
+ * once by kbatch_post_many(), whose one reservation fills both runs.
  */
 static void queue_batch_values_across_the_end(struct kunit *test)
 {
 	struct bulk_read *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	unsigned long vals[5] = { 100, 101, 102, 103, 104 };
 	struct kbatch_queue *queue;
 	unsigned long flags;
 	int i;
@@ -1110,17 +1151,18 @@ static void queue_batch_values_across_the_end(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
 	local_irq_save(flags);
 	for (i = 0; i < 5; i++)
-		kbatch_post(queue, 100 + i);
+		kbatch_post(queue, vals[i]);
 	local_irq_restore(flags);
 	kbatch_queue_free(queue);
+	bulk_read_check(test, r);
 
-	KUNIT_EXPECT_EQ(test, r->n_all, 5u);
-	for (i = 0; i < 5; i++)
-		KUNIT_EXPECT_EQ(test, r->all[i], 100ul + i);
-	KUNIT_EXPECT_EQ(test, r->n_tail, 2u);
-	KUNIT_EXPECT_EQ(test, r->tail[0], 103ul);
-	KUNIT_EXPECT_EQ(test, r->tail[1], 104ul);
-	KUNIT_EXPECT_EQ(test, r->n_past, 0u);
+	memset(r, 0, sizeof(*r));
+	queue = kbatch_queue_alloc_pos_flags("bulk", KBATCH_BACKGROUND, 8,
+					     bulk_read_fn, r, 0, 2 * 6);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+	KUNIT_EXPECT_EQ(test, kbatch_post_many(queue, vals, 5), 5);
+	kbatch_queue_free(queue);
+	bulk_read_check(test, r);
 }
 
 /* ---- statistics ---- */
@@ -1221,7 +1263,7 @@ static void queue_gate_opens_only_for_live_background(struct kunit *test)
 		queue = kbatch_queue_alloc("gate", modes[i], 0, nop_fn, NULL);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
 		for_each_possible_cpu(cpu) {
-			gate = atomic_read(&queue->rings[cpu]->gate);
+			gate = atomic_read(&kbatch_queue_ring(queue, cpu)->gate);
 			if (modes[i] == KBATCH_BACKGROUND)
 				KUNIT_EXPECT_EQ(test, gate, 0);
 			else
@@ -1229,7 +1271,7 @@ static void queue_gate_opens_only_for_live_background(struct kunit *test)
 		}
 		KUNIT_EXPECT_TRUE(test, kbatch_queue_shutdown(queue));
 		for_each_possible_cpu(cpu) {
-			gate = atomic_read(&queue->rings[cpu]->gate);
+			gate = atomic_read(&kbatch_queue_ring(queue, cpu)->gate);
 			KUNIT_EXPECT_TRUE(test, gate & KB_GATE_DYING);
 		}
 		if (modes[i] == KBATCH_BACKGROUND) {

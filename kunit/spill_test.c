@@ -99,18 +99,31 @@ static void sp_deliver(struct sp *s, struct kbatch_batch *batch,
 
 /*
  * The callback: waits at the gate while it is closed, then reads the
- * batch, half of it one value at a time and the rest in bulk.
+ * batch, a third of it one value at a time, a third in place and the
+ * rest in bulk.
  */
 static void sp_fn(struct kbatch_batch *batch, void *data)
 {
 	struct sp *s = data;
 	unsigned int n = kbatch_bound(batch), i, got, k;
+	const unsigned long *run;
 	unsigned long vals[8];
 
 	if (READ_ONCE(s->gated))
 		wait_for_completion(&s->gate);
-	for (i = 0; i < n / 2; i++)
+	for (i = 0; i < n / 3; i++)
 		sp_deliver(s, batch, kbatch_batch_value(batch, i));
+	while (i < 2 * n / 3) {
+		got = kbatch_batch_span(batch, i, &run);
+		if (!got) {
+			atomic_inc(&s->wrong);
+			break;
+		}
+		got = min(got, 2 * n / 3 - i);
+		for (k = 0; k < got; k++)
+			sp_deliver(s, batch, run[k]);
+		i += got;
+	}
 	while (i < n) {
 		got = kbatch_batch_values(batch, i, vals, ARRAY_SIZE(vals));
 		if (!got) {
@@ -548,6 +561,7 @@ static void sp_nop_fn(struct kbatch_batch *batch, void *data)
 /* Task mode and unknown flags are refused; the flag is opt-in. */
 static void spill_alloc_flags(struct kunit *test)
 {
+	unsigned int cpu = cpumask_first(cpu_online_mask);
 	struct kbatch_queue *queue;
 
 	queue = kbatch_queue_alloc_flags("x", KBATCH_TASK, 4, sp_nop_fn, NULL,
@@ -559,11 +573,11 @@ static void spill_alloc_flags(struct kunit *test)
 	queue = kbatch_queue_alloc_flags("x", KBATCH_REDUCE, 4, sp_nop_fn, NULL,
 					 KBATCH_QUEUE_SPILL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
-	KUNIT_EXPECT_NOT_NULL(test, queue->rings[cpumask_first(cpu_online_mask)]->spill);
+	KUNIT_EXPECT_NOT_NULL(test, kbatch_queue_ring(queue, cpu)->spill);
 	kbatch_queue_free(queue);
 	queue = kbatch_queue_alloc("x", KBATCH_BACKGROUND, 4, sp_nop_fn, NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
-	KUNIT_EXPECT_NULL(test, queue->rings[cpumask_first(cpu_online_mask)]->spill);
+	KUNIT_EXPECT_NULL(test, kbatch_queue_ring(queue, cpu)->spill);
 	kbatch_queue_free(queue);
 }
 
@@ -577,7 +591,7 @@ static void spill_lane_wrap(struct kunit *test)
 {
 	struct sp *s = sp_new(test, KBATCH_QUEUE_SPILL, 0, true, -3 * KB_STEP);
 	unsigned long vals[SP_RING + 1], pos;
-	struct kbatch_spill *lane = s->queue->rings[s->cpu]->spill;
+	struct kbatch_spill *lane = kbatch_queue_ring(s->queue, s->cpu)->spill;
 	unsigned int i, round, seq = 0;
 
 	for (round = 0; round < 3; round++) {

@@ -27,7 +27,8 @@
  *                                           releases its batch from any
  *                                           CPU, so batches finish out of
  *                                           order
- *   background mode (-DBG)     kmod/queue.c post_values(), background_bound(),
+ *   background mode (-DBG)     kmod/queue.c kbatch_post(), post_values(),
+ *                                           background_bound(),
  *                                           ring_work(): a process-context
  *                                           producer and an interrupt
  *                                           handler push on the ring's CPU;
@@ -324,7 +325,10 @@ byte bg_start;		/* ring->bg_start */
  */
 #define ON_CPU(me)	(me == 1 || (inirq == 0 && inrmw == 0))
 
-/* post_values() and background_lead(): push task id, from context me. */
+/*
+ * kbatch_post() or post_values(), and background_lead(): push task id,
+ * from context me.
+ */
 inline post(me, id, w, v, tail, loc, ok)
 {
 	/* preempt_disable(); atomic_read_acquire(&ring->shared) */

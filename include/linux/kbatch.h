@@ -254,6 +254,8 @@ struct kbatch_req *kbatch_batch_req(struct kbatch_batch *batch, unsigned int i);
 unsigned long kbatch_batch_value(struct kbatch_batch *batch, unsigned int i);
 unsigned int kbatch_batch_values(struct kbatch_batch *batch, unsigned int first,
 				 unsigned long *vals, unsigned int n);
+unsigned int kbatch_batch_span(struct kbatch_batch *batch, unsigned int first,
+			       const unsigned long **vals);
 void kbatch_complete(struct kbatch_batch *batch, unsigned int i, long result);
 unsigned int kbatch_batch_cpu(struct kbatch_batch *batch);
 
