@@ -4,7 +4,7 @@
 # Module unload, from the VM's /vmtests (TAP).  An open /dev/kbatch pins
 # the module, and so does a module that uses kbatch's exported symbols
 # (samples/kbatch_kv) until it is unloaded itself; once they are gone the
-# module unloads and loads again; then 50 load/unload cycles with traffic
+# module unloads and loads again; then 20 load/unload cycles with traffic
 # in between.  Leaves kbatch loaded.
 KO=/modules/kbatch.ko
 n=0
@@ -46,14 +46,14 @@ else notok "fresh insmod"; fi
 
 fail=0
 i=0
-while [ $i -lt 50 ]; do
+while [ $i -lt 20 ]; do
 	rmmod kbatch || fail=$((fail + 1))
 	insmod $KO || fail=$((fail + 1))
 	kbatch info >/dev/null || fail=$((fail + 1))
 	i=$((i + 1))
 done
-if [ $fail -eq 0 ]; then ok "50 unload/load cycles with traffic"
-else notok "50 unload/load cycles with traffic ($fail failures)"; fi
+if [ $fail -eq 0 ]; then ok "20 unload/load cycles with traffic"
+else notok "20 unload/load cycles with traffic ($fail failures)"; fi
 
 if loaded && kbatch info >/dev/null; then ok "kbatch loaded and working at the end"
 else notok "kbatch loaded and working at the end"; fi
