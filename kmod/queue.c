@@ -735,6 +735,25 @@ static noinline int post_gated(struct kbatch_queue *queue,
 }
 
 /*
+ * Enter a post's section: disable preemption, find the local ring and
+ * read its @gate (ring.h) into *@gate.  Returns the ring.
+ */
+static __always_inline struct kbatch_ring *post_enter(struct kbatch_queue *queue,
+						      int *gate)
+{
+	struct kbatch_ring *ring;
+
+	preempt_disable();
+	ring = local_ring(queue);
+	/*
+	 * Acquire: pairs with the release in kbatch_ring_bound_remote(): a
+	 * remote bound that lowered @gate comes before our local RMW.
+	 */
+	*gate = atomic_read_acquire(&ring->gate);
+	return ring;
+}
+
+/*
  * kbatch_post_many(): push up to @n values on the local ring with
  * preemption disabled, so that they land on one ring and the section is
  * one kbatch_queue_shutdown()'s grace period waits for.  Hardirq, softirq
@@ -746,18 +765,11 @@ static noinline int post_gated(struct kbatch_queue *queue,
 static int post_values(struct kbatch_queue *queue, const unsigned long *vals,
 		       unsigned int n)
 {
-	struct kbatch_ring *ring;
 	unsigned int got;
 	unsigned long old;
 	int gate;
+	struct kbatch_ring *ring = post_enter(queue, &gate);
 
-	preempt_disable();
-	ring = local_ring(queue);
-	/*
-	 * Acquire: pairs with the release in kbatch_ring_bound_remote(): a
-	 * remote bound that lowered @gate comes before our local RMW.
-	 */
-	gate = atomic_read_acquire(&ring->gate);
 	if (unlikely(gate))
 		return post_gated(queue, ring, gate, vals, n);
 	got = kbatch_ring_push_local(ring, vals, n, &old);
@@ -857,14 +869,10 @@ static noinline int post_one_full(struct kbatch_queue *queue,
  */
 int kbatch_post(struct kbatch_queue *queue, unsigned long value)
 {
-	struct kbatch_ring *ring;
 	unsigned long old;
 	int gate;
+	struct kbatch_ring *ring = post_enter(queue, &gate);
 
-	preempt_disable();
-	ring = local_ring(queue);
-	/* Acquire: as in post_values(), which this is for one value. */
-	gate = atomic_read_acquire(&ring->gate);
 	if (unlikely(gate))
 		return post_one_gated(queue, ring, gate, value);
 	if (unlikely(!kbatch_ring_push_local_one(ring, value, &old)))
