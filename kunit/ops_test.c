@@ -4,7 +4,8 @@
  * register and look up by name; a submit's runs reach each handler whole,
  * in order, one call per run; concurrent submitters on one CPU never
  * share a handler call unless the op is shared, and then they do;
- * unregistering an op waits for a handler call that runs.
+ * unregistering an op waits for a handler call that runs, and an array of
+ * ops leaves together.
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
@@ -314,6 +315,118 @@ static void unregister_waits_for_handler(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&a->calls), 1);
 }
 
+/* Three ops in one array, for kbatch_unregister_ops(); op 2 is shared. */
+struct op_trio {
+	struct kbatch_op ops[3];
+	struct completion entered;	/* op 1's first call is in its handler */
+	struct completion gate;		/* ... and waits for this */
+	atomic_t calls;
+};
+
+static const char *const trio_names[] = { "test.trio0", "test.trio1",
+					  "test.trio2" };
+
+/* Each entry's result is its op's index in the trio. */
+static void trio_run(struct kbatch_op_batch *b)
+{
+	struct kbatch_op *op = kbatch_op_batch_op(b);
+	unsigned int idx = op->name[strlen(op->name) - 1] - '0', i;
+	struct op_trio *t = container_of(op - idx, struct op_trio, ops[0]);
+
+	if (atomic_inc_return(&t->calls) == 1 && idx == 1) {
+		complete(&t->entered);
+		wait_for_completion(&t->gate);
+	}
+	for (i = 0; i < kbatch_op_batch_len(b); i++)
+		kbatch_op_set_result(b, i, idx);
+}
+
+static void trio_register(struct kunit *test, struct op_trio *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(t->ops); i++)
+		KUNIT_ASSERT_GE(test, kbatch_register_op(&t->ops[i]), 0);
+}
+
+/* One entry of @op's opcode; its result. */
+static s64 trio_entry(struct kbatch_op *op)
+{
+	struct kbatch_sqe sqe;
+	struct kbatch_cqe cqe;
+
+	fill(&sqe, "a", op->opcode, 0, 0);
+	if (kbatch_entries_run(NULL, &sqe, &cqe, 1) != 1)
+		return -EIO;
+	return cqe.result;
+}
+
+static int trio_entry_thread(void *data)
+{
+	return trio_entry(data) == 1 ? 0 : -EIO;
+}
+
+/* Whether an op of that name is registered. */
+static bool op_known(const char *name)
+{
+	struct kbatch_lookup lk = {};
+
+	strscpy((char *)lk.name, name, sizeof(lk.name));
+	return kbatch_op_lookup(&lk) != -ENOENT;
+}
+
+static int unregister_ops_thread(void *data)
+{
+	struct op_trio *t = data;
+
+	kbatch_unregister_ops(t->ops, ARRAY_SIZE(t->ops));
+	return 0;
+}
+
+/*
+ * kbatch_unregister_ops(): every op of the array leaves the table at
+ * once, while a handler call of one of them still runs, and the call
+ * waits for it; afterwards the ops are unregistered for good (they
+ * register again).
+ */
+static void unregister_ops_leave_together(struct kunit *test)
+{
+	struct op_trio *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	struct kbt_thread *ts, *tu;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	for (i = 0; i < ARRAY_SIZE(t->ops); i++) {
+		t->ops[i].name = trio_names[i];
+		t->ops[i].run = trio_run;
+	}
+	t->ops[2].shared = true;
+	init_completion(&t->entered);
+	init_completion(&t->gate);
+	trio_register(test, t);
+	ts = kbt_start(trio_entry_thread, &t->ops[1], KBT_ANY_CPU);
+	wait_for_completion(&t->entered);
+	tu = kbt_start(unregister_ops_thread, t, KBT_ANY_CPU);
+	for (i = 0; i < ARRAY_SIZE(t->ops); i++)
+		while (op_known(trio_names[i]))
+			usleep_range(1000, 2000);
+	msleep(50);
+	KUNIT_EXPECT_FALSE(test, completion_done(&tu->done));
+	KUNIT_EXPECT_EQ(test, trio_entry(&t->ops[0]), (s64)-EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, trio_entry(&t->ops[2]), (s64)-EOPNOTSUPP);
+	complete(&t->gate);
+	KUNIT_EXPECT_EQ(test, kbt_join(ts), 0);
+	KUNIT_EXPECT_EQ(test, kbt_join(tu), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->calls), 1);
+
+	trio_register(test, t);
+	for (i = 0; i < ARRAY_SIZE(t->ops); i++)
+		KUNIT_EXPECT_EQ(test, trio_entry(&t->ops[i]), (s64)i);
+	kbatch_unregister_ops(t->ops, ARRAY_SIZE(t->ops));
+	for (i = 0; i < ARRAY_SIZE(t->ops); i++)
+		KUNIT_EXPECT_FALSE(test, op_known(trio_names[i]));
+}
+
 static struct kunit_case ops_cases[] = {
 	KUNIT_CASE(register_and_lookup),
 	KUNIT_CASE(mixed_batch_runs),
@@ -321,6 +434,7 @@ static struct kunit_case ops_cases[] = {
 	KUNIT_CASE(submitters_never_share),
 	KUNIT_CASE(shared_op_batches_across_files),
 	KUNIT_CASE(unregister_waits_for_handler),
+	KUNIT_CASE(unregister_ops_leave_together),
 	{}
 };
 

@@ -373,10 +373,11 @@ void kbatch_poller_cancel(struct kbatch_pollable *item);
  * -ESHUTDOWN, a handler call already running finishes.  When it returns,
  * no handler call of that op runs or will run, and the op's memory and
  * module may go.  A provider therefore calls kbatch_unregister_op() in its
- * module exit before it tears down anything its handler uses; while the
- * wait lasts, the module is pinned by its own exit path (no
- * try_module_get(), so an unload is never refused because ops are in
- * flight: it waits for them instead).
+ * module exit before it tears down anything its handler uses (for an
+ * array of ops, kbatch_unregister_ops(): one wait for them all, not one
+ * per op); while the wait lasts, the module is pinned by its own exit
+ * path (no try_module_get(), so an unload is never refused because ops
+ * are in flight: it waits for them instead).
  */
 
 struct kbatch_op_batch;
@@ -428,6 +429,7 @@ struct kbatch_op {
 
 int kbatch_register_op(struct kbatch_op *op);
 void kbatch_unregister_op(struct kbatch_op *op);
+void kbatch_unregister_ops(struct kbatch_op *ops, unsigned int n);
 
 unsigned int kbatch_op_batch_len(const struct kbatch_op_batch *b);
 struct kbatch_op *kbatch_op_batch_op(const struct kbatch_op_batch *b);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The built-in ops, registered at their fixed opcodes like any other op:
- * NOP, ECHO and SUM (see include/uapi/linux/kbatch.h).  Being kbatch's
- * own, they read and write their run's arrays directly rather than
- * through the exported accessors.
+ * NOP, ECHO, SUM and TIMER (see include/uapi/linux/kbatch.h; TIMER's
+ * handler is in timer_op.c).  Being kbatch's own, they read and write
+ * their run's arrays directly rather than through the exported
+ * accessors.
  */
 #include "dev.h"
 
@@ -31,25 +32,14 @@ static void sum_run(struct kbatch_op_batch *b)
 		b->cqes[i].result = (s64)sum;
 }
 
-static struct kbatch_op builtin_nop = { .name = "nop", .run = nop_run };
-static struct kbatch_op builtin_echo = { .name = "echo", .run = echo_run };
-static struct kbatch_op builtin_sum = { .name = "sum", .run = sum_run };
-
-static struct {
-	struct kbatch_op *op;
-	u32 opcode;
-} builtins[] = {
-	{ &builtin_nop, KBATCH_OP_NOP },
-	{ &builtin_echo, KBATCH_OP_ECHO },
-	{ &builtin_sum, KBATCH_OP_SUM },
+/* Indexed by opcode: NOP, ECHO, SUM and TIMER are opcodes 0 to 3. */
+static struct kbatch_op builtins[] = {
+	[KBATCH_OP_NOP] = { .name = "nop", .run = nop_run },
+	[KBATCH_OP_ECHO] = { .name = "echo", .run = echo_run },
+	[KBATCH_OP_SUM] = { .name = "sum", .run = sum_run },
+	[KBATCH_OP_TIMER] = { .name = "timer", .run = kbatch_timer_run,
+			      .async_only = true },
 };
-
-/* Unregister the first @n built-ins, last first. */
-static void builtins_unregister(unsigned int n)
-{
-	while (n--)
-		kbatch_unregister_op(builtins[n].op);
-}
 
 /**
  * kbatch_builtin_ops_exit() - unregister the built-in ops
@@ -58,7 +48,7 @@ static void builtins_unregister(unsigned int n)
  */
 void kbatch_builtin_ops_exit(void)
 {
-	builtins_unregister(ARRAY_SIZE(builtins));
+	kbatch_unregister_ops(builtins, ARRAY_SIZE(builtins));
 }
 
 /**
@@ -74,10 +64,9 @@ int kbatch_builtin_ops_init(void)
 	int ret;
 
 	for (i = 0; i < ARRAY_SIZE(builtins); i++) {
-		ret = kbatch_register_builtin_op(builtins[i].op,
-						 builtins[i].opcode);
+		ret = kbatch_register_builtin_op(&builtins[i], i);
 		if (ret < 0) {
-			builtins_unregister(i);
+			kbatch_unregister_ops(builtins, i);
 			return ret;
 		}
 	}

@@ -210,16 +210,11 @@ int kbatch_dev_init(void)
 	ret = kbatch_builtin_ops_init();
 	if (ret)
 		goto err_stats;
-	ret = kbatch_timer_op_init();
-	if (ret)
-		goto err_ops;
 	ret = misc_register(&kbatch_miscdev);
 	if (ret)
-		goto err_timer;
+		goto err_ops;
 	return 0;
 
-err_timer:
-	kbatch_timer_op_exit();
 err_ops:
 	kbatch_builtin_ops_exit();
 err_stats:
@@ -237,7 +232,6 @@ void kbatch_dev_exit(void)
 {
 	misc_deregister(&kbatch_miscdev);
 	destroy_workqueue(ctx_wq);
-	kbatch_timer_op_exit();
 	kbatch_builtin_ops_exit();
 	kbatch_dev_stats_exit();
 }

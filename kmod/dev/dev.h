@@ -151,13 +151,12 @@ int kbatch_shared_init(struct kbatch_op *op);
 void kbatch_shared_exit(struct kbatch_op *op);
 void kbatch_shared_run(struct kbatch_op_batch *b);
 
-/* ---- builtin_ops.c: NOP, ECHO, SUM ---- */
+/* ---- builtin_ops.c: NOP, ECHO, SUM, TIMER ---- */
 int kbatch_builtin_ops_init(void);
 void kbatch_builtin_ops_exit(void);
 
 /* ---- timer_op.c: TIMER, driven by a per-file fair poller ---- */
-int kbatch_timer_op_init(void);
-void kbatch_timer_op_exit(void);
+void kbatch_timer_run(struct kbatch_op_batch *b);
 void kbatch_timers_release(struct kbatch_ctx *ctx);
 
 /* ---- uring.c: IORING_OP_URING_CMD ---- */

@@ -8,8 +8,10 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitops.h>
 #include <linux/export.h>
 #include <linux/jiffies.h>
+#include <linux/minmax.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/string.h>
@@ -27,7 +29,7 @@ static u32 ops_next = KBATCH_OP_DYNAMIC;
  * @opcode: from a submission entry
  *
  * Context: inside rcu_read_lock(); the op stays valid until
- * rcu_read_unlock() (kbatch_unregister_op() waits a grace period).
+ * rcu_read_unlock() (kbatch_unregister_ops() waits a grace period).
  *
  * Return: the op, or NULL if no op has that opcode.
  */
@@ -245,42 +247,100 @@ int kbatch_register_op(struct kbatch_op *op)
 }
 EXPORT_SYMBOL_GPL(kbatch_register_op);
 
-/* How often kbatch_unregister_op() warns while a handler call holds it. */
+/* How often kbatch_unregister_ops() warns while a handler call holds an op. */
 #define KBATCH_UNREGISTER_WARN	(10 * HZ)
+
+/* Take @op out of the table; false (and a warning) if it was not in it. */
+static bool op_unlink(struct kbatch_op *op)
+{
+	lockdep_assert_held(&ops_mutex);
+	if (WARN_ON_ONCE(op->opcode >= KBATCH_OPS_MAX ||
+			 rcu_access_pointer(ops_table[op->opcode]) != op))
+		return false;
+	RCU_INIT_POINTER(ops_table[op->opcode], NULL);
+	return true;
+}
+
+/* Wait until no submit holds a reference on @op, warning now and then. */
+static void op_wait_released(struct kbatch_op *op)
+{
+	while (!wait_for_completion_timeout(&op->released,
+					    KBATCH_UNREGISTER_WARN))
+		pr_warn("unregistering op %s: a handler call still runs\n",
+			op->name);
+}
+
+/*
+ * Unregister up to BITS_PER_LONG ops with one wait for them all: their
+ * percpu_ref kills run their grace periods side by side, and one more
+ * grace period covers every reader of the table.
+ */
+static void ops_unregister_some(struct kbatch_op *ops, unsigned int n)
+{
+	unsigned long mine = 0;
+	unsigned int i;
+
+	mutex_lock(&ops_mutex);
+	for (i = 0; i < n; i++)
+		if (op_unlink(&ops[i]))
+			__set_bit(i, &mine);
+	mutex_unlock(&ops_mutex);
+	/* Submitters that found an op before it left the table hold references. */
+	for_each_set_bit(i, &mine, n)
+		percpu_ref_kill(&ops[i].ref);
+	for_each_set_bit(i, &mine, n)
+		op_wait_released(&ops[i]);
+	/* Wait out readers that found an op and failed to get a reference. */
+	if (mine)
+		synchronize_rcu();
+	for_each_set_bit(i, &mine, n) {
+		kbatch_shared_exit(&ops[i]);
+		percpu_ref_exit(&ops[i].ref);
+	}
+}
+
+/**
+ * kbatch_unregister_ops() - withdraw an array of ops and wait until no
+ *	entry uses any of them
+ * @ops: the first of @n registered ops, contiguous in memory
+ * @n: how many; 0 does nothing
+ *
+ * New submits no longer find their opcodes (their entries complete with
+ * -EOPNOTSUPP); runs that found an op but have not reached its handler
+ * complete with -ESHUTDOWN; a handler call already running is waited for,
+ * as long as it takes: an op's memory and code must outlive it.  Every
+ * 10 seconds of waiting it warns, naming the op.  The ops leave together
+ * and share their waits (two grace periods for up to BITS_PER_LONG ops,
+ * where one kbatch_unregister_op() per op pays two each), so a module
+ * with several ops unloads faster.  An op of @ops that is not registered
+ * is skipped with a warning.  See the lifetime rule at the top of the
+ * OPS section.
+ *
+ * Context: process context, may sleep; not from the handler of one of
+ * @ops.
+ */
+void kbatch_unregister_ops(struct kbatch_op *ops, unsigned int n)
+{
+	unsigned int i;
+
+	might_sleep();
+	for (i = 0; i < n; i += BITS_PER_LONG)
+		ops_unregister_some(ops + i, min_t(unsigned int, n - i,
+						   BITS_PER_LONG));
+}
+EXPORT_SYMBOL_GPL(kbatch_unregister_ops);
 
 /**
  * kbatch_unregister_op() - withdraw an op and wait until no entry uses it
  * @op: a registered op
  *
- * New submits no longer find the opcode (their entries complete with
- * -EOPNOTSUPP); runs that found the op but have not reached its handler
- * complete with -ESHUTDOWN; a handler call already running is waited for,
- * as long as it takes: the op's memory and code must outlive it.  Every
- * 10 seconds of waiting it warns, naming the op.  See the lifetime rule
- * at the top of the OPS section.
+ * kbatch_unregister_ops() of one op.
  *
  * Context: process context, may sleep; not from @op's own handler.
  */
 void kbatch_unregister_op(struct kbatch_op *op)
 {
-	might_sleep();
-	mutex_lock(&ops_mutex);
-	if (WARN_ON_ONCE(rcu_access_pointer(ops_table[op->opcode]) != op)) {
-		mutex_unlock(&ops_mutex);
-		return;
-	}
-	RCU_INIT_POINTER(ops_table[op->opcode], NULL);
-	mutex_unlock(&ops_mutex);
-	/* Submitters that found @op before it left the table hold references. */
-	percpu_ref_kill(&op->ref);
-	while (!wait_for_completion_timeout(&op->released,
-					    KBATCH_UNREGISTER_WARN))
-		pr_warn("unregistering op %s: a handler call still runs\n",
-			op->name);
-	/* Wait out readers that found @op and failed to get a reference. */
-	synchronize_rcu();
-	kbatch_shared_exit(op);
-	percpu_ref_exit(&op->ref);
+	kbatch_unregister_ops(op, 1);
 }
 EXPORT_SYMBOL_GPL(kbatch_unregister_op);
 

@@ -230,7 +230,13 @@ static int timer_start(struct kbatch_op_batch *b, unsigned int i,
 	return 0;
 }
 
-static void timer_run(struct kbatch_op_batch *b)
+/**
+ * kbatch_timer_run() - TIMER's handler: start a timer for each entry
+ * @b: the run, of an asynchronous submit
+ *
+ * Context: process context, may sleep (the file's first TIMER allocates).
+ */
+void kbatch_timer_run(struct kbatch_op_batch *b)
 {
 	struct kbatch_timers *ts = timers_get(b->ctx);
 	unsigned int i;
@@ -306,35 +312,4 @@ void kbatch_timers_release(struct kbatch_ctx *ctx)
 	kbatch_poller_free(ts->poller);
 	kfree(ts);
 	ctx->timers = NULL;
-}
-
-static struct kbatch_op timer_op = {
-	.name = "timer", .run = timer_run, .async_only = true,
-};
-
-/**
- * kbatch_timer_op_init() - register TIMER
- *
- * Context: process context, may sleep.
- *
- * Return: 0 or a negative errno.
- */
-int kbatch_timer_op_init(void)
-{
-	int ret = kbatch_register_builtin_op(&timer_op, KBATCH_OP_TIMER);
-
-	return ret < 0 ? ret : 0;
-}
-
-/**
- * kbatch_timer_op_exit() - unregister TIMER
- *
- * Every file is closed by then (open files pin the module), so no timer
- * is in flight.
- *
- * Context: process context, may sleep.
- */
-void kbatch_timer_op_exit(void)
-{
-	kbatch_unregister_op(&timer_op);
 }

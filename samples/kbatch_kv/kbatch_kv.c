@@ -193,12 +193,6 @@ static int kv_stats_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(kv_stats);
 
-static void kv_unregister(unsigned int n)
-{
-	while (n--)
-		kbatch_unregister_op(&kv_ops[n]);
-}
-
 static int __init kv_init(void)
 {
 	unsigned int i;
@@ -207,7 +201,7 @@ static int __init kv_init(void)
 	for (i = 0; i < ARRAY_SIZE(kv_ops); i++) {
 		ret = kbatch_register_op(&kv_ops[i]);
 		if (ret < 0) {
-			kv_unregister(i);
+			kbatch_unregister_ops(kv_ops, i);
 			return ret;
 		}
 	}
@@ -220,7 +214,7 @@ static int __init kv_init(void)
 static void __exit kv_exit(void)
 {
 	debugfs_remove_recursive(kv_debugfs);
-	kv_unregister(ARRAY_SIZE(kv_ops));
+	kbatch_unregister_ops(kv_ops, ARRAY_SIZE(kv_ops));
 	mutex_lock(&kv_mutex);
 	kv_clear_all();
 	mutex_unlock(&kv_mutex);

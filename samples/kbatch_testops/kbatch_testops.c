@@ -102,12 +102,6 @@ static struct kbatch_op testops_ops[] = {
 	{ .name = "test.sleep", .run = testops_sleep_run },
 };
 
-static void testops_unregister(unsigned int n)
-{
-	while (n--)
-		kbatch_unregister_op(&testops_ops[n]);
-}
-
 static int __init testops_init(void)
 {
 	unsigned int i;
@@ -116,7 +110,7 @@ static int __init testops_init(void)
 	for (i = 0; i < ARRAY_SIZE(testops_ops); i++) {
 		ret = kbatch_register_op(&testops_ops[i]);
 		if (ret < 0) {
-			testops_unregister(i);
+			kbatch_unregister_ops(testops_ops, i);
 			return ret;
 		}
 	}
@@ -125,7 +119,7 @@ static int __init testops_init(void)
 
 static void __exit testops_exit(void)
 {
-	testops_unregister(ARRAY_SIZE(testops_ops));
+	kbatch_unregister_ops(testops_ops, ARRAY_SIZE(testops_ops));
 }
 
 module_init(testops_init);
