@@ -26,9 +26,11 @@
 # KB_NO_INSN_RUN=1 (skip the second or third boot), KB_QEMU_CPU (the main
 # boot's CPU model).
 #
-# `bench/run.sh --build KDIR...` only builds the modules, W=1, against
-# each kernel tree given, and the user-space program (scripts/check.sh uses
-# it so the bench cannot rot).
+# `bench/run.sh --build OUT OBJ KDIR [MAKE-ARGS...]` only builds, W=1, in
+# OUT: the bench modules against KDIR and the kbatch already built in OBJ
+# (its Module.symvers), as the samples are, then the user-space program
+# and the QEMU plugin (scripts/check.sh uses it, with sparse, so the
+# bench cannot rot).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -65,15 +67,16 @@ build_plugin() {
 }
 
 if [ "${1:-}" = --build ]; then
-	shift
-	n=0
-	for kdir in "$@"; do
-		build_bench "$top/build/obj-bench-$n" "$kdir"
-		n=$((n + 1))
-	done
-	build_ubench "$top/build/obj-bench-0/kbatch_ubench"
-	build_plugin "$top/build/obj-bench-0/kb_insn.so"
-	exit 0
+	out=$2 obj=$3 kdir=$4
+	shift 4
+	rm -rf "$out"
+	mkdir -p "$out"
+	cp -r include bench "$out/"
+	make -C "$kdir" M="$out/bench" KBUILD_EXTRA_SYMBOLS="$obj/Module.symvers" \
+		W=1 "$@" modules &&
+	build_ubench "$out/kbatch_ubench" &&
+	build_plugin "$out/kb_insn.so"
+	exit
 fi
 
 scripts/deps.sh

@@ -14,20 +14,21 @@
 #      allocation failing in turn, then leaks (userspace-test/failnth.c);
 #      twice more, once per deadlock shape that lockdep must report
 #      (kunit/lockdep_demo.c), each in its own log; the torture module for
-#      a minute (torture/); last, once the RT debug kernel is built:
-#      W=1 against it, boot it, and run the KUnit suites and the user-space
-#      tests as root;
+#      a minute (torture/); once the first lane's static checks are done,
+#      Debian's own 6.1 as in step 5; last, once the RT debug kernel is
+#      built: W=1 against it, boot it, and run the KUnit suites and the
+#      user-space tests as root;
 #   3. meanwhile, in the first lane, static checks: checkpatch --strict,
-#      sparse (C=1) and W=1 builds against Debian's 6.1, 6.12 and 6.12-rt
-#      headers with zero warnings; modinfo; the spin models; `make
-#      install` into a staging DESTDIR; `dkms build` against the 6.1 and
-#      6.12 headers;
+#      sparse (C=1) and W=1 builds of the modules, the samples and the
+#      bench against Debian's 6.1, 6.12 and 6.12-rt headers with zero
+#      warnings; modinfo; the spin models; `make install` into a staging
+#      DESTDIR; `dkms build` against the 6.1 and 6.12 headers;
 #   4. boot the 6.1 debug kernel (KCSAN=1: the KCSAN kernel): load kbatch,
 #      run the KUnit suites and the user-space tests as root, unload,
 #      reload, unload;
-#   5. boot Debian's own 6.12 with the DKMS-built module, its 6.12-rt and
-#      its 6.1: load kbatch, run the user-space tests (as root and as uid
-#      65534), unload;
+#   5. boot Debian's own 6.12 with the DKMS-built module and its 6.12-rt
+#      (its 6.1 boots in the second lane): load kbatch, run the
+#      user-space tests (as root and as uid 65534), unload;
 #   6. wait for the second lane; scripts/results.py judges every log and
 #      prints "N passed, N failed".
 #
@@ -203,6 +204,12 @@ vm_lane_b() {
 	TORTURE_SECS=${TORTURE_SECS:-60} torture/run.sh --vm "$kout" \
 		"$logs/torture-$variant.log" >"$logs/build-torture-vm.txt" 2>&1
 	progress "VM done: torture-$variant"
+	# Debian's 6.1 boots here, not in the first lane, to even the lanes
+	# out; its modules are final once the static checks are done.
+	progress "waiting for the static checks"
+	while [ ! -e "$static_done" ]; do sleep 2; done
+	vm "$(kv 6.1 vmlinuz)" "$top/build/obj-deb-6.1" deb \
+		"$logs/check-deb-6.1.log" 600 preempt=full
 	rt_debug_vm
 }
 
@@ -244,11 +251,13 @@ check "user-space tests and the kbatch tool" "$logs/build-utest.txt" \
 	build_user_space
 cp userspace-test/*.sh "$top/build/utest/" 2>/dev/null
 
+static_done=$top/build/static-done
+rm -f "$static_done"
 vm_lane_b &
 lanepid=$!
 vmlogs=("$logs/failnth-$variant.log" "$logs/lockdep-recursive.log"
 	"$logs/lockdep-circular.log" "$logs/torture-$variant.log"
-	"$logs/check-rt-debug.log")
+	"$logs/check-deb-6.1.log" "$logs/check-rt-debug.log")
 
 progress "static checks"
 # Trace event headers are written in TRACE_EVENT()'s own layout, which
@@ -268,12 +277,13 @@ for f in 6.1 6.12 6.12-rt; do
 		"$logs/build-samples-deb-$f.txt" \
 		scripts/build-samples.sh "$top/build/obj-deb-$f" "$(kv $f kdir)" \
 		W=1 C=1
+	check "bench modules W=1 C=1 (sparse), Debian $f headers" \
+		"$logs/build-bench-deb-$f.txt" \
+		bench/run.sh --build "$top/build/obj-bench-deb-$f" \
+		"$top/build/obj-deb-$f" "$(kv $f kdir)" C=1
 done
 check "modinfo: version, description, author, parameters" \
 	"$logs/modinfo.txt" modinfo_check "$top/build/obj-deb-6.1/kmod/kbatch.ko"
-check "bench module W=1, Debian 6.1 and 6.12 headers" \
-	"$logs/build-bench.txt" \
-	bench/run.sh --build "$(kv 6.1 kdir)" "$(kv 6.12 kdir)"
 models/check.sh "$logs/models" >>"$static"
 check "torture module W=1 C=1 (sparse), Debian 6.1 headers" \
 	"$logs/build-torture-deb.txt" \
@@ -295,6 +305,7 @@ for ko in "$dkms_dir"/tree/kbatch/*/"$rel612"/x86_64/module/kbatch.ko*; do
 	esac
 done
 find "$top/build/obj-deb-6.12/samples" -name '*.ko' -exec cp {} "$dkms_vm/" \;
+touch "$static_done"	# the second lane may boot Debian's 6.1 now
 
 # As root only: uid 65534 runs the user-space tests on the three stock
 # kernels, whose code paths are the same, and the tests that mix uids
@@ -310,9 +321,6 @@ vmlogs+=("$logs/check-deb-6.12-dkms.log")
 vm "$(kv 6.12-rt vmlinuz)" "$top/build/obj-deb-6.12-rt" deb \
 	"$logs/check-deb-6.12-rt.log" 600
 vmlogs+=("$logs/check-deb-6.12-rt.log")
-vm "$(kv 6.1 vmlinuz)" "$top/build/obj-deb-6.1" deb "$logs/check-deb-6.1.log" \
-	600 preempt=full
-vmlogs+=("$logs/check-deb-6.1.log")
 
 progress "waiting for the second lane"
 wait "$lanepid"
