@@ -859,8 +859,7 @@ static noinline int post_one_full(struct kbatch_queue *queue,
  * callback later.  Never waits, and never disables interrupts unless the
  * ring's batch is being bounded from another CPU (CPU hotplug).
  *
- * Context: any but NMI, hardirq included; on
- * PREEMPT_RT too.
+ * Context: any but NMI, hardirq included; on PREEMPT_RT too.
  *
  * Return: 0 if accepted; -EAGAIN if the local ring is full (and, with
  * KBATCH_QUEUE_SPILL, every spill lane too), -ESHUTDOWN if the queue is
@@ -899,14 +898,14 @@ EXPORT_SYMBOL_GPL(kbatch_post);
  * spill (kbatch_queue_alloc_flags()), in order, into one spill lane or
  * more, and so run in other batches than the ring's part.
  *
- * Context: any but NMI, hardirq included; on
- * PREEMPT_RT too.  Preemption stays disabled while the accepted values
- * are copied (at most a ring's worth).
+ * Context: any but NMI, hardirq included; on PREEMPT_RT too.  Preemption
+ * stays disabled while the accepted values are copied (at most a ring's
+ * worth).
  *
  * Return: the number of values accepted, from 1 to @n (0 if @n is 0);
  * -EAGAIN if the local ring is full (and, with KBATCH_QUEUE_SPILL, every
- * spill lane too; nothing accepted), -ESHUTDOWN if the
- * queue is being freed, -EINVAL if it is not a background queue.
+ * spill lane too; nothing accepted), -ESHUTDOWN if the queue is being
+ * freed, -EINVAL if it is not a background queue.
  */
 int kbatch_post_many(struct kbatch_queue *queue, const unsigned long *values,
 		     unsigned int n)

@@ -29,7 +29,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/kbatch.h>
 
@@ -334,32 +333,36 @@ static void fail_each(struct op *op)
 	    op->name, calls, fatal, why[0] ? ": " : "", why);
 }
 
-/* When the run began (CLOCK_MONOTONIC), and seconds since. */
-static struct timespec run_start;
+/* The kernel's jiffies when the run began (0 if unknown). */
+static unsigned long long run_jiffies;
 
-static double run_seconds(void)
+/* The kernel's jiffies now, from /proc/timer_list; 0 if it cannot tell. */
+static unsigned long long jiffies_now(void)
 {
-	struct timespec now;
+	unsigned long long j = 0;
+	char line[256];
+	FILE *f = fopen("/proc/timer_list", "r");
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec - run_start.tv_sec +
-	       (now.tv_nsec - run_start.tv_nsec) / 1e9;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "jiffies: %llu", &j) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return j;
 }
 
 /*
  * Whether kmemleak's "comm" line of an object says it was allocated before
- * the run began: its age, counted when the report is read, exceeds the
- * run's (@run_s, read just before the report) by more than a jiffy's
- * slack.  Early boot leaves such objects (ACPI's caches) whatever kbatch
- * does; scripts/vm/init does not scan them away first, as a boot-time
- * scan of the debug kernel takes over half a minute.
+ * the run began.  Early boot leaves such objects (ACPI's caches) whatever
+ * kbatch does; scripts/vm/init does not scan them away first, as a
+ * boot-time scan of the debug kernel takes over half a minute.
  */
-static bool before_run(const char *comm, double run_s)
+static bool before_run(const char *comm)
 {
-	const char *a = strstr(comm, "(age ");
-	double age;
+	const char *j = strstr(comm, "jiffies ");
+	unsigned long long at;
 
-	return a && sscanf(a, "(age %lfs)", &age) == 1 && age > run_s + 0.5;
+	return j && sscanf(j, "jiffies %llu", &at) == 1 && at < run_jiffies;
 }
 
 /*
@@ -371,7 +374,6 @@ static void leaks(void)
 	int fd, leaked = 0, older = 0, printed = 0;
 	char line[512], head[512];
 	bool show = false;
-	double run_s;
 	FILE *f;
 
 	fd = open(KMEMLEAK, O_WRONLY);
@@ -389,7 +391,6 @@ static void leaks(void)
 			perror("failnth: kmemleak scan");
 	}
 	close(fd);
-	run_s = run_seconds();
 	f = fopen(KMEMLEAK, "r");
 	while (f && fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "unreferenced object", 19)) {
@@ -397,7 +398,7 @@ static void leaks(void)
 			continue;
 		}
 		if (strstr(line, "comm \"")) {
-			show = !before_run(line, run_s);
+			show = !before_run(line);
 			older += !show;
 			leaked += show;
 			if (show && leaked <= 5)
@@ -431,7 +432,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: failnth KO\n");
 		return 2;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &run_start);
+	run_jiffies = jiffies_now();
 	printf("1..%zu\n", 3 + ARRAY_SIZE(ops) + 1);
 	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
 	insmod.fd = open(argv[1], O_RDONLY);
