@@ -31,10 +31,12 @@
  * frees is not pinned but is not counted as available either: in the VM
  * (Debian 6.1) 1000 cycles left MemAvailable 8 to 18 MB lower with slab,
  * vmalloc and per-CPU memory all back where they were; a second burst
- * then cost nothing more.  24 MB is above that and far below a pinned
- * context per cycle.
+ * then cost nothing more.  Across 18 boots of make check's five kernels
+ * the measured burst (after the warm-up burst) left it 11.5 to 24.5 MB
+ * lower, on the debug kernels most.  48 MB is twice that and about half
+ * a pinned context per cycle.
  */
-#define MEM_SLACK_KB	(24 * 1024)
+#define MEM_SLACK_KB	(48 * 1024)
 
 FIXTURE(timer) {
 	struct kbatch kb;
