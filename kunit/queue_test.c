@@ -1295,6 +1295,92 @@ static void queue_lazy_callback_cancels(struct kunit *test)
 	kbatch_queue_free(queue);
 }
 
+/*
+ * scripts/results.py's marks: a WARNING from kmod/queue.c between "begin"
+ * and "end" is the one a caller's bug must give, not a bug of kbatch.
+ */
+static void expect_queue_warning(bool begin)
+{
+	pr_info("kbatch-expect-warn %s kmod/queue.c\n", begin ? "begin" : "end");
+}
+
+struct wrong {
+	enum kbatch_mode mode;
+	unsigned int len;	/* of the last batch */
+	unsigned long sum;	/* of its values (background, reducer) */
+};
+
+static void wrong_fn(struct kbatch_batch *batch, void *data)
+{
+	struct wrong *w = data;
+	unsigned int i, n = kbatch_bound(batch);
+
+	w->len = n;
+	w->sum = 0;
+	for (i = 0; i < n; i++) {
+		if (w->mode == KBATCH_TASK)
+			kbatch_complete(batch, i, kbatch_batch_req(batch, i)->arg + 1);
+		else
+			w->sum += kbatch_batch_value(batch, i);
+	}
+}
+
+/* The other front ends' calls on a queue of @w->mode: -EINVAL each. */
+static void wrong_calls(struct kunit *test, struct kbatch_queue *queue,
+			struct wrong *w)
+{
+	static const unsigned long vals[] = { 1, 2 };
+	struct kbatch_req req = { .arg = 1 };
+
+	expect_queue_warning(true);
+	if (w->mode != KBATCH_TASK)
+		KUNIT_EXPECT_EQ(test, kbatch_submit(queue, &req), -EINVAL);
+	if (w->mode != KBATCH_BACKGROUND) {
+		KUNIT_EXPECT_EQ(test, kbatch_post(queue, 3), -EINVAL);
+		KUNIT_EXPECT_EQ(test, kbatch_post_many(queue, vals, 2), -EINVAL);
+	}
+	if (w->mode != KBATCH_REDUCE)
+		KUNIT_EXPECT_EQ(test, kbatch_reduce(queue, 4), -EINVAL);
+	expect_queue_warning(false);
+}
+
+/*
+ * A call of another front end than the queue's is a caller's bug: it
+ * warns, returns -EINVAL and pushes nothing, so the queue's own call that
+ * follows runs in a batch of one.
+ */
+static void queue_wrong_mode_is_einval(struct kunit *test)
+{
+	static const enum kbatch_mode modes[] = {
+		KBATCH_TASK, KBATCH_BACKGROUND, KBATCH_REDUCE,
+	};
+	struct wrong *w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+	struct kbatch_req req = { .arg = 41 };
+	struct kbatch_queue *queue;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		w->mode = modes[i];
+		w->len = 0;
+		queue = kbatch_queue_alloc("wrong", w->mode, 8, wrong_fn, w);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
+		wrong_calls(test, queue, w);
+		if (w->mode == KBATCH_TASK) {
+			KUNIT_EXPECT_EQ(test, kbatch_submit(queue, &req), KBATCH_LED);
+			KUNIT_EXPECT_EQ(test, req.result, 42l);
+		} else if (w->mode == KBATCH_BACKGROUND) {
+			KUNIT_EXPECT_EQ(test, kbatch_post(queue, 7), 0);
+		} else {
+			KUNIT_EXPECT_EQ(test, kbatch_reduce(queue, 7), KBATCH_LED);
+		}
+		kbatch_queue_free(queue);
+		KUNIT_EXPECT_EQ(test, w->len, 1u);
+		if (w->mode != KBATCH_TASK)
+			KUNIT_EXPECT_EQ(test, w->sum, 7ul);
+	}
+}
+
 static struct kunit_case queue_cases[] = {
 	KUNIT_CASE(queue_alloc_rejects_bad_args),
 	KUNIT_CASE(queue_lazy_callback_cancels),
@@ -1316,6 +1402,7 @@ static struct kunit_case queue_cases[] = {
 	KUNIT_CASE(queue_reducer_free_bulk_stress),
 	KUNIT_CASE(queue_stats_in_debugfs),
 	KUNIT_CASE(queue_batch_values_across_the_end),
+	KUNIT_CASE(queue_wrong_mode_is_einval),
 	{}
 };
 

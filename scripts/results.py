@@ -43,6 +43,11 @@ ALLOC_WARN_LINES = 4
 FAILNTH_WARN_RE = re.compile(
     r"WARNING: .* at kernel/trace/trace_events\.c:\d+ event_define_fields")
 WARN_END_RE = re.compile(r"---\[ end trace ")
+# A KUnit test that calls kbatch wrongly on purpose (a caller's bug, which
+# kbatch answers with WARN_ON_ONCE and an errno) brackets the calls with
+# these marks (kunit/queue_test.c); a WARNING from the file they name,
+# between them, is expected, to its end marker.
+EXPECT_WARN_RE = re.compile(r"kbatch-expect-warn (begin|end) (\S+)")
 # Per lockdep plan: the report's header and the locks it must name.
 LOCKDEP_EXPECT = {
     "lockdep-recursive": (
@@ -173,7 +178,8 @@ def judge_log(path, tally):
     in_kunit = done = kunit_ran = False
     bugs, lines = [], []
     alloc_warn = -ALLOC_WARN_LINES - 1
-    in_failnth_warn = False
+    in_expected_warn = False
+    expect_warn_re = None
     try:
         f = open(path, errors="replace")
     except OSError as e:
@@ -206,11 +212,18 @@ def judge_log(path, tally):
                 continue
             if in_kunit:
                 ktap.append(line)
-            if in_failnth_warn:
-                in_failnth_warn = not WARN_END_RE.search(line)
+            mark = EXPECT_WARN_RE.search(line)
+            if mark:
+                expect_warn_re = None if mark.group(1) == "end" else \
+                    re.compile(r"WARNING: .* at \S*%s:\d+ " %
+                               re.escape(mark.group(2)))
                 continue
-            if where.startswith("failnth") and FAILNTH_WARN_RE.search(line):
-                in_failnth_warn = True
+            if in_expected_warn:
+                in_expected_warn = not WARN_END_RE.search(line)
+                continue
+            if ((where.startswith("failnth") and FAILNTH_WARN_RE.search(line))
+                    or (expect_warn_re and expect_warn_re.search(line))):
+                in_expected_warn = True
                 continue
             if ALLOC_WARN_RE.search(line):
                 alloc_warn = len(lines)
