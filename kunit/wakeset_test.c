@@ -149,32 +149,29 @@ static void wakeset_small(struct kunit *test)
 	ws_teardown(c);
 }
 
-#define WS_ROUNDS	5
+#define WS_ROUNDS	20
 #define WS_CYCLES	100
 #define WS_WOKEN	10
 
-/* Best time per cycle to set, drain and pop WS_WOKEN bits of @nbits. */
-static u64 ws_scale_run(struct kunit *test, unsigned int nbits)
+/*
+ * One round of @c (of @nbits): WS_CYCLES cycles that set, drain and pop
+ * WS_WOKEN bits; its time in ns.  @found counts the bits popped.
+ */
+static u64 ws_round(struct ws_ctx *c, unsigned int nbits, unsigned int r,
+		    unsigned int *found)
 {
-	struct ws_ctx *c = ws_setup(test, nbits);
-	unsigned int i, r, cyc, stride = nbits / WS_WOKEN, found = 0;
-	u64 best = U64_MAX, t;
+	unsigned int i, cyc, stride = nbits / WS_WOKEN;
+	u64 t = ktime_get_ns();
 
-	for (r = 0; r < WS_ROUNDS; r++) {
-		t = ktime_get_ns();
-		for (cyc = 0; cyc < WS_CYCLES; cyc++) {
-			for (i = 0; i < WS_WOKEN; i++)
-				kbatch_wakeset_set(&c->ws, i * stride +
-						   (cyc * 7 + r) % stride);
-			kbatch_wakeset_drain(&c->ws);
-			while (ws_pop(c) >= 0)
-				found++;
-		}
-		best = min(best, ktime_get_ns() - t);
+	for (cyc = 0; cyc < WS_CYCLES; cyc++) {
+		for (i = 0; i < WS_WOKEN; i++)
+			kbatch_wakeset_set(&c->ws, i * stride +
+					   (cyc * 7 + r) % stride);
+		kbatch_wakeset_drain(&c->ws);
+		while (ws_pop(c) >= 0)
+			(*found)++;
 	}
-	KUNIT_EXPECT_EQ(test, found, WS_ROUNDS * WS_CYCLES * WS_WOKEN);
-	ws_teardown(c);
-	return best / WS_CYCLES;
+	return ktime_get_ns() - t;
 }
 
 /* What one linear scan of an empty bitmap of @nbits costs, for scale. */
@@ -194,17 +191,36 @@ static u64 ws_linear_scan(struct kunit *test, unsigned int nbits)
 	return t / 10;
 }
 
-/* Finding a few set bits costs the same at 1,000 and 1,000,000 bits. */
+/*
+ * Finding a few set bits costs about the same at 1,000 and 1,000,000 bits:
+ * the best round of each size, the rounds interleaved so that both sizes
+ * meet the same host noise.  Under emulation the ratio is about 1.4 to
+ * 4.7 (7.9 once, with five rounds not interleaved, on a host busy
+ * building kernels), while one linear scan of the 1,000,000 bits, printed
+ * for scale, costs 48 to 208 times a whole cycle at 1,000 bits: a wake set
+ * that scanned would measure far above the bound of 10.
+ */
 static void wakeset_scale(struct kunit *test)
 {
-	u64 small = ws_scale_run(test, 1000);
-	u64 large = ws_scale_run(test, WS_BITS);
-	u64 ratio = div64_u64(large * 100, max(small, 1ull));
+	struct ws_ctx *cs = ws_setup(test, 1000), *cl = ws_setup(test, WS_BITS);
+	unsigned int r, found_s = 0, found_l = 0;
+	u64 small = U64_MAX, large = U64_MAX, ratio;
 
+	for (r = 0; r < WS_ROUNDS; r++) {
+		small = min(small, ws_round(cs, 1000, r, &found_s));
+		large = min(large, ws_round(cl, WS_BITS, r, &found_l));
+	}
+	KUNIT_EXPECT_EQ(test, found_s, WS_ROUNDS * WS_CYCLES * WS_WOKEN);
+	KUNIT_EXPECT_EQ(test, found_l, WS_ROUNDS * WS_CYCLES * WS_WOKEN);
+	ws_teardown(cs);
+	ws_teardown(cl);
+	small /= WS_CYCLES;
+	large /= WS_CYCLES;
+	ratio = div64_u64(large * 100, max(small, 1ull));
 	kunit_info(test, "set+drain+pop of %u bits: %llu ns at 1000 bits, %llu ns at %u bits, ratio %llu.%02llu; one linear scan of %u bits: %llu ns\n",
 		   WS_WOKEN, small, large, WS_BITS, ratio / 100, ratio % 100,
 		   WS_BITS, ws_linear_scan(test, WS_BITS));
-	KUNIT_EXPECT_LT(test, ratio, 400ull);
+	KUNIT_EXPECT_LT(test, ratio, 1000ull);
 }
 
 static struct kunit_case wakeset_cases[] = {
