@@ -276,6 +276,15 @@ static void shared_op_batches_across_files(struct kunit *test)
 	kbatch_unregister_op(&a->op);
 }
 
+/* Whether an op of that name is registered. */
+static bool op_known(const char *name)
+{
+	struct kbatch_lookup lk = {};
+
+	strscpy((char *)lk.name, name, sizeof(lk.name));
+	return kbatch_op_lookup(&lk) != -ENOENT;
+}
+
 static int unregister_thread(void *data)
 {
 	kbatch_unregister_op(data);
@@ -300,8 +309,7 @@ static void unregister_waits_for_handler(struct kunit *test)
 	wait_for_completion(&a->entered);
 	tu = kbt_start(unregister_thread, &a->op, KBT_ANY_CPU);
 	/* The op leaves the table at once, but unregister waits for us. */
-	while (kbatch_op_lookup(&(struct kbatch_lookup){ .name = "test.unreg" })
-	       != -ENOENT)
+	while (op_known("test.unreg"))
 		usleep_range(1000, 2000);
 	msleep(50);
 	KUNIT_EXPECT_FALSE(test, completion_done(&tu->done));
@@ -364,15 +372,6 @@ static s64 trio_entry(struct kbatch_op *op)
 static int trio_entry_thread(void *data)
 {
 	return trio_entry(data) == 1 ? 0 : -EIO;
-}
-
-/* Whether an op of that name is registered. */
-static bool op_known(const char *name)
-{
-	struct kbatch_lookup lk = {};
-
-	strscpy((char *)lk.name, name, sizeof(lk.name));
-	return kbatch_op_lookup(&lk) != -ENOENT;
 }
 
 static int unregister_ops_thread(void *data)

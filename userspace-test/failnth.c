@@ -32,6 +32,7 @@
 #include <unistd.h>
 #include <linux/kbatch.h>
 
+#include "kb_test.h"
 #include "libkbatch.h"
 
 #define MAX_CALLS	5000
@@ -333,23 +334,8 @@ static void fail_each(struct op *op)
 	    op->name, calls, fatal, why[0] ? ": " : "", why);
 }
 
-/* The kernel's jiffies when the run began (0 if unknown). */
-static unsigned long long run_jiffies;
-
-/* The kernel's jiffies now, from /proc/timer_list; 0 if it cannot tell. */
-static unsigned long long jiffies_now(void)
-{
-	unsigned long long j = 0;
-	char line[256];
-	FILE *f = fopen("/proc/timer_list", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "jiffies: %llu", &j) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return j;
-}
+/* The kernel's jiffies when the run began; -1 if unknown: all objects count. */
+static long long run_jiffies;
 
 /*
  * Whether kmemleak's "comm" line of an object says it was allocated before
@@ -360,9 +346,10 @@ static unsigned long long jiffies_now(void)
 static bool before_run(const char *comm)
 {
 	const char *j = strstr(comm, "jiffies ");
-	unsigned long long at;
+	long long at;
 
-	return j && sscanf(j, "jiffies %llu", &at) == 1 && at < run_jiffies;
+	return run_jiffies > 0 && j && sscanf(j, "jiffies %lld", &at) == 1 &&
+	       at < run_jiffies;
 }
 
 /*
@@ -432,7 +419,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: failnth KO\n");
 		return 2;
 	}
-	run_jiffies = jiffies_now();
+	run_jiffies = kb_proc_number("/proc/timer_list", "jiffies: %lld");
 	printf("1..%zu\n", 3 + ARRAY_SIZE(ops) + 1);
 	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
 	insmod.fd = open(argv[1], O_RDONLY);

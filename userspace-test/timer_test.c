@@ -19,6 +19,7 @@
 #include <linux/kbatch.h>
 
 #include "kselftest_harness.h"
+#include "kb_test.h"
 #include "libkbatch.h"
 
 #define MS		1000000ull
@@ -147,16 +148,7 @@ TEST_F(timer, limit_is_per_file)
 
 static long mem_available_kb(void)
 {
-	char line[128];
-	long kb = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
+	return kb_proc_number("/proc/meminfo", "MemAvailable: %lld kB");
 }
 
 /*

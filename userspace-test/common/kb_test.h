@@ -2,8 +2,9 @@
 /*
  * What the user-space tests share besides libkbatch (which they use for
  * everything on /dev/kbatch): the unprivileged user, CPU pinning, a clock,
- * and a raw KBATCH_IOC_SUBMIT for the tests of the ABI itself.  Each
- * returns 0 or -errno, so tests can assert on the errno.
+ * a number read from /proc, and a raw KBATCH_IOC_SUBMIT for the tests of
+ * the ABI itself.  Those that can fail return 0 or -errno, so tests can
+ * assert on the errno.
  */
 #ifndef _KB_TEST_H
 #define _KB_TEST_H
@@ -12,6 +13,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -47,6 +49,25 @@ static inline long long kb_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/*
+ * The number in the first line of /proc file @path that matches @fmt, a
+ * scanf() format with one %lld ("MemAvailable: %lld kB"); -1 if no line
+ * does or the file cannot be read.
+ */
+static inline long long kb_proc_number(const char *path, const char *fmt)
+{
+	char line[256];
+	long long n = -1;
+	FILE *f = fopen(path, "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, fmt, &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
 }
 
 /*
