@@ -79,11 +79,12 @@ install-files: tool
 
 # DKMS: the module's sources in $(DKMS_SRC)/kbatch-$(VERSION) (what
 # `dkms add` wants), then add (once), build and install for every kernel
-# whose headers are installed.  DKMS_OPTS passes dkms options (make check
-# uses --sourcetree, --dkmstree and --installtree to stay off the machine's
-# own trees).
+# whose headers are installed, or for the releases DKMS_KERNELS names.
+# DKMS_OPTS passes dkms options (make check uses --sourcetree, --dkmstree
+# and --installtree to stay off the machine's own trees).
 DKMS_SRC ?= /usr/src
 DKMS_OPTS ?=
+DKMS_KERNELS ?= $(notdir $(patsubst %/build/Makefile,%,$(wildcard /lib/modules/*/build/Makefile)))
 DKMS_FILES := dkms.conf Makefile Kbuild include kmod kunit scripts/kernels.sh
 
 dkms-src:
@@ -94,9 +95,7 @@ dkms-src:
 dkms: dkms-src
 	dkms status -m kbatch -v $(VERSION) $(DKMS_OPTS) | grep -q . || \
 		dkms add -m kbatch -v $(VERSION) $(DKMS_OPTS)
-	for k in /lib/modules/*/build/Makefile; do \
-		[ -e "$$k" ] || continue; \
-		kv=$$(basename $$(dirname $$(dirname $$k))); \
+	for kv in $(DKMS_KERNELS); do \
 		dkms build -m kbatch -v $(VERSION) -k $$kv $(DKMS_OPTS) && \
 		dkms install -m kbatch -v $(VERSION) -k $$kv $(DKMS_OPTS) || exit 1; \
 	done

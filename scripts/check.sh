@@ -8,20 +8,20 @@
 #   1. install what is missing (scripts/deps.sh); build the 6.1 debug
 #      kernel, and start the 6.12 PREEMPT_RT debug kernel in the background
 #      (both cached, scripts/build-kernel.sh);
-#   2. build the modules and tests for the 6.1 debug kernel, then start the
-#      second lane of VMs in the background (vm_lane_b below): the 6.1
-#      debug kernel with kmemleak on, insmod and /dev/kbatch with each
-#      allocation failing in turn, then leaks (userspace-test/failnth.c);
+#   2. start checkpatch --strict in the background; build the modules and
+#      tests for the 6.1 debug kernel, then start the second lane of VMs
+#      in the background (vm_lane_b below): the 6.1 debug kernel with
+#      kmemleak on, insmod and /dev/kbatch with each allocation failing in
+#      turn, then leaks (userspace-test/failnth.c);
 #      twice more, once per deadlock shape that lockdep must report
 #      (kunit/lockdep_demo.c), each in its own log; the torture module for
 #      a minute (torture/); once the first lane's static checks are done,
 #      Debian's own 6.1 as in step 5; last, once the RT debug kernel is
 #      built: W=1 against it, boot it, and run the KUnit suites and the
 #      user-space tests as root;
-#   3. meanwhile, in the first lane, static checks: checkpatch --strict,
-#      sparse (C=1) and W=1 builds of the modules, the samples and the
-#      bench against Debian's 6.1, 6.12 and 6.12-rt headers with zero
-#      warnings; modinfo; the spin models; `make install` into a staging
+#   3. meanwhile, in the first lane, static checks: sparse (C=1) and W=1
+#      builds of the modules, the samples and the bench against Debian's
+#      6.1, 6.12 and 6.12-rt headers with zero warnings; modinfo; the spin models; `make install` into a staging
 #      DESTDIR; `dkms build` against the 6.1 and 6.12 headers;
 #   4. boot the 6.1 debug kernel (KCSAN=1: the KCSAN kernel): load kbatch,
 #      run the KUnit suites and the user-space tests as root, unload,
@@ -150,10 +150,9 @@ install_check() {
 	cmp include/uapi/linux/kbatch.h "$dest/usr/local/include/linux/kbatch.h"
 }
 
-# dkms_check KVER...: `make dkms` (add, then build and install for every
-# kernel whose headers are installed), in trees under build/dkms rather
-# than the machine's own; the module must have been built and installed
-# for each KVER.
+# dkms_check KVER...: `make dkms` (add, then build and install) for each
+# KVER, in trees under build/dkms rather than the machine's own; the
+# module must have been built and installed for each.
 dkms_dir=$top/build/dkms
 dkms_check() {
 	local ver k opts
@@ -168,7 +167,7 @@ dkms_check() {
 	# .comment section; that is dkms, not kbatch.
 	opts="--sourcetree $dkms_dir/src --dkmstree $dkms_dir/tree"
 	opts+=" --installtree $dkms_dir/install"
-	make dkms DKMS_SRC="$dkms_dir/src" DKMS_OPTS="$opts" 2>&1 |
+	make dkms DKMS_SRC="$dkms_dir/src" DKMS_OPTS="$opts" DKMS_KERNELS="$*" 2>&1 |
 		grep -v "readelf: Warning: Section '.comment' was not dumped"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || return 1
 	for k in "$@"; do
@@ -192,9 +191,11 @@ vm() {
 # The second lane (step 2 above), in the background: the boots of the 6.1
 # debug kernel that need no other build, the longest first.
 vm_lane_b() {
+	# Expedited grace periods: each of the loop's ~260 module unloads
+	# waits for several, which were half of the boot's time.
 	vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" failnth \
 		"$logs/failnth-$variant.log" 1200 \
-		"kmemleak=on slub_debug=A;-,kmemleak_object,kmemleak_scan_area"
+		"kmemleak=on slub_debug=A;-,kmemleak_object,kmemleak_scan_area rcupdate.rcu_expedited=1"
 	for shape in recursive circular; do
 		vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" \
 			"lockdep-$shape" "$logs/lockdep-$shape.log" 300
@@ -235,6 +236,23 @@ rt_debug_vm() {
 		"$logs/check-rt-debug.log" 1500 kbuids=root
 }
 
+# checkpatch needs no build: it runs beside the builds below, which use
+# one core until the second lane starts.  Trace event headers are written
+# in TRACE_EVENT()'s own layout, which checkpatch reads as open-ended
+# calls; every other check holds for them.
+checkpatch_all() {
+	check "checkpatch --strict" "$logs/checkpatch.txt" \
+		perl "$src/scripts/checkpatch.pl" --strict --no-tree --quiet \
+		--show-types -f $(git ls-files -co --exclude-standard '*.c' '*.h' |
+				  grep -v '^include/trace/')
+	check "checkpatch --strict, trace events" "$logs/checkpatch-trace.txt" \
+		perl "$src/scripts/checkpatch.pl" --strict --no-tree --quiet \
+		--show-types --ignore PARENTHESIS_ALIGNMENT,OPEN_ENDED_LINE \
+		-f $(git ls-files -co --exclude-standard 'include/trace/*.h')
+}
+checkpatch_all &
+checkpatch_pid=$!
+
 progress "modules and tests for the 6.1 $variant kernel"
 check "modules W=1, 6.1 $variant kernel" "$logs/build-$variant.txt" \
 	build_modules "$variant" "$kout"
@@ -260,16 +278,7 @@ vmlogs=("$logs/failnth-$variant.log" "$logs/lockdep-recursive.log"
 	"$logs/check-deb-6.1.log" "$logs/check-rt-debug.log")
 
 progress "static checks"
-# Trace event headers are written in TRACE_EVENT()'s own layout, which
-# checkpatch reads as open-ended calls; every other check holds for them.
-check "checkpatch --strict" "$logs/checkpatch.txt" \
-	perl "$src/scripts/checkpatch.pl" --strict --no-tree --quiet \
-	--show-types -f $(git ls-files -co --exclude-standard '*.c' '*.h' |
-			  grep -v '^include/trace/')
-check "checkpatch --strict, trace events" "$logs/checkpatch-trace.txt" \
-	perl "$src/scripts/checkpatch.pl" --strict --no-tree --quiet \
-	--show-types --ignore PARENTHESIS_ALIGNMENT,OPEN_ENDED_LINE \
-	-f $(git ls-files -co --exclude-standard 'include/trace/*.h')
+wait "$checkpatch_pid"
 for f in 6.1 6.12 6.12-rt; do
 	check "modules W=1 C=1 (sparse), Debian $f headers" \
 		"$logs/build-deb-$f.txt" build_modules "deb-$f" "$(kv $f kdir)" C=1
@@ -289,7 +298,7 @@ check "torture module W=1 C=1 (sparse), Debian 6.1 headers" \
 	"$logs/build-torture-deb.txt" \
 	torture/run.sh --build "$top/build/obj-deb-6.1" "$(kv 6.1 kdir)" W=1 C=1
 check "make install (DESTDIR staging)" "$logs/install.txt" install_check
-check "make dkms (every installed kernel), Debian 6.1 and 6.12 headers" "$logs/dkms.txt" \
+check "make dkms, Debian 6.1 and 6.12 headers" "$logs/dkms.txt" \
 	dkms_check "$rel61" "$rel612"
 
 # The module a user of 6.12 gets from DKMS, for the 6.12 VM, with the
