@@ -523,7 +523,7 @@ static int submit_array(struct kbatch_queue *queue, struct kbatch_req *reqs,
 		done += pushed;
 	}
 	queue_leave(queue);
-	if (!done)
+	if (ret && !done)
 		trace_kbatch_refused(queue->name, raw_smp_processor_id(), ret);
 	return done ? done : ret;
 }
@@ -911,7 +911,7 @@ int kbatch_post_many(struct kbatch_queue *queue, const unsigned long *values,
 		     unsigned int n)
 {
 	if (!n)
-		return queue->mode == KBATCH_BACKGROUND ? 0 : -EINVAL;
+		return WARN_ON_ONCE(queue->mode != KBATCH_BACKGROUND) ? -EINVAL : 0;
 	return post_values(queue, values, n);
 }
 EXPORT_SYMBOL_GPL(kbatch_post_many);

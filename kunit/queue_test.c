@@ -1333,11 +1333,14 @@ static void wrong_calls(struct kunit *test, struct kbatch_queue *queue,
 	struct kbatch_req req = { .arg = 1 };
 
 	expect_queue_warning(true);
-	if (w->mode != KBATCH_TASK)
+	if (w->mode != KBATCH_TASK) {
 		KUNIT_EXPECT_EQ(test, kbatch_submit(queue, &req), -EINVAL);
+		KUNIT_EXPECT_EQ(test, kbatch_submit_many(queue, &req, 0), -EINVAL);
+	}
 	if (w->mode != KBATCH_BACKGROUND) {
 		KUNIT_EXPECT_EQ(test, kbatch_post(queue, 3), -EINVAL);
 		KUNIT_EXPECT_EQ(test, kbatch_post_many(queue, vals, 2), -EINVAL);
+		KUNIT_EXPECT_EQ(test, kbatch_post_many(queue, vals, 0), -EINVAL);
 	}
 	if (w->mode != KBATCH_REDUCE)
 		KUNIT_EXPECT_EQ(test, kbatch_reduce(queue, 4), -EINVAL);

@@ -54,6 +54,9 @@
  * - KBATCH_REDUCE: kbatch_reduce().  The slot holds a value; the leader
  *   folds the batch in its own context, followers return at once.
  *
+ * Calling another mode's front end is the caller's bug: the call warns
+ * once, returns -EINVAL and pushes nothing, whatever its count.
+ *
  * Guarantees:
  *
  * - A full ring: kbatch_submit() sleeps (killably) until room is made,
