@@ -200,10 +200,12 @@ vm_lane_b() {
 		vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" \
 			"lockdep-$shape" "$logs/lockdep-$shape.log" 300
 	done
-	# Torture (torture/run.sh): about a minute on the debug kernel.
+	# Torture (torture/run.sh): about a minute on the debug kernel, with
+	# the modules built above.
 	progress "VM: torture-$variant"
 	TORTURE_SECS=${TORTURE_SECS:-60} torture/run.sh --vm "$kout" \
-		"$logs/torture-$variant.log" >"$logs/build-torture-vm.txt" 2>&1
+		"$logs/torture-$variant.log" "$top/build/obj-$variant" \
+		>"$logs/build-torture-vm.txt" 2>&1
 	progress "VM done: torture-$variant"
 	# Debian's 6.1 boots here, not in the first lane, to even the lanes
 	# out; its modules are final once the static checks are done.

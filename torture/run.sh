@@ -14,9 +14,10 @@
 #
 # For scripts/check.sh: `torture/run.sh --build OBJ KDIR [MAKE-ARGS...]`
 # builds the torture module alone against the kbatch already built in OBJ
-# (W=1, C=1 and so on in MAKE-ARGS); `torture/run.sh --vm KDIR LOG` builds
-# everything against the kernel tree KDIR, runs the VM and leaves LOG for
-# the caller to judge.
+# (W=1, C=1 and so on in MAKE-ARGS); `torture/run.sh --vm KDIR LOG [OBJ]`
+# builds everything against the kernel tree KDIR (or, given OBJ, takes
+# kbatch and the torture module built there by --build and builds only the
+# submitter), runs the VM and leaves LOG for the caller to judge.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,31 +29,36 @@ trinity=${TRINITY:-1}
 variant=debug
 [ -n "${KCSAN:-}" ] && [ "${KCSAN}" != 0 ] && variant=kcsan
 
-# build OBJ KDIR: kbatch, then the torture module against its symbols,
-# then the static user-space submitter.
+# build OBJ KDIR [BUILT]: kbatch, then the torture module against its
+# symbols (or both modules as BUILT has them), then the static user-space
+# submitter.
 build() {
-	local obj=$1 kdir=$2
+	local obj=$1 kdir=$2 built=${3:-}
 	rm -rf "$obj"
 	mkdir -p "$obj"
-	cp -r include kmod torture "$obj/"
-	printf '# SPDX-License-Identifier: GPL-2.0\nobj-m += kmod/\n' >"$obj/Kbuild"
-	make -s -C "$kdir" M="$obj" modules
-	make -s -C "$kdir" M="$obj/torture" \
-		KBUILD_EXTRA_SYMBOLS="$obj/Module.symvers" modules
+	if [ -n "$built" ]; then
+		cp "$built/kmod/kbatch.ko" "$built/torture/kbatch_torture.ko" "$obj/"
+	else
+		cp -r include kmod torture "$obj/"
+		printf '# SPDX-License-Identifier: GPL-2.0\nobj-m += kmod/\n' >"$obj/Kbuild"
+		make -s -C "$kdir" M="$obj" modules
+		make -s -C "$kdir" M="$obj/torture" \
+			KBUILD_EXTRA_SYMBOLS="$obj/Module.symvers" modules
+	fi
 	gcc -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static -I include/uapi \
 		-I userspace-test/common -o "$obj/kbatch_torture_user" \
 		torture/kbatch_torture_user.c
 }
 
-# run_vm KDIR LOG: the VM, with trinity and the C library it needs.  The
-# debug kernel does not trust the CPU's RDRAND by default; trinity needs
-# getrandom() to work at once.
+# run_vm KDIR LOG [BUILT]: the VM, with trinity and the C library it
+# needs.  The debug kernel does not trust the CPU's RDRAND by default;
+# trinity needs getrandom() to work at once.
 run_vm() {
 	local kdir=$1 log=$2 obj=$top/build/obj-torture
 	local ld=/lib64/ld-linux-x86-64.so.2
 	local libc=/lib/x86_64-linux-gnu/libc.so.6
 
-	if ! build "$obj" "$kdir" >&2; then
+	if ! build "$obj" "$kdir" "${3:-}" >&2; then
 		echo "@kb step fail torture: build (see the build output)" >"$log"
 		return 1
 	fi
@@ -75,7 +81,7 @@ if [ "${1:-}" = --build ]; then
 	exit 0
 fi
 if [ "${1:-}" = --vm ]; then
-	run_vm "$2" "$3"
+	run_vm "$2" "$3" "${4:-}"
 	exit 0
 fi
 
