@@ -85,7 +85,8 @@
  * @free_head: free indices
  * @retired_head: indices given up by cancel or KBATCH_POLL_DONE
  * @waiting_head: retired indices waiting for the grace period @waiting_gp
- * @waiting_gp: cookie of start_poll_synchronize_rcu()
+ * @waiting_gp: cookie of start_poll_synchronize_rcu_full(): normal or
+ *	expedited, whichever grace period ends first ends it
  * @running: the item being polled, or NULL (see the top of this file)
  * @running_task: the task that runs the current slice, so that a cancel
  *	from inside a poll knows not to wait for itself
@@ -117,7 +118,7 @@ struct kbatch_poller {
 	u32 free_head;
 	u32 retired_head;
 	u32 waiting_head;
-	unsigned long waiting_gp;
+	struct rcu_gp_oldstate waiting_gp;
 	struct kbatch_pollable *running;
 	struct task_struct *running_task;
 	bool dying;
@@ -435,11 +436,11 @@ static void kbatch_poller_reclaim(struct kbatch_poller *poller, u32 head)
 static u32 kbatch_poller_take_reclaimable(struct kbatch_poller *poller)
 {
 	u32 reclaim = KBATCH_NIL, moved = KBATCH_NIL;
-	unsigned long gp;
+	struct rcu_gp_oldstate gp;
 
 	raw_spin_lock_irq(&poller->lock);
 	if (poller->waiting_head != KBATCH_NIL &&
-	    poll_state_synchronize_rcu(poller->waiting_gp)) {
+	    poll_state_synchronize_rcu_full(&poller->waiting_gp)) {
 		reclaim = poller->waiting_head;
 		poller->waiting_head = KBATCH_NIL;
 	}
@@ -451,7 +452,7 @@ static u32 kbatch_poller_take_reclaimable(struct kbatch_poller *poller)
 
 	if (moved != KBATCH_NIL) {
 		/* Needs irqs on; the slots of @moved were retired before it. */
-		gp = start_poll_synchronize_rcu();
+		start_poll_synchronize_rcu_full(&gp);
 		raw_spin_lock_irq(&poller->lock);
 		poller->waiting_head = moved;
 		poller->waiting_gp = gp;
