@@ -90,7 +90,7 @@ cp -r samples "$obj/"
 scripts/build-samples.sh "$obj" "$kdir" -s >/dev/null
 build_ubench "$obj/kbatch_ubench"
 build_plugin "$obj/kb_insn.so"
-scripts/vm/mkinitramfs.sh "$top/build/initrd-bench.gz" "$obj" /nonexistent \
+scripts/vm/mkinitramfs.sh "$top/build/initrd-bench.cpio" "$obj" /nonexistent \
 	"$top/bench/vm.sh:bin/bench.sh" \
 	"$obj/kbatch_ubench:bin/kbatch_ubench"
 log=$top/build/logs/bench.log
@@ -104,12 +104,12 @@ echo "kbatch: benchmarks in QEMU (Debian $debkver), about 7 minutes;" \
 # byte at a time.  Then the goals' user-space figures again under
 # QEMU's default "max" model (ERMS), to show what that changes.
 KB_QEMU_CPU=${KB_QEMU_CPU:-$BENCH_CPU} scripts/vm/run-vm.sh \
-	"/boot/vmlinuz-$debkver" "$top/build/initrd-bench.gz" bench \
+	"/boot/vmlinuz-$debkver" "$top/build/initrd-bench.cpio" bench \
 	"${KB_LIMIT:-900}" "$log" \
 	"kbatch_bench.tasks=${KB_TASKS:-8192} kbatch_bench.runs=$runs kbtables=${KB_TABLES:-queue,prim,poller,user,teardown,trace,spill}"
 if [ -z "${KB_NO_ERMS_RUN:-}" ]; then
 	KB_QEMU_CPU=$ERMS_CPU scripts/vm/run-vm.sh \
-		"/boot/vmlinuz-$debkver" "$top/build/initrd-bench.gz" bench \
+		"/boot/vmlinuz-$debkver" "$top/build/initrd-bench.cpio" bench \
 		"${KB_LIMIT:-900}" "$log_erms" \
 		"kbatch_bench.runs=${KB_ERMS_RUNS:-3} kbtables=user-goals"
 else
@@ -120,7 +120,7 @@ fi
 if [ -z "${KB_NO_INSN_RUN:-}" ]; then
 	KB_QEMU_CPU=${KB_QEMU_CPU:-$BENCH_CPU} KB_QEMU_SMP=1 \
 	KB_QEMU_ARGS="-plugin $obj/kb_insn.so -d plugin" scripts/vm/run-vm.sh \
-		"/boot/vmlinuz-$debkver" "$top/build/initrd-bench.gz" bench \
+		"/boot/vmlinuz-$debkver" "$top/build/initrd-bench.cpio" bench \
 		"${KB_LIMIT:-900}" "$log_insn" \
 		"kbatch_bench.tasks=${KB_TASKS:-8192} kbatch_bench.runs=1 kbatch_bench.insn=1 kbtables=${KB_INSN_TABLES:-queue,poller,user-insn,trace}"
 else

@@ -17,7 +17,8 @@
 #      (kunit/lockdep_demo.c), each in its own log; the torture module for
 #      a minute (torture/); once the first lane's static checks are done,
 #      Debian's own 6.1 as in step 5; last, once the RT debug kernel is
-#      built: W=1 against it, boot it, and run the KUnit suites and the
+#      built: W=1 against it (unless the first lane could do it after its
+#      static checks), boot it, and run the KUnit suites and the
 #      user-space tests as root;
 #   3. meanwhile, in the first lane, static checks: sparse (C=1) and W=1
 #      builds of the modules, the samples and the bench against Debian's
@@ -62,7 +63,8 @@ rm -f "$rt_status"
 {
 	nice -n 10 scripts/build-kernel.sh rt-debug >"$top/build/rt-kout" \
 		2>"$logs/kernel-rt-debug.txt"
-	echo $? >"$rt_status"
+	echo $? >"$rt_status.new"
+	mv "$rt_status.new" "$rt_status"	# whole, for the lanes that poll it
 } &
 
 progress "6.1 $variant kernel"
@@ -178,13 +180,15 @@ dkms_check() {
 
 vm() {
 	local kernel=$1 obj=$2 plan=$3 log=$4 limit=$5 cmdline=${6:-} name
+	local tests=/nonexistent	# only these plans run the tests
+	case "$plan" in check|deb) tests=$top/build/utest ;; esac
 	name=$(basename "$log" .log)
 	progress "VM: $name"
-	scripts/vm/mkinitramfs.sh "$top/build/initrd-$name.gz" "$obj" \
-		"$top/build/utest" "$top/build/tool/kbatch:bin/kbatch" \
+	scripts/vm/mkinitramfs.sh "$top/build/initrd-$name.cpio" "$obj" \
+		"$tests" "$top/build/tool/kbatch:bin/kbatch" \
 		"$top/build/utest/tools/failnth:bin/failnth" && \
 	scripts/vm/run-vm.sh "$kernel" \
-		"$top/build/initrd-$name.gz" "$plan" "$limit" "$log" "$cmdline"
+		"$top/build/initrd-$name.cpio" "$plan" "$limit" "$log" "$cmdline"
 	progress "VM done: $name"
 }
 
@@ -216,13 +220,15 @@ vm_lane_b() {
 	rt_debug_vm
 }
 
-# The 6.12 PREEMPT_RT debug kernel, once its background build is done:
-# W=1 against it, then KUnit and the user-space tests as root.
-rt_debug_vm() {
+# W=1 against the 6.12 PREEMPT_RT debug kernel, once its background
+# build is done: in the first lane after the static checks if it is done
+# by then (a cached kernel), else in the second lane before its boot.
+rt_built=$top/build/rt-built
+rm -f "$rt_built"
+rt_modules() {
 	local rtout
 
-	progress "6.12 PREEMPT_RT debug kernel: waiting for its build"
-	while [ ! -e "$rt_status" ]; do sleep 2; done
+	touch "$rt_built"
 	cat "$logs/kernel-rt-debug.txt"
 	if [ "$(cat "$rt_status")" != 0 ]; then
 		say "step fail 6.12 PREEMPT_RT debug kernel build (see $logs/kernel-rt-debug.txt)"
@@ -234,8 +240,18 @@ rt_debug_vm() {
 	check "sample modules W=1, 6.12 PREEMPT_RT debug kernel" \
 		"$logs/build-samples-rt-debug.txt" \
 		scripts/build-samples.sh "$top/build/obj-rt-debug" "$rtout" W=1
-	vm "$rtout/arch/x86/boot/bzImage" "$top/build/obj-rt-debug" check \
-		"$logs/check-rt-debug.log" 1500 kbuids=root
+}
+
+# The 6.12 PREEMPT_RT debug kernel's boot: KUnit and the user-space tests
+# as root.  In the second lane, after the static checks.
+rt_debug_vm() {
+	progress "6.12 PREEMPT_RT debug kernel: waiting for its build"
+	while [ ! -e "$rt_status" ]; do sleep 2; done
+	[ -e "$rt_built" ] || rt_modules
+	[ "$(cat "$rt_status")" = 0 ] || return
+	vm "$(cat "$top/build/rt-kout")/arch/x86/boot/bzImage" \
+		"$top/build/obj-rt-debug" check "$logs/check-rt-debug.log" 1500 \
+		kbuids=root
 }
 
 # checkpatch needs no build: it runs beside the builds below, which use
@@ -316,13 +332,17 @@ for ko in "$dkms_dir"/tree/kbatch/*/"$rel612"/x86_64/module/kbatch.ko*; do
 	esac
 done
 find "$top/build/obj-deb-6.12/samples" -name '*.ko' -exec cp {} "$dkms_vm/" \;
+[ -e "$rt_status" ] && rt_modules
 touch "$static_done"	# the second lane may boot Debian's 6.1 now
 
 # As root only: uid 65534 runs the user-space tests on the three stock
 # kernels, whose code paths are the same, and the tests that mix uids
 # (isolation_test.c, stall_test.c) start their own uid-65534 processes.
+# Expedited grace periods, as in the fail-nth boot: the tests free queues,
+# files and modules by the hundred, each after one; the RT debug kernel
+# and the stock kernels keep the normal ones.
 vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" check \
-	"$logs/check-$variant.log" 1200 kbuids=root
+	"$logs/check-$variant.log" 1200 "kbuids=root rcupdate.rcu_expedited=1"
 vmlogs+=("$logs/check-$variant.log")
 # preempt=full on the stock kernels: the stall test (stall_test.c) wants a
 # fully preemptible kernel, as the debug kernel (CONFIG_PREEMPT) and RT are.

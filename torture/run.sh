@@ -62,12 +62,12 @@ run_vm() {
 		echo "@kb step fail torture: build (see the build output)" >"$log"
 		return 1
 	fi
-	scripts/vm/mkinitramfs.sh "$top/build/initrd-torture.gz" "$obj" \
+	scripts/vm/mkinitramfs.sh "$top/build/initrd-torture.cpio" "$obj" \
 		/nonexistent "torture/vm.sh:bin/torture.sh" \
 		"$obj/kbatch_torture_user:bin/kbatch_torture_user" \
 		"/usr/bin/trinity:bin/trinity" "$ld:$ld" "$libc:$libc"
 	scripts/vm/run-vm.sh "$kdir/arch/x86/boot/bzImage" \
-		"$top/build/initrd-torture.gz" torture $((secs * 2 + 300)) "$log" \
+		"$top/build/initrd-torture.cpio" torture $((secs * 2 + 300)) "$log" \
 		"random.trust_cpu=on kbt_secs=$secs kbt_seed=$seed kbt_failslab=$failslab kbt_trinity=$trinity"
 }
 
