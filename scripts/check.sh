@@ -12,21 +12,22 @@
 #      tests for the 6.1 debug kernel, then start the second lane of VMs
 #      in the background (vm_lane_b below): the 6.1 debug kernel with
 #      kmemleak on, insmod and /dev/kbatch with each allocation failing in
-#      turn, then leaks (userspace-test/failnth.c);
-#      twice more, once per deadlock shape that lockdep must report
-#      (kunit/lockdep_demo.c), each in its own log; the torture module for
-#      a minute (torture/); once the first lane's static checks are done,
+#      turn, then leaks (userspace-test/failnth.c); twice more, once per
+#      deadlock shape that lockdep must report (kunit/lockdep_demo.c),
+#      each in its own log; the torture module for a minute (torture/);
+#      once the first lane's static checks are done,
 #      Debian's own 6.1 as in step 5; last, once the RT debug kernel is
 #      built: W=1 against it (unless the first lane could do it after its
 #      static checks), boot it, and run the KUnit suites and the
 #      user-space tests as root;
 #   3. meanwhile, in the first lane, static checks: sparse (C=1) and W=1
 #      builds of the modules, the samples and the bench against Debian's
-#      6.1, 6.12 and 6.12-rt headers with zero warnings; modinfo; the spin models; `make install` into a staging
-#      DESTDIR; `dkms build` against the 6.1 and 6.12 headers;
-#   4. boot the 6.1 debug kernel (KCSAN=1: the KCSAN kernel): load kbatch,
-#      run the KUnit suites and the user-space tests as root, unload,
-#      reload, unload;
+#      6.1, 6.12 and 6.12-rt headers with zero warnings; modinfo; the spin
+#      models; `make install` into a staging DESTDIR; `make dkms` for the
+#      6.1 and 6.12 headers;
+#   4. boot the 6.1 debug kernel (KCSAN=1: the KCSAN kernel) with
+#      expedited grace periods: load kbatch, run the KUnit suites and the
+#      user-space tests as root, unload, reload, unload;
 #   5. boot Debian's own 6.12 with the DKMS-built module and its 6.12-rt
 #      (its 6.1 boots in the second lane): load kbatch, run the
 #      user-space tests (as root and as uid 65534), unload;
@@ -196,7 +197,8 @@ vm() {
 # debug kernel that need no other build, the longest first.
 vm_lane_b() {
 	# Expedited grace periods: each of the loop's ~260 module unloads
-	# waits for several, which were half of the boot's time.
+	# waits for several (alone on the machine, the boot took 164 s with
+	# them, 225 s without).
 	vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" failnth \
 		"$logs/failnth-$variant.log" 1200 \
 		"kmemleak=on slub_debug=A;-,kmemleak_object,kmemleak_scan_area rcupdate.rcu_expedited=1"
