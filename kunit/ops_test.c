@@ -5,10 +5,12 @@
  * in order, one call per run; concurrent submitters on one CPU never
  * share a handler call unless the op is shared, and then they do;
  * unregistering an op waits for a handler call that runs, and an array of
- * ops leaves together.
+ * ops leaves together; an entry whose opcode names an admin op only since
+ * its check does not run for a caller without CAP_SYS_ADMIN.
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/cred.h>
 #include <linux/delay.h>
 #include <linux/string.h>
 
@@ -178,6 +180,42 @@ static void check_refuses(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kbatch_entries_check(sqes, 3, true), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&a->calls), 0);
 	kbatch_unregister_op(&a->op);
+}
+
+/* A free built-in opcode, for an op registered where the test wants it. */
+#define TEST_FREE_OPCODE	10
+
+/*
+ * Checked while its opcode named no op, run once it names an admin op:
+ * a caller without CAP_SYS_ADMIN gets -EPERM, and the handler never runs.
+ */
+static void admin_op_rechecked_at_run(struct kunit *test)
+{
+	struct rec_op *r = rec_new(test, "test.admin", 0);
+	const struct cred *old;
+	struct kbatch_sqe sqe;
+	struct kbatch_cqe cqe;
+	struct cred *c;
+
+	c = prepare_creds();
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	cap_lower(c->cap_effective, CAP_SYS_ADMIN);
+	old = override_creds(c);
+	fill(&sqe, "a", TEST_FREE_OPCODE, 0, 0);
+	KUNIT_EXPECT_EQ(test, kbatch_entries_check(&sqe, 1, false), 0);
+	r->op.admin = true;
+	KUNIT_EXPECT_EQ(test, kbatch_register_builtin_op(&r->op, TEST_FREE_OPCODE),
+			TEST_FREE_OPCODE);
+	KUNIT_EXPECT_EQ(test, kbatch_entries_run(NULL, &sqe, &cqe, 1), 1u);
+	KUNIT_EXPECT_EQ(test, cqe.result, (s64)-EPERM);
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->calls), 0);
+	revert_creds(old);
+	put_cred(c);
+	/* With the capability it runs. */
+	KUNIT_EXPECT_EQ(test, kbatch_entries_run(NULL, &sqe, &cqe, 1), 1u);
+	KUNIT_EXPECT_EQ(test, cqe.result, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->calls), 1);
+	kbatch_unregister_op(&r->op);
 }
 
 struct submitter {
@@ -430,6 +468,7 @@ static struct kunit_case ops_cases[] = {
 	KUNIT_CASE(register_and_lookup),
 	KUNIT_CASE(mixed_batch_runs),
 	KUNIT_CASE(check_refuses),
+	KUNIT_CASE(admin_op_rechecked_at_run),
 	KUNIT_CASE(submitters_never_share),
 	KUNIT_CASE(shared_op_batches_across_files),
 	KUNIT_CASE(unregister_waits_for_handler),

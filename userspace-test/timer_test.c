@@ -97,6 +97,41 @@ TEST_F(timer, delay_above_the_maximum_is_einval)
 }
 
 /*
+ * A TIMER that fails at once is one of its submit's completions too: a
+ * timer of the same submit that fires at once completes after it, however
+ * long the rest of the submit takes (here, setting up many more timers).
+ * A few rounds, each on a fresh file (closing one cancels its timers).
+ */
+TEST_F(timer, fires_after_the_timers_of_its_submit_that_failed)
+{
+	unsigned int n = self->kb.info.max_timers - 1, i, round;
+	struct kbatch_sqe *sqe;
+	struct kbatch_cqe cqe;
+	struct kbatch kb;
+
+	if (n + 2 > self->kb.info.max_entries)
+		n = self->kb.info.max_entries - 2;
+	sqe = calloc(n + 2, sizeof(*sqe));
+	ASSERT_NE(NULL, sqe);
+	kbatch_prep_timer(&sqe[0], 0, 0);
+	for (i = 1; i <= n; i++)
+		kbatch_prep_timer(&sqe[i], long_delay(&self->kb.info), i);
+	kbatch_prep_timer(&sqe[n + 1], self->kb.info.timer_max_ns + 1, n + 1);
+	for (round = 0; round < 8; round++) {
+		ASSERT_EQ(0, kbatch_open(&kb, NULL, 0));
+		ASSERT_EQ((int)n + 2, kbatch_submit_async(&kb, sqe, n + 2));
+		ASSERT_EQ(0, read_one(&kb, &cqe, 10000));
+		EXPECT_EQ(n + 1, cqe.user_data) TH_LOG("round %u", round);
+		EXPECT_EQ(-EINVAL, cqe.result);
+		ASSERT_EQ(0, read_one(&kb, &cqe, 10000));
+		EXPECT_EQ(0ull, cqe.user_data) TH_LOG("round %u", round);
+		EXPECT_EQ(0, cqe.result);
+		kbatch_close(&kb);
+	}
+	free(sqe);
+}
+
+/*
  * Start @n long timers on @kb, in submits of at most max_entries.  0 or
  * -errno.
  */

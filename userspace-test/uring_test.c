@@ -5,8 +5,10 @@
  * commands of one io_uring_enter() on one file run as one submit (a run
  * of SUM commands learns the run's sum), never mixed with another file's;
  * bad commands complete with their errno; 64-bit results need CQE32;
- * several threads with rings of their own; and TIMER commands complete
- * later, or are cancelled when the ring goes or the process is killed.
+ * several threads with rings of their own, or sharing one (their commands
+ * never share a batch); and TIMER commands complete later, or are
+ * cancelled when the ring goes or the process is killed, even while their
+ * completions are on the way.
  */
 #include <assert.h>
 #include <errno.h>
@@ -70,6 +72,30 @@ static int reap(struct io_uring *ring, unsigned int n, long long *res,
 		res[cqe->user_data] = cqe->res;
 		if (big)
 			big[cqe->user_data] = kbatch_uring_result(ring, cqe);
+		io_uring_cqe_seen(ring, cqe);
+	}
+	return 0;
+}
+
+/*
+ * Reap @n completions into res[tag] and raw[tag] (big_cqe[0] as the
+ * kernel wrote it, on a CQE32 ring), tags below @n.  0 or -errno.
+ */
+static int reap_raw(struct io_uring *ring, unsigned int n, long long *res,
+		    long long *raw)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = io_uring_wait_cqe(ring, &cqe);
+		if (ret)
+			return ret;
+		if (cqe->user_data >= n)
+			return -ERANGE;
+		res[cqe->user_data] = cqe->res;
+		raw[cqe->user_data] = (long long)cqe->big_cqe[0];
 		io_uring_cqe_seen(ring, cqe);
 	}
 	return 0;
@@ -146,6 +172,24 @@ TEST_F(uring, one_enter_is_one_batch)
 		EXPECT_EQ(256 * 257 / 2, res[i]);
 }
 
+/* 300 SUMs in one io_uring_enter(): batches of at most 256, one sum each. */
+TEST_F(uring, batches_hold_at_most_256)
+{
+	long long res[300];
+	unsigned int i;
+
+	for (i = 0; i < 300; i++) {
+		struct kbatch_sqe s;
+
+		kbatch_prep_sum(&s, 1, 0);
+		queue_cmd(&self->ring, self->fd, &s, i);
+	}
+	ASSERT_EQ(300, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, reap(&self->ring, 300, res, NULL));
+	for (i = 0; i < 300; i++)
+		EXPECT_EQ(i < 256 ? 256 : 44, res[i]) TH_LOG("cmd %u", i);
+}
+
 /* Two files in one io_uring_enter(): each file's SUMs see only its own. */
 TEST_F(uring, files_do_not_mix)
 {
@@ -189,13 +233,16 @@ TEST_F(uring, wide_results)
 	io_uring_queue_exit(&small);
 }
 
-/* Every bad command of the ioctl path, and those only io_uring has. */
+/*
+ * Every bad command of the ioctl path, and those only io_uring has; on a
+ * CQE32 ring big_cqe[0] holds the error too, as for a command that ran.
+ */
 TEST_F(uring, bad_commands)
 {
 	struct kbatch_sqe good, bad[4];
 	struct io_uring_sqe *s;
 	struct io_uring plain;
-	long long res[6];
+	long long res[6], raw[6];
 	unsigned int i;
 
 	kbatch_prep_echo(&good, 7, 0);
@@ -214,11 +261,15 @@ TEST_F(uring, bad_commands)
 	s->cmd_op = KBATCH_URING_CMD + 1;
 	s->user_data = 5;
 	ASSERT_EQ(6, io_uring_submit(&self->ring));
-	ASSERT_EQ(0, reap(&self->ring, 6, res, NULL));
-	for (i = 0; i < 4; i++)
+	ASSERT_EQ(0, reap_raw(&self->ring, 6, res, raw));
+	for (i = 0; i < 4; i++) {
 		EXPECT_EQ(-EINVAL, res[i]) TH_LOG("bad %u", i);
+		EXPECT_EQ(-EINVAL, raw[i]) TH_LOG("bad %u", i);
+	}
 	EXPECT_EQ(7, res[4]);
+	EXPECT_EQ(7, raw[4]);
 	EXPECT_EQ(-ENOTTY, res[5]);
+	EXPECT_EQ(-ENOTTY, raw[5]);
 
 	/* Without SQE128 a kbatch_sqe does not fit. */
 	ASSERT_EQ(0, ring_init(&plain, 0));
@@ -237,7 +288,7 @@ TEST_F(uring, admin_op_needs_cap)
 {
 	int op = kbatch_lookup(&self->kb, "kv.clear", NULL);
 	struct kbatch_sqe s;
-	long long res[1];
+	long long res[1], raw[1];
 
 	if (op < 0)
 		SKIP(return, "kbatch_kv is not loaded");
@@ -246,8 +297,9 @@ TEST_F(uring, admin_op_needs_cap)
 	kbatch_prep(&s, op, 0, 0, 0);
 	queue_cmd(&self->ring, self->fd, &s, 0);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	ASSERT_EQ(0, reap(&self->ring, 1, res, NULL));
+	ASSERT_EQ(0, reap_raw(&self->ring, 1, res, raw));
 	EXPECT_EQ(-EPERM, res[0]);
+	EXPECT_EQ(-EPERM, raw[0]);
 }
 
 /* kbatch_kv's handler gets the 256 kv.get of one io_uring_enter() at once. */
@@ -336,6 +388,65 @@ TEST_F_TIMEOUT(uring, threads_with_rings_of_their_own, 120)
 	}
 }
 
+struct sharer {
+	struct io_uring *ring;
+	struct kbatch *kb;
+	int sleep_op;
+	int error;
+};
+
+/*
+ * Thread A of tasks_sharing_a_ring: a SUM of 1 issued by an io_uring
+ * worker (IOSQE_ASYNC) opens a batch whose task work is A's, then A
+ * sleeps uninterruptibly for a second, so that its task work waits.
+ */
+static void *sharer_main(void *arg)
+{
+	struct sharer *sh = arg;
+	struct io_uring_sqe *s = io_uring_get_sqe(sh->ring);
+	struct kbatch_sqe e;
+	struct kbatch_cqe c;
+
+	kbatch_prep_sum(&e, 1, 0);
+	kbatch_uring_prep(s, sh->kb->fd, &e, 0);
+	io_uring_sqe_set_flags(s, IOSQE_ASYNC);
+	if (io_uring_submit(sh->ring) != 1)
+		sh->error = 1;
+	kbatch_prep(&e, sh->sleep_op, 1000000, 1, 0);
+	if (kbatch_submit_sync(sh->kb, &e, &c, 1) != 1 || c.result)
+		sh->error = 2;
+	return NULL;
+}
+
+/*
+ * Two threads share a ring and a file.  A's command opens a batch that
+ * A's task work will run; B's command, issued while A cannot run it,
+ * must not join it: it would run in A (A's credentials, A's memory) and
+ * each SUM would count the other's.
+ */
+TEST_F(uring, tasks_sharing_a_ring_do_not_share_a_batch)
+{
+	struct sharer sh = { .ring = &self->ring, .kb = &self->kb };
+	struct kbatch_sqe e;
+	long long res[2];
+	pthread_t a;
+
+	sh.sleep_op = kbatch_lookup(&self->kb, "test.sleep", NULL);
+	if (sh.sleep_op < 0)
+		SKIP(return, "kbatch_testops is not loaded");
+	ASSERT_EQ(0, pthread_create(&a, NULL, sharer_main, &sh));
+	/* A has submitted, and its worker issued the command, by then. */
+	usleep(300000);
+	kbatch_prep_sum(&e, 1000, 0);
+	queue_cmd(&self->ring, self->fd, &e, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, reap(&self->ring, 2, res, NULL));
+	ASSERT_EQ(0, pthread_join(a, NULL));
+	EXPECT_EQ(0, sh.error);
+	EXPECT_EQ(1, res[0]);
+	EXPECT_EQ(1000, res[1]);
+}
+
 static bool timers_cancelable(const struct kbatch_info *info)
 {
 	return info->features & KBATCH_FEAT_URING_TIMER;
@@ -417,6 +528,53 @@ TEST_F(uring, ring_exit_with_timers_in_flight)
 		usleep(50000);
 	}
 	EXPECT_EQ(0u, busy);
+}
+
+/*
+ * A process exits while the completions of timers that fired are on
+ * their way to it: task work it has not run (IORING_SETUP_COOP_TASKRUN
+ * sends no interrupt, and it spins in user space).  At exit io_uring
+ * cancels those commands before it runs that task work, and the cancel
+ * must not touch the timers their polls already took and freed (make
+ * check boots Debian's 6.12 with slab poisoning, where it would oops).
+ */
+TEST_F(uring, exit_with_timer_completions_on_their_way)
+{
+	unsigned int round, i;
+	int status;
+	pid_t pid;
+
+	if (!timers_cancelable(&self->info))
+		SKIP(return, "this kernel cannot cancel io_uring commands");
+	for (round = 0; round < 24; round++) {
+		pid = fork();
+		ASSERT_GE(pid, 0);
+		if (!pid) {
+			struct timespec a, b;
+			struct io_uring ring;
+			struct kbatch_sqe s;
+
+			if (ring_init(&ring, IORING_SETUP_SQE128 |
+				      IORING_SETUP_CQE32 |
+				      IORING_SETUP_COOP_TASKRUN))
+				_exit(1);
+			for (i = 0; i < 64; i++) {
+				kbatch_prep_timer(&s, i * 10000ULL, 0);
+				queue_cmd(&ring, self->fd, &s, i);
+			}
+			if (io_uring_submit(&ring) != 64)
+				_exit(2);
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			do
+				clock_gettime(CLOCK_MONOTONIC, &b);
+			while ((b.tv_sec - a.tv_sec) * SEC + b.tv_nsec -
+			       a.tv_nsec < (round % 6) * 400000LL);
+			_exit(0);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFEXITED(status)) TH_LOG("round %u", round);
+		EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("round %u", round);
+	}
 }
 
 /* A process killed with thousands of commands in flight goes at once. */

@@ -286,6 +286,8 @@ unsigned int kbatch_batch_cpu(struct kbatch_batch *batch);
  * KBATCH_POLL_DONE is reused only after an RCU grace period and a cycle
  * that drops its stale wake bits, so a wake meant for the old owner never
  * reaches the new one; until then kbatch_poller_add() may fail with -ENOSPC.
+ * Once kbatch_poller_free() has begun, kbatch_poller_add() fails with
+ * -ESHUTDOWN.
  *
  * Lifetime: kbatch_poller_free() may run while other CPUs wake items (from
  * hrtimers, say) and while a poll runs.  The poller is marked dying, and
@@ -360,6 +362,11 @@ void kbatch_poller_cancel(struct kbatch_pollable *item);
  * register a struct kbatch_op with a name and a batch handler, user space
  * resolves the name to an opcode (KBATCH_IOC_LOOKUP) and submits entries
  * with that opcode (KBATCH_IOC_SUBMIT, include/uapi/linux/kbatch.h).
+ * kbatch_register_op() returns the opcode it gave the op, from
+ * KBATCH_OP_DYNAMIC up (a freed opcode is given again only after every
+ * other free one), or -EINVAL (no @run; a @name empty or too long;
+ * @async_only set), -EEXIST (an op of that name is registered), -ENOSPC
+ * (every opcode is taken), -ENOMEM.
  *
  * The open file is the unit of submission.  A submit runs its own entries
  * in the submitting task: each maximal run of consecutive entries of one
@@ -396,7 +403,9 @@ struct kbatch_op_batch;
  *	submitter of the batch), so it must not rely on current beyond what
  *	the submitter could do itself.  It must not unregister its own op.
  * @admin: entries of this op need CAP_SYS_ADMIN in the submitter; checked
- *	when they are submitted (-EPERM for the whole submit)
+ *	when they are submitted (-EPERM for the whole submit), and again
+ *	when they run if their opcode named another op, or none, at the
+ *	check (-EPERM for those entries)
  * @shared: batch entries of different open files together: submitters
  *	push their runs into a per-CPU kbatch queue (KBATCH_TASK) of the op,
  *	and the leader of each batch, once no other handler call of the op

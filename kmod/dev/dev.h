@@ -8,7 +8,8 @@
  * runs its own entries in its own context (submit.c), completions of
  * asynchronous entries go to the file's completion queue (cq.c), and what
  * a file starts (timers, completion room, buffers) is bounded per file,
- * charged to its opener and gone at release.
+ * charged to the memory cgroup of the task whose call allocates it
+ * (GFP_KERNEL_ACCOUNT) and gone at release.
  */
 #ifndef _KBATCH_DEV_H
 #define _KBATCH_DEV_H
@@ -96,6 +97,8 @@ struct kbatch_ctx {
  *	user_data is its struct io_uring_cmd
  * @issue_flags: with @uring: io_uring's flags for the task work that
  *	runs them
+ * @timers: with @ctx: the submit's TIMERs, started by kbatch_timers_start()
+ *	once every other completion of the submit is posted
  */
 struct kbatch_op_batch {
 	struct kbatch_op *op;
@@ -105,6 +108,7 @@ struct kbatch_op_batch {
 	struct kbatch_ctx *ctx;
 	bool uring;
 	unsigned int issue_flags;
+	struct list_head *timers;
 };
 
 /* ---- chardev.c: the device, KBATCH_IOC_INFO and KBATCH_IOC_LOOKUP ---- */
@@ -157,6 +161,7 @@ void kbatch_builtin_ops_exit(void);
 
 /* ---- timer_op.c: TIMER, driven by a per-file fair poller ---- */
 void kbatch_timer_run(struct kbatch_op_batch *b);
+void kbatch_timers_start(struct list_head *timers);
 void kbatch_timers_release(struct kbatch_ctx *ctx);
 
 /* ---- uring.c: IORING_OP_URING_CMD ---- */

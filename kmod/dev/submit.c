@@ -15,7 +15,9 @@
  * file's completion queue.  Ops marked async_only (TIMER) take their
  * entries' completions over and post them later; they run in a second
  * pass, after the first pass posted every other completion of the submit,
- * so a deferred completion can never overtake one of its own submit.
+ * and their timers start only once the second pass posted its own (TIMER
+ * entries that failed at once), so a deferred completion can never
+ * overtake one of its own submit.
  */
 #include <linux/capability.h>
 #include <linux/log2.h>
@@ -158,7 +160,11 @@ static void cqes_init(struct kbatch_op_batch *b)
  * Run @b's entries if their op belongs to @pass: look the op up once for
  * the run, hold it across the handler call (kbatch_unregister_op() waits
  * for that), and complete every entry.  Return false, with nothing done,
- * if the run belongs to the other pass.
+ * if the run belongs to the other pass.  The op found here may not be the
+ * one kbatch_entries_check() saw: an opcode freed by kbatch_unregister_op()
+ * can name another op since.  So what the check decided by the op is
+ * decided again for the op that runs: async-only in a synchronous submit,
+ * and CAP_SYS_ADMIN (in the submitting task, where every run happens).
  */
 static bool run_span(struct kbatch_op_batch *b, u32 opcode, enum run_pass pass)
 {
@@ -173,8 +179,11 @@ static bool run_span(struct kbatch_op_batch *b, u32 opcode, enum run_pass pass)
 	cqes_init(b);
 	b->op = op;
 	trace_kbatch_op_run(op ? op->name : "", opcode, b->len);
+	/* Re-registered since the check: the op it found is not this one. */
 	if (later && pass == PASS_SYNC)
-		kbatch_op_fail(b, -EINVAL);	/* re-registered since the check */
+		kbatch_op_fail(b, -EINVAL);
+	else if (op && op->admin && !capable(CAP_SYS_ADMIN))
+		kbatch_op_fail(b, -EPERM);
 	else if (pass != PASS_SYNC && fatal_signal_pending(current))
 		kbatch_op_fail(b, -ECANCELED);	/* accepted: completed, not run */
 	else
@@ -248,6 +257,28 @@ static void post(const struct kbatch_op_batch *proto,
 		kbatch_cq_post(&proto->ctx->cq, cqes, n);
 }
 
+/*
+ * The two passes of an asynchronous submit (see the top of this file);
+ * the timers of the second start once all its completions are posted.
+ */
+static unsigned int run_async(const struct kbatch_op_batch *proto,
+			      const struct kbatch_sqe *sqes,
+			      struct kbatch_cqe *cqes, unsigned int nr)
+{
+	struct kbatch_op_batch b = *proto;
+	unsigned int done, packed = 0;
+	LIST_HEAD(timers);
+
+	b.timers = &timers;
+	done = run_pass(&b, sqes, cqes, nr, PASS_NOW, &packed);
+	post(&b, cqes, packed);
+	packed = 0;
+	run_pass(&b, sqes, cqes, nr, PASS_LATER, &packed);
+	post(&b, cqes, packed);
+	kbatch_timers_start(&timers);
+	return done;
+}
+
 /* Run checked entries as @proto says (see kbatch_entries_run()). */
 static unsigned int entries_run(const struct kbatch_op_batch *proto,
 				const struct kbatch_sqe *sqes,
@@ -256,15 +287,10 @@ static unsigned int entries_run(const struct kbatch_op_batch *proto,
 	unsigned int done, packed = 0;
 
 	might_sleep();
-	if (!proto->ctx) {
+	if (!proto->ctx)
 		done = run_pass(proto, sqes, cqes, nr, PASS_SYNC, &packed);
-	} else {
-		done = run_pass(proto, sqes, cqes, nr, PASS_NOW, &packed);
-		post(proto, cqes, packed);
-		packed = 0;
-		run_pass(proto, sqes, cqes, nr, PASS_LATER, &packed);
-		post(proto, cqes, packed);
-	}
+	else
+		done = run_async(proto, sqes, cqes, nr);
 	this_cpu_inc(kbatch_dev_stats.submits);
 	this_cpu_add(kbatch_dev_stats.entries, done);
 	trace_kbatch_dev_submit(done, proto->uring ? KBATCH_TRACE_URING :

@@ -7,8 +7,10 @@
  * its own and a list of its timers in flight, bounded by
  * KBATCH_FILE_TIMERS, so one file's timers neither use up a limit that
  * other files share nor wait behind their polls.  The handler takes each
- * entry's completion over (kbatch_op_defer()), registers a timer item with
- * the file's poller and starts an hrtimer; the hrtimer's callback marks
+ * entry's completion over (kbatch_op_defer()) and registers a timer item
+ * with the file's poller; once the submit has posted its other
+ * completions, kbatch_timers_start() starts an hrtimer for each (submit.c
+ * says why); the hrtimer's callback marks
  * the item fired and wakes it; the poller's next cycle polls it, and the
  * poll posts the completion to the file and frees the timer.  So the
  * expiry of many timers costs a bit set each in the hrtimer's callback
@@ -16,11 +18,16 @@
  * gives there), and
  * their completions are posted in fair cycles.
  *
- * Ownership: a timer is on its file's list from its start until either
- * its poll or the file's release takes it off (under the list's lock);
- * whoever takes it off frees it.  Release cancels every timer still on
- * the list, then frees the poller, which waits for a poll still running;
- * so nothing of a file outlives its release.
+ * Ownership: a timer is on its file's list from its start until its
+ * poll, io_uring's cancel of its command or the file's release takes it
+ * off (under the list's lock); whoever takes it off frees it.  An io_uring
+ * command points to its timer only while the timer is on the list: the
+ * taker clears the pointer under the same lock, so a cancel that comes
+ * after the poll took the timer (its completion still on the way through
+ * task work) finds nothing, and never follows a pointer to freed memory.
+ * Release cancels every timer still on the list, then frees the poller,
+ * which waits for a poll still running; so nothing of a file outlives its
+ * release.
  */
 #include <linux/err.h>
 #include <linux/hrtimer.h>
@@ -59,17 +66,21 @@ struct kbatch_timers {
  * @timer: the hrtimer
  * @node: on its file's list while in flight
  * @owner: its file's timers
+ * @start: on its submit's list until kbatch_timers_start() starts it
  * @cqe: its completion, taken over from the submit
  * @ucmd: the io_uring command it completes, or NULL (the file's queue)
+ * @ns: its delay
  * @fired: set by the hrtimer's callback
  */
 struct kbatch_timer {
 	struct kbatch_pollable item;
 	struct hrtimer timer;
 	struct list_head node;
+	struct list_head start;
 	struct kbatch_timers *owner;
 	struct kbatch_cqe cqe;
 	struct io_uring_cmd *ucmd;
+	u64 ns;
 	bool fired;
 };
 
@@ -82,6 +93,8 @@ static bool timer_take(struct kbatch_timer *t)
 	spin_lock(&ts->lock);
 	mine = !list_empty(&t->node);
 	list_del_init(&t->node);
+	if (mine && t->ucmd)
+		kbatch_uring_set_timer(t->ucmd, NULL);
 	spin_unlock(&ts->lock);
 	return mine;
 }
@@ -194,9 +207,12 @@ static int timer_add(struct kbatch_timers *ts, struct kbatch_timer *t)
 	return ret;
 }
 
-/* Start a timer for entry @i of @b; a negative errno, nothing started. */
-static int timer_start(struct kbatch_op_batch *b, unsigned int i,
-		       struct kbatch_timers *ts)
+/*
+ * Set up a timer for entry @i of @b and put it on the submit's list, for
+ * kbatch_timers_start(); a negative errno, nothing set up.
+ */
+static int timer_prepare(struct kbatch_op_batch *b, unsigned int i,
+			 struct kbatch_timers *ts)
 {
 	u64 ns = b->sqes[i].args[0];
 	struct kbatch_timer *t;
@@ -214,6 +230,7 @@ static int timer_start(struct kbatch_op_batch *b, unsigned int i,
 		return ret == -ENOSPC ? -EBUSY : ret;
 	}
 	t->owner = ts;
+	t->ns = ns;
 	kbatch_op_defer(b, i, &t->cqe);
 	if (b->uring) {
 		t->ucmd = (struct io_uring_cmd *)(uintptr_t)t->cqe.user_data;
@@ -226,13 +243,16 @@ static int timer_start(struct kbatch_op_batch *b, unsigned int i,
 	spin_lock(&ts->lock);
 	list_add_tail(&t->node, &ts->list);
 	spin_unlock(&ts->lock);
-	hrtimer_start(&t->timer, ns_to_ktime(ns), HRTIMER_MODE_REL);
+	list_add_tail(&t->start, b->timers);
 	return 0;
 }
 
 /**
- * kbatch_timer_run() - TIMER's handler: start a timer for each entry
+ * kbatch_timer_run() - TIMER's handler: set up a timer for each entry
  * @b: the run, of an asynchronous submit
+ *
+ * The timers start in kbatch_timers_start(), once the submit has posted
+ * every other completion: so none of them can complete before those.
  *
  * Context: process context, may sleep (the file's first TIMER allocates).
  */
@@ -243,9 +263,30 @@ void kbatch_timer_run(struct kbatch_op_batch *b)
 	int ret;
 
 	for (i = 0; i < b->len; i++) {
-		ret = ts ? timer_start(b, i, ts) : -ENOMEM;
+		ret = ts ? timer_prepare(b, i, ts) : -ENOMEM;
 		if (ret)
 			b->cqes[i].result = ret;
+	}
+}
+
+/**
+ * kbatch_timers_start() - start the timers kbatch_timer_run() set up
+ * @timers: the submit's list of them; each leaves it before it starts
+ *
+ * Until now nothing could take these timers: none has fired, io_uring
+ * cancels a command only outside the task work that runs it, and the
+ * file is open.  A started one may fire, be polled and freed at once, so
+ * the next one is found first.
+ *
+ * Context: the submit, process context or io_uring task work.
+ */
+void kbatch_timers_start(struct list_head *timers)
+{
+	struct kbatch_timer *t, *next;
+
+	list_for_each_entry_safe(t, next, timers, start) {
+		list_del(&t->start);
+		hrtimer_start(&t->timer, ns_to_ktime(t->ns), HRTIMER_MODE_REL);
 	}
 }
 
@@ -271,9 +312,20 @@ static void timer_cancel(struct kbatch_timer *t)
 void kbatch_timer_uring_cancel(struct io_uring_cmd *cmd,
 			       unsigned int issue_flags)
 {
-	struct kbatch_timer *t = kbatch_uring_timer(cmd);
+	struct kbatch_ctx *ctx = cmd->file->private_data;
+	/* Set before this command could be cancelled; the command holds the file. */
+	struct kbatch_timers *ts = READ_ONCE(ctx->timers);
+	struct kbatch_timer *t;
 
-	if (!timer_take(t))
+	/* Not through the timer: once its poll took it, it may be freed. */
+	spin_lock(&ts->lock);
+	t = kbatch_uring_timer(cmd);
+	if (t) {
+		list_del_init(&t->node);
+		kbatch_uring_set_timer(cmd, NULL);
+	}
+	spin_unlock(&ts->lock);
+	if (!t)
 		return;
 	timer_cancel(t);
 	timer_free(t);

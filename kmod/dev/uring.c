@@ -11,9 +11,12 @@
  * of one io_uring_enter() on one file lands in one batch, which then runs
  * as one submit (submit.c) in the submitting task.  A batch that fills up
  * is closed and the next command opens another.  Batches hold commands
- * of one file only, like every other submit, and of one ring only: the
+ * of one file only, like every other submit, of one ring only (the
  * io_uring flags the callback gets, which say how to complete a command,
- * hold for its own ring, so a command of another ring closes the batch.
+ * hold for its own ring) and of one task only (the callback runs in the
+ * task of the batch's first command: another task's entries must not run
+ * with its credentials and memory), so a command of another ring or of
+ * another task sharing the ring and the file closes the batch.
  *
  * TIMER completes later, from its file's poller, through a task-work
  * callback again; it needs io_uring's cancellation of commands (Linux
@@ -33,6 +36,7 @@
 /**
  * struct uring_batch - kbatch commands of one file waiting to run
  * @ring: the io_uring they all come from (compared, never dereferenced)
+ * @task: the task that submitted them all (compared, never dereferenced)
  * @n: how many
  * @cmds: the commands
  * @sqes: their entries, copied at issue; user_data holds the command
@@ -40,6 +44,7 @@
  */
 struct uring_batch {
 	const void *ring;
+	const void *task;
 	unsigned int n;
 	struct io_uring_cmd *cmds[URING_BATCH];
 	struct kbatch_sqe sqes[URING_BATCH];
@@ -106,9 +111,10 @@ void kbatch_uring_post(const struct kbatch_cqe *cqes, unsigned int n,
 /**
  * kbatch_uring_set_timer() - remember the TIMER of a command, for cancel
  * @cmd: the command
- * @t: its timer
+ * @t: its timer, or NULL once the timer is taken off its file's list
  *
- * Context: the task work that runs the command's entry.
+ * Context: the task work that runs the command's entry; with NULL, under
+ * the lock of the file's timers (timer_op.c says why).
  */
 void kbatch_uring_set_timer(struct io_uring_cmd *cmd, struct kbatch_timer *t)
 {
@@ -119,9 +125,11 @@ void kbatch_uring_set_timer(struct io_uring_cmd *cmd, struct kbatch_timer *t)
  * kbatch_uring_timer() - the TIMER of a command being cancelled
  * @cmd: the command
  *
- * Context: io_uring's cancellation of @cmd.
+ * Context: io_uring's cancellation of @cmd, under the lock of the file's
+ * timers.
  *
- * Return: the timer kbatch_uring_set_timer() remembered.
+ * Return: the timer kbatch_uring_set_timer() remembered, NULL if it was
+ * taken off its file's list.
  */
 struct kbatch_timer *kbatch_uring_timer(struct io_uring_cmd *cmd)
 {
@@ -191,13 +199,14 @@ static void uring_flush(struct io_uring_cmd *first, unsigned int issue_flags)
 	kfree(b);
 }
 
-/* Add @cmd with entry @sqe to the file's open batch; 0 or -errno. */
+/* Add @cmd with entry @sqe to the file's open batch: -EIOCBQUEUED or -EAGAIN. */
 static int uring_queue(struct kbatch_ctx *ctx, struct io_uring_cmd *cmd,
 		       const struct kbatch_sqe *sqe, unsigned int issue_flags)
 {
 	gfp_t gfp = issue_flags & IO_URING_F_NONBLOCK ? GFP_NOWAIT : GFP_KERNEL;
 	struct kbatch_uring *u = uring_get(ctx, gfp | __GFP_ACCOUNT);
-	const void *ring = cmd_to_io_kiocb(cmd)->ctx;
+	struct io_kiocb *req = cmd_to_io_kiocb(cmd);
+	const void *ring = req->ctx, *task = req->task;
 	struct uring_batch *b, *fresh = NULL;
 	unsigned int i;
 
@@ -206,8 +215,9 @@ static int uring_queue(struct kbatch_ctx *ctx, struct io_uring_cmd *cmd,
 	for (;;) {
 		spin_lock(&u->lock);
 		b = u->open;
-		if (b && b->ring != ring) {
-			u->open = NULL;	/* another ring's: its callback runs it */
+		if (b && (b->ring != ring || b->task != task)) {
+			/* Another ring's or task's: its callback runs it. */
+			u->open = NULL;
 			b = NULL;
 		}
 		if (!b && (u->spare || fresh)) {
@@ -218,6 +228,7 @@ static int uring_queue(struct kbatch_ctx *ctx, struct io_uring_cmd *cmd,
 				u->spare = NULL;
 			b->n = 0;
 			b->ring = ring;
+			b->task = task;
 			u->open = b;
 		}
 		if (b)
@@ -242,44 +253,67 @@ static int uring_queue(struct kbatch_ctx *ctx, struct io_uring_cmd *cmd,
 	return -EIOCBQUEUED;
 }
 
+/* Check a command and copy its entry to @sqe; 0 or the errno to refuse it. */
+static int uring_check(struct io_uring_cmd *cmd, unsigned int issue_flags,
+		       struct kbatch_sqe *sqe)
+{
+	struct kbatch_op *op;
+	bool later;
+	int ret;
+
+	if (cmd->cmd_op != KBATCH_URING_CMD)
+		return -ENOTTY;
+	if (!(issue_flags & IO_URING_F_SQE128))
+		return -EINVAL;
+	memcpy(sqe, kbatch_uring_payload(cmd), sizeof(*sqe));
+	if (sqe->user_data)
+		return -EINVAL;
+	ret = kbatch_entries_check(sqe, 1, true);
+	if (ret)
+		return ret;
+	rcu_read_lock();
+	op = kbatch_op_peek(sqe->opcode);
+	later = op && op->async_only;
+	rcu_read_unlock();
+	if (later && !KBATCH_URING_CAN_CANCEL)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
 /**
  * kbatch_uring_cmd() - file_operations.uring_cmd of /dev/kbatch
  * @cmd: the command
  * @issue_flags: io_uring's
  *
+ * A command refused here completes at once, through io_uring_cmd_done()
+ * like every other, so that a CQE32 ring gets the error in big_cqe[0]
+ * too (the uapi header promises the whole result there); but for -EAGAIN
+ * from a nonblocking issue, which io_uring issues again where it may
+ * sleep.
+ *
  * Context: process context (the submitting task or an io_uring worker).
  *
- * Return: -EIOCBQUEUED (it completes later), or the command's error.
+ * Return: -EIOCBQUEUED (it completes later, or has completed), -EAGAIN
+ * (nonblocking issue only), or 0 for a cancellation.
  */
 int kbatch_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 {
 	struct kbatch_ctx *ctx = cmd->file->private_data;
 	struct kbatch_sqe sqe;
-	struct kbatch_op *op;
-	bool later;
 	int ret;
 
 	if (kbatch_uring_cancelling(issue_flags)) {
 		kbatch_timer_uring_cancel(cmd, issue_flags);
 		return 0;
 	}
-	if (cmd->cmd_op != KBATCH_URING_CMD)
-		return -ENOTTY;
-	if (!(issue_flags & IO_URING_F_SQE128))
-		return -EINVAL;
-	memcpy(&sqe, kbatch_uring_payload(cmd), sizeof(sqe));
-	if (sqe.user_data)
-		return -EINVAL;
-	ret = kbatch_entries_check(&sqe, 1, true);
-	if (ret)
+	ret = uring_check(cmd, issue_flags, &sqe);
+	if (!ret)
+		ret = uring_queue(ctx, cmd, &sqe, issue_flags);
+	if (ret == -EIOCBQUEUED ||
+	    (ret == -EAGAIN && (issue_flags & IO_URING_F_NONBLOCK)))
 		return ret;
-	rcu_read_lock();
-	op = kbatch_op_peek(sqe.opcode);
-	later = op && op->async_only;
-	rcu_read_unlock();
-	if (later && !KBATCH_URING_CAN_CANCEL)
-		return -EOPNOTSUPP;
-	return uring_queue(ctx, cmd, &sqe, issue_flags);
+	cmd_done(cmd, ret, issue_flags);
+	return -EIOCBQUEUED;
 }
 
 /**

@@ -17,8 +17,9 @@
  * provider asks for batches across files; KBATCH_IOC_LOOKUP reports it
  * with KBATCH_LOOKUP_SHARED.  No built-in op does.)  What a file starts is bounded per
  * file (kbatch_info: @max_entries per submit, @cq_entries completions,
- * @max_timers timers), charged to the memory cgroup of its opener, and
- * ends with the file: once it is closed, its timers are cancelled, every
+ * @max_timers timers), charged to the memory cgroup of the task whose
+ * call allocates it (the submitter, for what a submit needs), and ends
+ * with the file: once it is closed, its timers are cancelled, every
  * completion not read is dropped and its memory freed (in the background,
  * within moments, and always before the module can be unloaded).  Threads
  * sharing one file share its limits.
@@ -34,9 +35,11 @@
  * (an unreadable array: -EFAULT) and every entry is checked (unknown flag,
  * nonzero reserved field, an op marked asynchronous-only in a synchronous
  * submit: -EINVAL; an op that needs CAP_SYS_ADMIN from a caller without
- * it: -EPERM); in each of these cases nothing has run.  An opcode that
- * names no op is not an error of the submit: that entry completes with
- * -EOPNOTSUPP and the others run.
+ * it: -EPERM); in each of these cases nothing has run.  No memory for
+ * the submit's copy of its entries (or, for the file's first asynchronous
+ * submit, for its completion queue) is -ENOMEM, with nothing run either.
+ * An opcode that names no op is not an error of the submit: that entry
+ * completes with -EOPNOTSUPP and the others run.
  *
  * The submitting thread runs the entries itself, in order: each maximal
  * run of consecutive entries of one op goes to that op's handler in one
@@ -52,7 +55,10 @@
  * another thread) is -EFAULT with the entries run and @done telling how
  * many.  A fatal signal stops the
  * submit between two runs: it returns with @done below @nr, having run
- * exactly the first @done entries and none of the rest.
+ * exactly the first @done entries and none of the rest.  (A run of an op
+ * that batches across files, KBATCH_LOOKUP_SHARED, that the signal stops
+ * while it waits to join a batch completes with -EINTR and is counted in
+ * @done.)
  *
  * Asynchronous (KBATCH_SUBMIT_ASYNC; @completions must be 0): the entries
  * run the same way, and their completions go to the file's completion
@@ -67,8 +73,10 @@
  * than sizeof(struct kbatch_cqe) bytes or of a size that is not a
  * multiple of it is -EINVAL; with O_NONBLOCK and nothing ready it is
  * -EAGAIN; otherwise it waits (interruptibly) for at least one completion
- * and returns as many as fit.  Closing the file with ops in flight is
- * allowed: they are cancelled or complete into nothing.
+ * and returns as many as fit.  A thread with a fatal signal pending still
+ * has every entry of its asynchronous submit accepted, but those not run
+ * yet complete with -ECANCELED instead of running.  Closing the file with
+ * ops in flight is allowed: they are cancelled or complete into nothing.
  *
  * @done: on success, how many entries were taken: all @nr (asynchronous:
  * accepted; synchronous: ran and completed), or fewer after a fatal
@@ -136,10 +144,13 @@ struct kbatch_info {
  *	contains it), the same for each of them, modulo 2^64.
  * KBATCH_OP_TIMER: asynchronous only (-EINVAL synchronously); result 0,
  *	args[0] nanoseconds after it was run.  It completes at once with
- *	-EINVAL if args[0] is above kbatch_info.timer_max_ns, and with
- *	-EBUSY if its file already has kbatch_info.max_timers timers in
- *	flight.  Its completion is posted by kbatch's fair poller, after the
- *	other completions of its submit.
+ *	-EINVAL if args[0] is above kbatch_info.timer_max_ns, with -EBUSY
+ *	if its file already has kbatch_info.max_timers timers in flight (or,
+ *	rarely, just after it had: a finished timer's place is reused after
+ *	an RCU grace period), and with -ENOMEM without memory.  Its
+ *	completion is posted by kbatch's fair poller, after the other
+ *	completions of its submit, those of TIMER entries that fail at once
+ *	included.
  */
 #define KBATCH_OP_NOP		0
 #define KBATCH_OP_ECHO		1
@@ -222,7 +233,13 @@ struct kbatch_submit {
  *
  * -ENOENT if no op has that name.  An opcode stays valid until its op is
  * unregistered; entries that use it afterwards complete with -EOPNOTSUPP
- * (or, if queued when it went, -ESHUTDOWN).
+ * (or, if queued when it went, -ESHUTDOWN), until an op registered later
+ * gets the same opcode: opcodes are handed out in turn, so a freed one is
+ * reused only once every other free one was, but it is reused.  An entry
+ * whose opcode changed op between the checks of its submit and its run
+ * completes with -EPERM if the new op needs CAP_SYS_ADMIN and the
+ * submitter lacks it, with -EINVAL if it is asynchronous-only and the
+ * submit synchronous, else it runs the new op.
  */
 struct kbatch_lookup {
 	__u8 name[KBATCH_OP_NAME_MAX];
@@ -240,15 +257,24 @@ struct kbatch_lookup {
  * KBATCH_URING_CMD and its command area one struct kbatch_sqe, whose
  * @user_data must be 0 (io_uring's own user_data identifies the command).
  * Each command completes with one io_uring CQE: @res is the entry's
- * result if it fits in 32 bits, else -EOVERFLOW; on a ring set up with
- * IORING_SETUP_CQE32 the whole 64-bit result is in big_cqe[0].
+ * result, or kbatch's error for a command it refused (below), if it fits
+ * in 32 bits, else -EOVERFLOW; on a ring set up with IORING_SETUP_CQE32
+ * the whole 64-bit result or error is in big_cqe[0].  (A command io_uring
+ * fails before kbatch sees it, a bad @fd say, has its error in @res only:
+ * read big_cqe[0] when @res is -EOVERFLOW.)
  *
- * The kbatch commands one io_uring_enter() submits on one open file run
- * as one submit of that file, in the submitting task, once io_uring is
- * done submitting: each run of consecutive commands of one op reaches its
- * handler in one call, as with KBATCH_IOC_SUBMIT, and the same rules
- * hold: commands of two open files never share a batch, and a file's
- * limits (timers) count its commands too.
+ * The kbatch commands one task submits on one open file through one ring
+ * are gathered until io_uring runs that task's task work, which it does
+ * once io_uring_enter() is done submitting (on a ring set up with
+ * IORING_SETUP_DEFER_TASKRUN, only when the task waits for completions,
+ * so commands of several io_uring_enter() calls may gather), and at most
+ * 256 together; then they run as one submit of that file, in that task:
+ * each run of consecutive commands of one op reaches its handler in one
+ * call, as with KBATCH_IOC_SUBMIT, and the same rules hold: commands of
+ * two open files, or of two tasks, never share a batch, and a file's
+ * limits (timers) count its commands too.  A longer sequence, or one that
+ * another task's or ring's commands on the same file cut, reaches its
+ * handler in several calls (KBATCH_OP_SUM then sums each part).
  *
  * A command that cannot be taken completes at once with a negative @res:
  * -EINVAL (ring without SQE128; a flag, a reserved field or @user_data of
@@ -256,7 +282,9 @@ struct kbatch_lookup {
  * -ENOTTY (another @cmd_op), -EOPNOTSUPP (KBATCH_OP_TIMER on a kernel
  * that cannot cancel io_uring commands, before Linux 6.7: see
  * KBATCH_FEAT_URING_TIMER), -EAGAIN (no memory to queue it now).  An
- * opcode that names no op completes with -EOPNOTSUPP too.  TIMER commands
+ * opcode that names no op completes with -EOPNOTSUPP too, and so does
+ * every command on a ring set up with IORING_SETUP_IOPOLL (io_uring's
+ * answer: /dev/kbatch does not poll for completions).  TIMER commands
  * complete later; tearing the ring down, or the task exiting, cancels
  * those still pending (-ECANCELED).
  */
