@@ -17,6 +17,7 @@
 #ifndef LIBKBATCH_URING_H
 #define LIBKBATCH_URING_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <liburing.h>
 #include "libkbatch.h"
@@ -24,17 +25,21 @@
 /*
  * kbatch_uring_queue_init() - io_uring_queue_init_params() with what
  * kbatch commands need: IORING_SETUP_SQE128 (an entry is 64 bytes) and
- * IORING_SETUP_CQE32 (64-bit results), plus @flags.  Returns 0 or -errno.
+ * IORING_SETUP_CQE32 (64-bit results), plus @flags.  Returns 0 or -errno;
+ * errno is left alone.
  */
 static inline int kbatch_uring_queue_init(unsigned int entries,
 					  struct io_uring *ring,
 					  unsigned int flags)
 {
 	struct io_uring_params p;
+	int saved = errno, ret;
 
 	memset(&p, 0, sizeof(p));
 	p.flags = flags | IORING_SETUP_SQE128 | IORING_SETUP_CQE32;
-	return io_uring_queue_init_params(entries, ring, &p);
+	ret = io_uring_queue_init_params(entries, ring, &p);
+	errno = saved;
+	return ret;
 }
 
 /*
@@ -55,14 +60,17 @@ static inline void kbatch_uring_prep(struct io_uring_sqe *sqe, int fd,
 }
 
 /*
- * kbatch_uring_result() - the 64-bit result of a kbatch command's @cqe:
- * big_cqe[0] on a CQE32 ring, else cqe->res (-EOVERFLOW for results that
- * do not fit in 32 bits).
+ * kbatch_uring_result() - the 64-bit result of a kbatch command's @cqe.
+ * It is cqe->res, unless that is -EOVERFLOW: the command ran and its
+ * result does not fit in 32 bits; then it is big_cqe[0] on a CQE32 ring
+ * (the whole result), and -EOVERFLOW on others.  big_cqe[0] is used
+ * only then, as a command refused before it ran (by kbatch, or by
+ * io_uring itself: a bad fd, say) may leave it 0.
  */
 static inline __s64 kbatch_uring_result(const struct io_uring *ring,
 					const struct io_uring_cqe *cqe)
 {
-	if (ring->flags & IORING_SETUP_CQE32)
+	if (cqe->res == -EOVERFLOW && (ring->flags & IORING_SETUP_CQE32))
 		return (__s64)cqe->big_cqe[0];
 	return cqe->res;
 }

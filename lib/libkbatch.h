@@ -9,7 +9,8 @@
  * helpers to submit kbatch entries through an io_uring of liburing.
  *
  * Errors: every function that can fail returns a negative errno (as
- * liburing does) and leaves errno alone; nothing is printed.
+ * liburing does); no function changes errno (each restores it after its
+ * system calls), and nothing is printed.
  *
  * Threads: a struct kbatch is written only by kbatch_open() and
  * kbatch_close(); every other function only reads it and makes system
@@ -33,7 +34,7 @@ extern "C" {
 
 /**
  * struct kbatch - an open /dev/kbatch
- * @fd: its file descriptor, for poll()/epoll or io_uring
+ * @fd: its file descriptor (O_NONBLOCK), for poll()/epoll or io_uring
  * @info: what KBATCH_IOC_INFO reported when it was opened
  */
 struct kbatch {
@@ -43,8 +44,11 @@ struct kbatch {
 
 /*
  * kbatch_open() - open /dev/kbatch (or @path, if not NULL) and read its
- * info into @kb->info.  @flags: 0, or further open() flags (O_CLOEXEC is
- * always set; the library never relies on O_NONBLOCK either way).
+ * info into @kb->info.  @flags: 0, or further open() flags (O_CLOEXEC and
+ * O_NONBLOCK are always set).  The library relies on O_NONBLOCK so that
+ * no read() of completions waits when threads share the handle:
+ * kbatch_peek_cqes() and kbatch_wait_cqes() set it again on @kb->fd if it
+ * was cleared (do not clear it while they run).
  * Returns 0, or -errno from open() or the info ioctl (-ENOENT: kbatch is
  * not loaded; -EACCES: no permission on the device).
  */
@@ -123,17 +127,20 @@ int kbatch_submit_async(struct kbatch *kb, const struct kbatch_sqe *sqes,
 
 /*
  * kbatch_peek_cqes() - take up to @max completions that are ready, without
- * waiting.  Returns how many (0 if none is ready), or -errno (-EINVAL for
- * @max 0, -EFAULT).
+ * waiting, also when other threads read the same handle.  At most
+ * info.cq_entries are taken at once (no more can be ready).  Returns how
+ * many (0 if none is ready), or -errno (-EINVAL for @max 0, -EFAULT).
  */
 int kbatch_peek_cqes(struct kbatch *kb, struct kbatch_cqe *cqes,
 		     unsigned int max);
 
 /*
  * kbatch_wait_cqes() - wait until a completion is ready, then take as many
- * as are ready, up to @max.  @timeout_ms bounds the wait (-1: no bound,
- * 0: do not wait).  Returns how many were taken (at least 1), or -errno:
- * -ETIME if none came in time, -EINTR on a signal, -EINVAL for @max 0.
+ * as are ready, up to @max (at most info.cq_entries).  @timeout_ms bounds
+ * the wait (negative: no bound, 0: do not wait), also when other threads
+ * take the completions it was woken for: then it waits again for the time
+ * left.  Returns how many were taken (at least 1), or -errno: -ETIME if
+ * none came in time, -EINTR on a signal, -EINVAL for @max 0.
  */
 int kbatch_wait_cqes(struct kbatch *kb, struct kbatch_cqe *cqes,
 		     unsigned int max, int timeout_ms);
@@ -141,7 +148,7 @@ int kbatch_wait_cqes(struct kbatch *kb, struct kbatch_cqe *cqes,
 /*
  * kbatch_reap_cqes() - take exactly @nr completions, waiting as long as
  * it takes.  Returns @nr, or -errno (-EINTR on a signal: some may have
- * been taken; -EINVAL for @nr 0).
+ * been taken; -EINVAL for @nr 0 or above INT_MAX).
  */
 int kbatch_reap_cqes(struct kbatch *kb, struct kbatch_cqe *cqes,
 		     unsigned int nr);

@@ -184,10 +184,13 @@ ssize_t kbatch_cq_read(struct kbatch_cq *cq, char __user *buf, size_t count,
 	if (!count || count % CQE_SIZE)
 		return -EINVAL;
 	do {
-		if (nonblock && !cq_ready(cq))
-			return -EAGAIN;
-		if (wait_event_interruptible(cq->wait, cq_ready(cq)))
+		/* Checked once: another reader may empty the queue meanwhile. */
+		if (nonblock) {
+			if (!cq_ready(cq))
+				return -EAGAIN;
+		} else if (wait_event_interruptible(cq->wait, cq_ready(cq))) {
 			return -ERESTARTSYS;
+		}
 		/* Readers take turns; another may have emptied the queue. */
 		if (mutex_lock_interruptible(&cq->read_lock))
 			return -ERESTARTSYS;
