@@ -53,11 +53,12 @@ static void queue_cmd(struct io_uring *ring, int fd,
 }
 
 /*
- * Reap @n completions into res[tag] (and big[tag] if @big), tags below
- * @n.  0 or -errno.
+ * Reap @n completions into res[tag], big[tag] (kbatch_uring_result()) if
+ * @big and raw[tag] (big_cqe[0] as the kernel wrote it, on a CQE32 ring)
+ * if @raw, tags below @n.  0 or -errno.
  */
-static int reap(struct io_uring *ring, unsigned int n, long long *res,
-		long long *big)
+static int reap_all(struct io_uring *ring, unsigned int n, long long *res,
+		    long long *big, long long *raw)
 {
 	struct io_uring_cqe *cqe;
 	unsigned int i;
@@ -72,33 +73,17 @@ static int reap(struct io_uring *ring, unsigned int n, long long *res,
 		res[cqe->user_data] = cqe->res;
 		if (big)
 			big[cqe->user_data] = kbatch_uring_result(ring, cqe);
+		if (raw)
+			raw[cqe->user_data] = (long long)cqe->big_cqe[0];
 		io_uring_cqe_seen(ring, cqe);
 	}
 	return 0;
 }
 
-/*
- * Reap @n completions into res[tag] and raw[tag] (big_cqe[0] as the
- * kernel wrote it, on a CQE32 ring), tags below @n.  0 or -errno.
- */
-static int reap_raw(struct io_uring *ring, unsigned int n, long long *res,
-		    long long *raw)
+static int reap(struct io_uring *ring, unsigned int n, long long *res,
+		long long *big)
 {
-	struct io_uring_cqe *cqe;
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < n; i++) {
-		ret = io_uring_wait_cqe(ring, &cqe);
-		if (ret)
-			return ret;
-		if (cqe->user_data >= n)
-			return -ERANGE;
-		res[cqe->user_data] = cqe->res;
-		raw[cqe->user_data] = (long long)cqe->big_cqe[0];
-		io_uring_cqe_seen(ring, cqe);
-	}
-	return 0;
+	return reap_all(ring, n, res, big, NULL);
 }
 
 FIXTURE(uring) {
@@ -261,7 +246,7 @@ TEST_F(uring, bad_commands)
 	s->cmd_op = KBATCH_URING_CMD + 1;
 	s->user_data = 5;
 	ASSERT_EQ(6, io_uring_submit(&self->ring));
-	ASSERT_EQ(0, reap_raw(&self->ring, 6, res, raw));
+	ASSERT_EQ(0, reap_all(&self->ring, 6, res, NULL, raw));
 	for (i = 0; i < 4; i++) {
 		EXPECT_EQ(-EINVAL, res[i]) TH_LOG("bad %u", i);
 		EXPECT_EQ(-EINVAL, raw[i]) TH_LOG("bad %u", i);
@@ -297,7 +282,7 @@ TEST_F(uring, admin_op_needs_cap)
 	kbatch_prep(&s, op, 0, 0, 0);
 	queue_cmd(&self->ring, self->fd, &s, 0);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	ASSERT_EQ(0, reap_raw(&self->ring, 1, res, raw));
+	ASSERT_EQ(0, reap_all(&self->ring, 1, res, NULL, raw));
 	EXPECT_EQ(-EPERM, res[0]);
 	EXPECT_EQ(-EPERM, raw[0]);
 }
