@@ -84,6 +84,17 @@ struct kbatch_timer {
 	bool fired;
 };
 
+/*
+ * Take @t, on its file's list, off it; the caller holds the list's lock
+ * and now owns @t.  Its command, if any, forgets it (see the top).
+ */
+static void timer_unlist(struct kbatch_timer *t)
+{
+	list_del_init(&t->node);
+	if (t->ucmd)
+		kbatch_uring_set_timer(t->ucmd, NULL);
+}
+
 /* Take @t off its file's list; true if we did (we now own it). */
 static bool timer_take(struct kbatch_timer *t)
 {
@@ -92,9 +103,8 @@ static bool timer_take(struct kbatch_timer *t)
 
 	spin_lock(&ts->lock);
 	mine = !list_empty(&t->node);
-	list_del_init(&t->node);
-	if (mine && t->ucmd)
-		kbatch_uring_set_timer(t->ucmd, NULL);
+	if (mine)
+		timer_unlist(t);
 	spin_unlock(&ts->lock);
 	return mine;
 }
@@ -320,10 +330,8 @@ void kbatch_timer_uring_cancel(struct io_uring_cmd *cmd,
 	/* Not through the timer: once its poll took it, it may be freed. */
 	spin_lock(&ts->lock);
 	t = kbatch_uring_timer(cmd);
-	if (t) {
-		list_del_init(&t->node);
-		kbatch_uring_set_timer(cmd, NULL);
-	}
+	if (t)
+		timer_unlist(t);
 	spin_unlock(&ts->lock);
 	if (!t)
 		return;
@@ -353,7 +361,7 @@ void kbatch_timers_release(struct kbatch_ctx *ctx)
 		t = list_first_entry_or_null(&ts->list, struct kbatch_timer,
 					     node);
 		if (t)
-			list_del_init(&t->node);
+			timer_unlist(t);
 		spin_unlock(&ts->lock);
 		if (!t)
 			break;
