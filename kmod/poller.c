@@ -16,10 +16,13 @@
  * Index recycling.  Cancel and KBATCH_POLL_DONE put the index on the
  * retired list.  A cycle moves the retired list to the waiting list and
  * starts an RCU grace period; a later cycle that finds that grace period
- * over drains the wake set and then clears those indices from its snapshot
- * before putting them on the free list.  By then every kbatch_wake() that
- * saw the old owner has finished (the grace period) and its bit has been
- * drained and dropped, so no stale wake can reach the next owner.
+ * over drains the wake set and then clears those indices' bits, from the
+ * snapshot and from the shared words, before putting them on the free
+ * list.  By then every kbatch_wake() that saw the old owner has finished
+ * (the grace period) and its bit has been dropped: drained into the
+ * snapshot, or still in a shared word that no drain could reach yet
+ * because another waker, which made that word non-empty, had not marked
+ * its parent.  So no stale wake can reach the next owner.
  *
  * The poll and cancel.  A poll takes no lock.  The worker publishes the
  * item in @running, issues a full barrier, and re-reads the slot; it polls
@@ -190,8 +193,9 @@ static void kbatch_poller_kick(struct kbatch_poller *poller)
  * kbatch_poller_cancel() or KBATCH_POLL_DONE may be dropped or served; it
  * never reaches the item after cancel returns.  After kbatch_poller_free()
  * has begun, wakes do nothing; after it has returned, the item must not be
- * woken.  A wake racing with a re-add of the item, to the same poller or
- * another, marks it in the poller it is added to or in none.
+ * woken unless it was cancelled (struct kbatch_pollable).  A wake racing
+ * with a re-add of the item, to the same poller or another, marks it in
+ * the poller it is added to or in none.
  *
  * Context: any context, hardirq included.
  */
@@ -306,7 +310,9 @@ static void kbatch_poller_wait_poll(struct kbatch_poller *poller,
 /**
  * kbatch_poller_cancel() - unregister an item, synchronously
  * @item: an item registered with kbatch_poller_add(); cancelling an item
- *	that is done or already cancelled does nothing
+ *	that is done or already cancelled does nothing, as long as its
+ *	poller is not freed (an item cancelled once may be cancelled or
+ *	woken again after that too)
  *
  * When it returns, the item's poll callback is not running and will never
  * run again, and the caller may free the item.  If the poll is running,
@@ -320,7 +326,7 @@ static void kbatch_poller_wait_poll(struct kbatch_poller *poller,
  */
 void kbatch_poller_cancel(struct kbatch_pollable *item)
 {
-	struct kbatch_poller *poller = item->poller;
+	struct kbatch_poller *poller = READ_ONCE(item->poller);
 	unsigned long flags;
 	bool busy;
 
@@ -330,6 +336,13 @@ void kbatch_poller_cancel(struct kbatch_pollable *item)
 	raw_spin_lock_irqsave(&poller->lock, flags);
 	if (kbatch_poller_owns(poller, item, item->index))
 		kbatch_poller_retire(poller, item->index);
+	/*
+	 * The item leaves the poller for good: a later wake or cancel reads
+	 * NULL and never touches the poller, which may be freed by then.  A
+	 * wake that read the pointer before is inside rcu_read_lock(),
+	 * which kbatch_poller_free()'s grace period waits out.
+	 */
+	WRITE_ONCE(item->poller, NULL);
 	raw_spin_unlock_irqrestore(&poller->lock, flags);
 	/*
 	 * Full barrier: the slot is retired before @running is read.  Pairs
@@ -409,7 +422,10 @@ static bool kbatch_poller_poll_index(struct kbatch_poller *poller,
 
 /*
  * Put the indices of list @head on the free list, after clearing their
- * stale bits from the snapshot just drained.
+ * stale bits, from the snapshot just drained and from the shared words:
+ * the grace period that ended before this waited out every wake that saw
+ * the old owner, so every such bit has landed, but one may sit in a word
+ * whose parent is not marked yet (kbatch_wakeset_forget()).
  */
 static void kbatch_poller_reclaim(struct kbatch_poller *poller, u32 head)
 {
@@ -766,7 +782,8 @@ static bool kbatch_poller_wait_worker(struct kbatch_poller *poller)
  * If the worker is still busy after 10 s, it warns and leaks the poller
  * rather than hang or free memory in use.  Items still registered are
  * dropped without being polled again; their owners must not wake or cancel
- * them once this has returned.
+ * them once this has returned, nor items that left by KBATCH_POLL_DONE
+ * (struct kbatch_pollable).
  *
  * Context: process context, may sleep; not from a poll callback.
  */

@@ -25,8 +25,10 @@
  * needs it: a post costs a flag test, not a reference.
  *
  * The struct itself stays valid until kbatch_queue_free(), so a call
- * racing with the shutdown gets -ESHUTDOWN rather than a freed queue; its
- * owner must stop calling before it frees.
+ * racing with the shutdown gets -ESHUTDOWN rather than a freed queue, and
+ * may read the struct until it returns (a post or reduction whose section
+ * has ended, to spill or trace its refusal): its owner must stop calling,
+ * and see its calls return, before it frees.
  *
  * Every wait of the shutdown is bounded by @timeout: past it the shutdown
  * warns and fails, and kbatch_queue_free() leaks the queue rather than
@@ -522,9 +524,9 @@ static int submit_array(struct kbatch_queue *queue, struct kbatch_req *reqs,
 			wait_done(&reqs[done + i]);
 		done += pushed;
 	}
-	queue_leave(queue);
 	if (ret && !done)
 		trace_kbatch_refused(queue->name, raw_smp_processor_id(), ret);
+	queue_leave(queue);
 	return done ? done : ret;
 }
 
@@ -856,8 +858,9 @@ static noinline int post_one_full(struct kbatch_queue *queue,
  *
  * The value joins the open batch of the local CPU's ring; the push that
  * opens a batch queues the ring's work item on this CPU, which runs the
- * callback later.  Never waits, and never disables interrupts unless the
- * ring's batch is being bounded from another CPU (CPU hotplug).
+ * callback later.  Never waits; the push never disables interrupts unless
+ * the ring's batch is being bounded from another CPU (CPU hotplug), and
+ * queue_work_on() does, briefly, for the post that opens a batch.
  *
  * Context: any but NMI, hardirq included; on PREEMPT_RT too.
  *

@@ -44,7 +44,7 @@ unsigned long kbatch_ring_bound_remote(struct kbatch_ring *ring)
 	end = kbatch_ring_bound_shared(ring);
 	/*
 	 * Release: our bound comes before a push that reads @gate as 0 and
-	 * uses a CPU-local RMW; pairs with the acquire in post_values()
+	 * uses a CPU-local RMW; pairs with the acquire in post_enter()
 	 * (queue.c).
 	 */
 	atomic_sub_return_release(KB_GATE_SHARED, &ring->gate);

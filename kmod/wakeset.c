@@ -222,15 +222,30 @@ unsigned long kbatch_wakeset_take(struct kbatch_wakeset *ws,
 EXPORT_SYMBOL_IF_KUNIT(kbatch_wakeset_take);
 
 /**
- * kbatch_wakeset_forget() - clear one bit of the snapshot
+ * kbatch_wakeset_forget() - clear one bit, on both sides
  * @ws: the set
- * @bit: the bit; its parents are left for kbatch_wakeset_take() to settle
+ * @bit: the bit, which no setter may set any more (a setter that still
+ *	could would set it again); its parents are left as they are
+ *
+ * Clears the bit from the snapshot and from the shared leaf word.  The
+ * shared side matters when the bit's setter found its word non-empty and
+ * stopped, and the one that made the word non-empty has yet to mark the
+ * parent: no drain reaches the word until it does, so the bit would
+ * outlive this call and reach whoever the bit stands for next.  A shared
+ * word left empty under a marked parent is harmless (a drain takes 0), and
+ * the next setter into it marks the parent again: the protocol at the top
+ * of this file holds.  Parents in the snapshot are settled by
+ * kbatch_wakeset_take().
  *
  * Context: the consumer only.
  */
 void kbatch_wakeset_forget(struct kbatch_wakeset *ws, unsigned int bit)
 {
-	__clear_bit(bit % BITS_PER_LONG, &ws->snap[0][bit / BITS_PER_LONG]);
+	unsigned long word = bit / BITS_PER_LONG, mask = BIT(bit % BITS_PER_LONG);
+
+	/* An RMW, as the setters' fetch_or into the same word is. */
+	atomic_long_andnot(mask, &ws->shared[0][word]);
+	ws->snap[0][word] &= ~mask;
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_wakeset_forget);
 

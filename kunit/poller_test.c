@@ -347,6 +347,24 @@ static void poller_stale_wake_after_recycle(struct kunit *test)
 	kbatch_poller_free(poller);
 }
 
+/*
+ * A cancelled item may be woken and cancelled again after its poller is
+ * freed: it no longer names the poller (KASAN would catch the access).
+ */
+static void poller_cancelled_item_outlives_poller(struct kunit *test)
+{
+	struct kbatch_poller *poller = pt_manual(test, 2, 0);
+	struct kbatch_pollable item = {};
+
+	KUNIT_ASSERT_EQ(test, kbatch_poller_add(poller, &item, pt_poll_count), 0);
+	kbatch_poller_cancel(&item);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(item.poller));
+	kbatch_poller_free(poller);
+	kbatch_wake(&item);
+	kbatch_poller_cancel(&item);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(item.poller));
+}
+
 /* Capacity is fixed at creation and bounds the items registered at once. */
 static void poller_capacity(struct kunit *test)
 {
@@ -791,6 +809,7 @@ static struct kunit_case poller_cases[] = {
 	KUNIT_CASE(poller_interleaving),
 	KUNIT_CASE(poller_budget),
 	KUNIT_CASE(poller_stale_wake_after_recycle),
+	KUNIT_CASE(poller_cancelled_item_outlives_poller),
 	KUNIT_CASE(poller_capacity),
 	KUNIT_CASE(poller_cancel_from_own_poll),
 	KUNIT_CASE(poller_cancel_waits_for_poll),

@@ -129,6 +129,40 @@ static void wakeset_clear(struct kunit *test)
 	ws_teardown(c);
 }
 
+/*
+ * A forgotten bit is dropped from the shared side too, even from a word no
+ * drain can reach yet: bit 3 is set by a setter that stops at the leaf
+ * because another setter, of bit 5, made the word non-empty and has not
+ * marked the parent yet.
+ */
+static void wakeset_forget_shared(struct kunit *test)
+{
+	struct ws_ctx *c = ws_setup(test, 128);
+
+	KUNIT_ASSERT_EQ(test, c->ws.depth, 2u);
+	/* The setter of bit 5, paused between its leaf and its parent. */
+	atomic_long_or(BIT(5), &c->ws.shared[0][0]);
+	KUNIT_EXPECT_FALSE(test, kbatch_wakeset_set(&c->ws, 3));
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_drain(&c->ws), 0u);
+	kbatch_wakeset_forget(&c->ws, 3);
+	/* The setter of bit 5 resumes and marks the parent. */
+	atomic_long_or(BIT(0), &c->ws.shared[1][0]);
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_drain(&c->ws), 1u);
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_take(&c->ws, &c->base), BIT(5));
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_take(&c->ws, &c->base), 0ul);
+
+	/* A word emptied under a marked parent drains as nothing... */
+	KUNIT_EXPECT_TRUE(test, kbatch_wakeset_set(&c->ws, 70));
+	kbatch_wakeset_forget(&c->ws, 70);
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_drain(&c->ws), 0u);
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_take(&c->ws, &c->base), 0ul);
+	/* ...and the next setter into it reports the empty edge again. */
+	KUNIT_EXPECT_TRUE(test, kbatch_wakeset_set(&c->ws, 71));
+	KUNIT_EXPECT_EQ(test, kbatch_wakeset_drain(&c->ws), 1u);
+	KUNIT_EXPECT_EQ(test, ws_pop(c), 71L);
+	ws_teardown(c);
+}
+
 /* Small sets: one level, and the last bit of a partial word. */
 static void wakeset_small(struct kunit *test)
 {
@@ -228,6 +262,7 @@ static struct kunit_case wakeset_cases[] = {
 	KUNIT_CASE(wakeset_drain_pop),
 	KUNIT_CASE(wakeset_take_word),
 	KUNIT_CASE(wakeset_clear),
+	KUNIT_CASE(wakeset_forget_shared),
 	KUNIT_CASE(wakeset_small),
 	KUNIT_CASE(wakeset_scale),
 	{}

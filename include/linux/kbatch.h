@@ -48,9 +48,11 @@
  *   interrupted by the follower itself).  Callers that cannot sleep use
  *   kbatch_post() or kbatch_reduce(), which never wait for another caller.
  * - KBATCH_BACKGROUND: kbatch_post(), kbatch_post_many().  The slot holds
- *   a value; the call returns at once and never disables interrupts
- *   (except while CPU hotplug has a batch bounded from another CPU).  The
- *   callback runs in kbatch's per-CPU workqueue.
+ *   a value; the call returns at once, and its push never disables
+ *   interrupts (except while CPU hotplug has a batch bounded from another
+ *   CPU); the post that opens a batch, or spills, queues a work item,
+ *   which does, briefly, under the workqueue's raw lock.  The callback
+ *   runs in kbatch's per-CPU workqueue.
  * - KBATCH_REDUCE: kbatch_reduce().  The slot holds a value; the leader
  *   folds the batch in its own context, followers return at once.
  *
@@ -73,10 +75,12 @@
  * - kbatch_queue_shutdown() may run while other CPUs push, lead and wait:
  *   from its start new calls fail with -ESHUTDOWN; when it returns true,
  *   every task accepted before has been run and, in task mode, completed,
- *   and no CPU touches the queue any more.  Its waits are bounded (20 s in
- *   all): a batch callback that never returns gets a warning and a leaked
- *   queue, never a free under it.  kbatch_queue_free() shuts down first if
- *   need be; the owner must stop calling before it.
+ *   and no callback runs any more; a call still on its way out (with
+ *   -ESHUTDOWN, say) may read the queue's struct until it returns.  Its
+ *   waits are bounded (20 s in all): a batch callback that never returns
+ *   gets a warning and a leaked queue, never a free under it.
+ *   kbatch_queue_free() shuts down first if need be; the owner must stop
+ *   calling, and see every call it made return, before it.
  * - CPU hotplug: a push always uses its own CPU's ring (or an online
  *   CPU's spill lane); background and spilled batches pending on a CPU
  *   that goes offline run on another CPU; kbatch waits for nothing while
@@ -270,7 +274,8 @@ unsigned int kbatch_batch_cpu(struct kbatch_batch *batch);
  * DEFERRED-WORK POLLER
  *
  * kbatch_wake() marks an item and kicks the poller only when nothing was
- * marked before; it never takes a lock.  A cycle takes every item marked so
+ * marked before; it never takes a lock the poller holds (the kick queues
+ * the poller's work: the workqueue's raw lock).  A cycle takes every item marked so
  * far and polls each once, lowest slot first, at most @budget items per
  * slice with cond_resched() between slices; an unfinished cycle is resumed
  * where it stopped.  Finding the marked items costs time in proportion to
@@ -296,7 +301,8 @@ unsigned int kbatch_batch_cpu(struct kbatch_batch *batch);
  * then the memory is freed.  The wait for the worker is bounded (10 s): past
  * it, free warns, with counts of what is still in flight, and leaks the
  * poller rather than hang.  Items still registered are dropped: their
- * owners must not wake or cancel them after free returns.
+ * owners must not wake or cancel them after free returns (nor items that
+ * left by KBATCH_POLL_DONE; cancelled ones they may).
  * kbatch_poller_cancel() is not bounded: its caller frees the item next,
  * so it waits for a running poll as long as the poll runs, warning every
  * 10 s, rather than let the item be freed under it.
@@ -337,8 +343,12 @@ typedef enum kbatch_poll_ret (*kbatch_poll_fn)(struct kbatch_pollable *item);
  * @poll: the poll callback, set by kbatch_poller_add()
  *
  * Zero it before its first kbatch_poller_add(): waking or cancelling a
- * zeroed item does nothing.  After cancel (or KBATCH_POLL_DONE) it may be
- * added again, to the same poller or another.
+ * zeroed item does nothing, and so does waking or cancelling an item after
+ * kbatch_poller_cancel() of it has returned, even once its poller is freed.
+ * An item that left by KBATCH_POLL_DONE still names its poller (its poll
+ * may have freed it): once that poller is freed, zero it or add it again
+ * before waking or cancelling it.  After cancel (or KBATCH_POLL_DONE) it
+ * may be added again, to the same poller or another.
  */
 struct kbatch_pollable {
 	kbatch_poll_fn poll;
