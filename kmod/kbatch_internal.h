@@ -129,6 +129,8 @@ unsigned int kbatch_poller_run_cycle(struct kbatch_poller *poller,
 void kbatch_poller_get_stats(struct kbatch_poller *poller,
 			     struct kbatch_poller_stats *stats);
 void kbatch_poller_inject_wake(struct kbatch_poller *poller, u32 index);
+struct module;
+struct module *kbatch_module(void);
 void kbatch_poller_set_dying_hook(struct kbatch_poller *poller,
 				  void (*fn)(void *arg), void *arg);
 void kbatch_poller_set_timeout(struct kbatch_poller *poller,

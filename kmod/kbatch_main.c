@@ -10,6 +10,7 @@
 #include <linux/init.h>
 #include <linux/module.h>
 #include <linux/workqueue.h>
+#include <kunit/visibility.h>
 
 #include "kbatch_internal.h"
 #include "dev/dev.h"
@@ -29,6 +30,21 @@ EXPORT_TRACEPOINT_SYMBOL_GPL(kbatch_op_run);
 
 struct dentry *kbatch_debugfs_root;
 struct workqueue_struct *kbatch_wq;
+
+/**
+ * kbatch_module() - the module that holds kbatch's code
+ *
+ * For KUnit, which checks the references a refused kbatch_poller_free()
+ * takes on it.
+ *
+ * Context: any.
+ * Return: THIS_MODULE of kbatch.
+ */
+struct module *kbatch_module(void)
+{
+	return THIS_MODULE;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_module);
 
 static int __init kbatch_init(void)
 {

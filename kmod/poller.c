@@ -73,7 +73,7 @@
 /* The end of an index list. */
 #define KBATCH_NIL		KBATCH_POLLER_MAX_CAPACITY
 /*
- * How long free waits for the worker before it warns and leaks the poller;
+ * How long free waits for the worker before it warns and gives up (false);
  * how often cancel, which never gives up, warns while it waits.
  */
 #define KBATCH_POLLER_TIMEOUT	(10 * HZ)
@@ -94,6 +94,8 @@
  * @running_task: the task that runs the current slice, so that a cancel
  *	from inside a poll knows not to wait for itself
  * @dying: set by kbatch_poller_free(); wakes and adds do nothing after it
+ * @pinned: a kbatch_poller_free() gave up on the worker and took a
+ *	reference on this module for it; the free that succeeds drops it
  * @in_cycle: the snapshot holds items of an unfinished cycle (worker only)
  * @word: the bits of the leaf word being walked, not yet polled (worker only)
  * @word_base: the index of @word's bit 0 (worker only)
@@ -125,6 +127,7 @@ struct kbatch_poller {
 	struct kbatch_pollable *running;
 	struct task_struct *running_task;
 	bool dying;
+	bool pinned;
 	bool in_cycle;
 	unsigned long word;
 	unsigned long word_base;
@@ -779,38 +782,55 @@ static bool kbatch_poller_wait_worker(struct kbatch_poller *poller)
  * poller is marked dying, so wakes and adds after that do nothing; an RCU
  * grace period waits out every CPU inside kbatch_wake(); the poll that is
  * running finishes and the worker is flushed; then the memory is freed.
- * If the worker is still busy after 10 s, it warns and leaks the poller
- * rather than hang or free memory in use.  Items still registered are
- * dropped without being polled again; their owners must not wake or cancel
- * them once this has returned, nor items that left by KBATCH_POLL_DONE
- * (struct kbatch_pollable).
+ * Items still registered are dropped without being polled again; their
+ * owners must not wake or cancel them once this has returned, nor items
+ * that left by KBATCH_POLL_DONE (struct kbatch_pollable).
+ *
+ * If the worker is still busy after 10 s, it warns and returns false
+ * rather than hang or free memory in use: a poll may still be running, so
+ * the caller must keep what polls use (its items and what they reach),
+ * and the poller, still dying, keeps this module loaded until a later
+ * call frees it.  Calling kbatch_poller_free() again is the only use of a
+ * poller it has refused to free.
  *
  * Context: process context, may sleep; not from a poll callback.
+ *
+ * Return: true if the poller is freed (or @poller is NULL); false if its
+ * worker was still busy.
  */
-void kbatch_poller_free(struct kbatch_poller *poller)
+bool kbatch_poller_free(struct kbatch_poller *poller)
 {
 	might_sleep();
 	if (!poller)
-		return;
-	debugfs_remove_recursive(poller->debugfs);
-	raw_spin_lock_irq(&poller->lock);
-	WRITE_ONCE(poller->dying, true);
-	raw_spin_unlock_irq(&poller->lock);
-	if (poller->dying_hook)
-		poller->dying_hook(poller->dying_arg);
-	/*
-	 * Pairs with rcu_read_lock() in kbatch_wake(): after it, no CPU is
-	 * inside kbatch_wake() with this poller.
-	 */
-	synchronize_rcu();
+		return true;
+	if (!poller->dying) {
+		debugfs_remove_recursive(poller->debugfs);
+		raw_spin_lock_irq(&poller->lock);
+		WRITE_ONCE(poller->dying, true);
+		raw_spin_unlock_irq(&poller->lock);
+		if (poller->dying_hook)
+			poller->dying_hook(poller->dying_arg);
+		/*
+		 * Pairs with rcu_read_lock() in kbatch_wake(): after it, no
+		 * CPU is inside kbatch_wake() with this poller.
+		 */
+		synchronize_rcu();
+	}
 	if (!kbatch_poller_wait_worker(poller)) {
-		pr_warn("poller %s: worker still busy after %u ms (polling %p), %u items registered; leaking it\n",
+		pr_warn("poller %s: worker still busy after %u ms (polling %p), %u items registered; not freed\n",
 			poller->name, jiffies_to_msecs(poller->timeout),
 			READ_ONCE(poller->running),
 			READ_ONCE(poller->stats.items));
-		return;
+		/* The worker runs this module's code: keep it loaded. */
+		if (!poller->pinned)
+			__module_get(THIS_MODULE);
+		poller->pinned = true;
+		return false;
 	}
 	cancel_work_sync(&poller->work);
+	if (poller->pinned)
+		module_put(THIS_MODULE);
 	kbatch_poller_destroy(poller);
+	return true;
 }
 EXPORT_SYMBOL_GPL(kbatch_poller_free);

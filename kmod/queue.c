@@ -31,8 +31,8 @@
  * and see its calls return, before it frees.
  *
  * Every wait of the shutdown is bounded by @timeout: past it the shutdown
- * warns and fails, and kbatch_queue_free() leaks the queue rather than
- * free it under a callback that still runs.
+ * warns and fails, and kbatch_queue_free() returns false without freeing
+ * the queue rather than free it under a callback that still runs.
  *
  * Lockdep.  Waiting for a batch callback is waiting for a lock: each queue
  * has a lockdep map, @dep_map, that the code running a callback holds
@@ -1346,21 +1346,27 @@ EXPORT_SYMBOL_IF_KUNIT(kbatch_queue_set_timeout);
  * @queue: the queue, or NULL
  *
  * kbatch_queue_shutdown(), then the memory is freed.  The caller must make
- * sure nobody calls into @queue once this has returned.  If the shutdown
- * timed out, the queue is leaked (with the shutdown's warning) rather
- * than freed under the callers still inside.
+ * sure nobody calls into @queue once this has returned true.  If the
+ * shutdown timed out, the queue is not freed (with the shutdown's
+ * warning) rather than freed under a callback still running: a callback
+ * may still run, so the caller must keep what callbacks use (@data, its
+ * module) until a later kbatch_queue_free() of the queue returns true.
  *
  * Context: process context, may sleep.  Not from a batch callback of
  * @queue.
+ *
+ * Return: true if the queue is freed (or @queue is NULL or an error
+ * pointer); false if its shutdown timed out.
  */
-void kbatch_queue_free(struct kbatch_queue *queue)
+bool kbatch_queue_free(struct kbatch_queue *queue)
 {
 	might_sleep();
 	if (IS_ERR_OR_NULL(queue))
-		return;
+		return true;
 	if (!kbatch_queue_shutdown(queue))
-		return;
+		return false;
 	kbatch_queue_debugfs_exit(queue);
 	queue_destroy(queue);
+	return true;
 }
 EXPORT_SYMBOL_GPL(kbatch_queue_free);

@@ -426,6 +426,7 @@ static void lifetime_offline_with_busy_callback(struct kunit *test)
 struct stuck {
 	struct completion entered;
 	struct completion release;
+	struct completion go;
 	atomic_t calls;
 };
 
@@ -444,7 +445,8 @@ static int stuck_release_later(void *data)
 {
 	struct stuck *st = data;
 
-	msleep(1500);
+	/* Once the test has seen the frees refused, or after 10 s anyway. */
+	wait_for_completion_timeout(&st->go, 10 * HZ);
 	complete(&st->release);
 	return 0;
 }
@@ -465,6 +467,7 @@ static void lifetime_shutdown_bounded_background(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, st);
 	init_completion(&st->entered);
 	init_completion(&st->release);
+	init_completion(&st->go);
 	queue = kbatch_queue_alloc("stuck", KBATCH_BACKGROUND, 0, stuck_fn, st);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(queue));
 	kbatch_queue_set_timeout(queue, msecs_to_jiffies(200));
@@ -480,9 +483,12 @@ static void lifetime_shutdown_bounded_background(struct kunit *test)
 	KUNIT_EXPECT_LT(test, ns, 1000ull * NSEC_PER_MSEC);
 	KUNIT_EXPECT_EQ(test, kbatch_post(queue, 2), -ESHUTDOWN);
 
+	/* The callback still runs: free refuses, and may be called again. */
+	KUNIT_EXPECT_FALSE(test, kbatch_queue_free(queue));
+	complete(&st->go);
 	kbt_join(t);
 	KUNIT_EXPECT_TRUE(test, kbatch_queue_shutdown(queue));
-	kbatch_queue_free(queue);
+	KUNIT_EXPECT_TRUE(test, kbatch_queue_free(queue));
 }
 
 static struct kunit_case lifetime_cases[] = {

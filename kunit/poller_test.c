@@ -12,6 +12,7 @@
 #include <linux/jiffies.h>
 #include <linux/kbatch.h>
 #include <linux/ktime.h>
+#include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/vmalloc.h>
 
@@ -494,6 +495,44 @@ static void poller_cancel_outlasts_timeout(struct kunit *test)
 	kbatch_poller_free(poller);
 }
 
+/*
+ * A poll that outlasts the poller's timeout: free returns false and frees
+ * nothing (a timeout may leak, never free what is in use), kbatch stays
+ * loaded for the worker, and a free once the poll is over frees it.
+ */
+static void poller_free_outlasted_by_poll(struct kunit *test)
+{
+	struct pt_stuck *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	struct module *mod = kbatch_module();
+	struct kbatch_poller *poller;
+	int refs;
+
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	KUNIT_ASSERT_NOT_NULL(test, mod);
+	init_completion(&st->entered);
+	init_completion(&st->release);
+	poller = kbatch_poller_alloc("kunit-stuck", 4, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(poller));
+	kbatch_poller_set_timeout(poller, msecs_to_jiffies(50));
+	KUNIT_ASSERT_EQ(test, kbatch_poller_add(poller, &st->pi, pt_poll_stuck), 0);
+	kbatch_wake(&st->pi);
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&st->entered, 10 * HZ), 0ul);
+
+	refs = module_refcount(mod);
+	KUNIT_EXPECT_FALSE(test, kbatch_poller_free(poller));
+	KUNIT_EXPECT_EQ(test, module_refcount(mod), refs + 1);
+	/* Still polling: refused again, and the module is pinned once. */
+	KUNIT_EXPECT_FALSE(test, kbatch_poller_free(poller));
+	KUNIT_EXPECT_EQ(test, module_refcount(mod), refs + 1);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(st->returned));
+
+	complete(&st->release);
+	kbatch_poller_set_timeout(poller, 10 * HZ);
+	KUNIT_EXPECT_TRUE(test, kbatch_poller_free(poller));
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(st->returned));
+	KUNIT_EXPECT_EQ(test, module_refcount(mod), refs);
+}
+
 static enum kbatch_poll_ret pt_poll_count_only(struct kbatch_pollable *pi)
 {
 	pt_item(pi)->polls++;
@@ -814,6 +853,7 @@ static struct kunit_case poller_cases[] = {
 	KUNIT_CASE(poller_cancel_from_own_poll),
 	KUNIT_CASE(poller_cancel_waits_for_poll),
 	KUNIT_CASE(poller_cancel_outlasts_timeout),
+	KUNIT_CASE(poller_free_outlasted_by_poll),
 	KUNIT_CASE(poller_wake_races_readd),
 	KUNIT_CASE(poller_debugfs),
 	KUNIT_CASE(poller_hardirq_wake_vs_cancel),

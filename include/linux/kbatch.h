@@ -78,8 +78,10 @@
  *   and no callback runs any more; a call still on its way out (with
  *   -ESHUTDOWN, say) may read the queue's struct until it returns.  Its
  *   waits are bounded (20 s in all): a batch callback that never returns
- *   gets a warning and a leaked queue, never a free under it.
- *   kbatch_queue_free() shuts down first if need be; the owner must stop
+ *   gets a warning and a queue left unfreed, never a free under it.
+ *   kbatch_queue_free() shuts down first if need be, and returns false if
+ *   that timed out: the owner must then keep what its callback uses (its
+ *   data, its module) and may call it again later.  The owner must stop
  *   calling, and see every call it made return, before it.
  * - CPU hotplug: a push always uses its own CPU's ring (or an online
  *   CPU's spill lane); background and spilled batches pending on a CPU
@@ -246,7 +248,7 @@ struct kbatch_queue *kbatch_queue_alloc_flags(const char *name,
 					      kbatch_batch_fn fn, void *data,
 					      unsigned int flags);
 bool kbatch_queue_shutdown(struct kbatch_queue *queue);
-void kbatch_queue_free(struct kbatch_queue *queue);
+bool kbatch_queue_free(struct kbatch_queue *queue);
 
 int kbatch_submit(struct kbatch_queue *queue, struct kbatch_req *req);
 int kbatch_submit_many(struct kbatch_queue *queue, struct kbatch_req *reqs,
@@ -299,8 +301,10 @@ unsigned int kbatch_batch_cpu(struct kbatch_batch *batch);
  * wakes after that are no-ops; an RCU grace period waits out every CPU
  * inside kbatch_wake(); the running poll finishes and the worker is flushed;
  * then the memory is freed.  The wait for the worker is bounded (10 s): past
- * it, free warns, with counts of what is still in flight, and leaks the
- * poller rather than hang.  Items still registered are dropped: their
+ * it, free warns, with counts of what is still in flight, and returns false
+ * without freeing the poller rather than hang: the owner must then keep
+ * what its polls use, and may call it again later (the dying poller keeps
+ * kbatch loaded until then).  Items still registered are dropped: their
  * owners must not wake or cancel them after free returns (nor items that
  * left by KBATCH_POLL_DONE; cancelled ones they may).
  * kbatch_poller_cancel() is not bounded: its caller frees the item next,
@@ -359,7 +363,7 @@ struct kbatch_pollable {
 
 struct kbatch_poller *kbatch_poller_alloc(const char *name, unsigned int capacity,
 					  unsigned int budget);
-void kbatch_poller_free(struct kbatch_poller *poller);
+bool kbatch_poller_free(struct kbatch_poller *poller);
 int kbatch_poller_add(struct kbatch_poller *poller, struct kbatch_pollable *item,
 		      kbatch_poll_fn poll);
 void kbatch_wake(struct kbatch_pollable *item);

@@ -140,7 +140,11 @@ static void ctx_free_work(struct work_struct *work)
 {
 	struct kbatch_ctx *ctx = container_of(work, struct kbatch_ctx, free);
 
-	kbatch_timers_release(ctx);
+	/* A timeout may leak, never free what a poll still uses. */
+	if (!kbatch_timers_release(ctx)) {
+		pr_warn("a released file's timer poll is stuck; leaking the file's state\n");
+		return;
+	}
 	kbatch_uring_release(ctx);
 	kbatch_ctx_free_buf(ctx);
 	kbatch_cq_destroy(&ctx->cq);

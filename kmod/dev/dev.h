@@ -162,7 +162,7 @@ void kbatch_builtin_ops_exit(void);
 /* ---- timer_op.c: TIMER, driven by a per-file fair poller ---- */
 void kbatch_timer_run(struct kbatch_op_batch *b);
 void kbatch_timers_start(struct list_head *timers);
-void kbatch_timers_release(struct kbatch_ctx *ctx);
+bool kbatch_timers_release(struct kbatch_ctx *ctx);
 
 /* ---- uring.c: IORING_OP_URING_CMD ---- */
 

@@ -134,12 +134,19 @@ int kbatch_shared_init(struct kbatch_op *op)
  * kbatch_shared_exit() - free a shared op's queue; no run may be in it
  * @op: the op, unregistered, with no reference left
  *
+ * Its owner frees @op (and may unload the op's code) next, so a queue
+ * whose callback is stuck is not left behind: the free is tried again,
+ * without limit, each try warning after its timeout, as
+ * kbatch_poller_cancel() waits for a poll.
+ *
  * Context: process context, may sleep.
  */
 void kbatch_shared_exit(struct kbatch_op *op)
 {
 	if (!op->queue)
 		return;
-	kbatch_queue_free(op->queue);
+	while (!kbatch_queue_free(op->queue))
+		pr_warn("shared op %s: its queue is still busy; trying again\n",
+			op->name);
 	mutex_destroy(&op->lock);
 }

@@ -345,17 +345,22 @@ void kbatch_timer_uring_cancel(struct io_uring_cmd *cmd,
  * @ctx: the file, released: no submit runs on it any more
  *
  * Their completions go nowhere.  Returns once no poll of the file's
- * timers runs and everything is freed.
+ * timers runs and everything is freed; or, if a poll was still running
+ * when the poller's free timed out, false, with the timers' memory left
+ * to that poll: the caller must then leave the file's completion queue
+ * (which the poll posts to) and everything it reaches allocated too.
  *
  * Context: process context, may sleep.
+ *
+ * Return: true if the timers are freed (or the file had none).
  */
-void kbatch_timers_release(struct kbatch_ctx *ctx)
+bool kbatch_timers_release(struct kbatch_ctx *ctx)
 {
 	struct kbatch_timers *ts = ctx->timers;
 	struct kbatch_timer *t;
 
 	if (!ts)
-		return;
+		return true;
 	for (;;) {
 		spin_lock(&ts->lock);
 		t = list_first_entry_or_null(&ts->list, struct kbatch_timer,
@@ -369,7 +374,9 @@ void kbatch_timers_release(struct kbatch_ctx *ctx)
 		timer_free(t);
 	}
 	/* Waits for polls still running, which own their timers. */
-	kbatch_poller_free(ts->poller);
+	if (!kbatch_poller_free(ts->poller))
+		return false;
 	kfree(ts);
 	ctx->timers = NULL;
+	return true;
 }
