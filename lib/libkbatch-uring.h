@@ -51,11 +51,14 @@ static inline void kbatch_uring_prep(struct io_uring_sqe *sqe, int fd,
 				     const struct kbatch_sqe *entry,
 				     __u64 user_data)
 {
+	char *area = (char *)sqe + offsetof(struct io_uring_sqe, cmd);
+
 	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
 	sqe->cmd_op = KBATCH_URING_CMD;
 	/* The command area runs on into the second half of a 128-byte SQE. */
-	memcpy((char *)sqe + offsetof(struct io_uring_sqe, cmd), entry,
-	       sizeof(*entry));
+	memcpy(area, entry, sizeof(*entry));
+	/* Its reserved tail; the slot may hold another command's bytes. */
+	memset(area + sizeof(*entry), 0, KBATCH_URING_CMD_AREA - sizeof(*entry));
 	io_uring_sqe_set_data64(sqe, user_data);
 }
 

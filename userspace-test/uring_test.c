@@ -227,7 +227,7 @@ TEST_F(uring, bad_commands)
 	struct kbatch_sqe good, bad[4];
 	struct io_uring_sqe *s;
 	struct io_uring plain;
-	long long res[6], raw[6];
+	long long res[7], raw[7];
 	unsigned int i;
 
 	kbatch_prep_echo(&good, 7, 0);
@@ -245,8 +245,12 @@ TEST_F(uring, bad_commands)
 	io_uring_prep_rw(IORING_OP_URING_CMD, s, self->fd, NULL, 0, 0);
 	s->cmd_op = KBATCH_URING_CMD + 1;
 	s->user_data = 5;
-	ASSERT_EQ(6, io_uring_submit(&self->ring));
-	ASSERT_EQ(0, reap_all(&self->ring, 6, res, NULL, raw));
+	/* A good entry with the last reserved byte of the command area set. */
+	s = io_uring_get_sqe(&self->ring);
+	kbatch_uring_prep(s, self->fd, &good, 6);
+	((char *)s)[offsetof(struct io_uring_sqe, cmd) + KBATCH_URING_CMD_AREA - 1] = 1;
+	ASSERT_EQ(7, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, reap_all(&self->ring, 7, res, NULL, raw));
 	for (i = 0; i < 4; i++) {
 		EXPECT_EQ(-EINVAL, res[i]) TH_LOG("bad %u", i);
 		EXPECT_EQ(-EINVAL, raw[i]) TH_LOG("bad %u", i);
@@ -255,6 +259,8 @@ TEST_F(uring, bad_commands)
 	EXPECT_EQ(7, raw[4]);
 	EXPECT_EQ(-ENOTTY, res[5]);
 	EXPECT_EQ(-ENOTTY, raw[5]);
+	EXPECT_EQ(-EINVAL, res[6]);
+	EXPECT_EQ(-EINVAL, raw[6]);
 
 	/* Without SQE128 a kbatch_sqe does not fit. */
 	ASSERT_EQ(0, ring_init(&plain, 0));

@@ -257,16 +257,20 @@ static int uring_queue(struct kbatch_ctx *ctx, struct io_uring_cmd *cmd,
 static int uring_check(struct io_uring_cmd *cmd, unsigned int issue_flags,
 		       struct kbatch_sqe *sqe)
 {
+	const u8 *area = kbatch_uring_payload(cmd);
 	struct kbatch_op *op;
 	bool later;
 	int ret;
 
+	BUILD_BUG_ON(sizeof(*sqe) > KBATCH_URING_CMD_AREA);
 	if (cmd->cmd_op != KBATCH_URING_CMD)
 		return -ENOTTY;
 	if (!(issue_flags & IO_URING_F_SQE128))
 		return -EINVAL;
-	memcpy(sqe, kbatch_uring_payload(cmd), sizeof(*sqe));
-	if (sqe->user_data)
+	memcpy(sqe, area, sizeof(*sqe));
+	if (sqe->user_data ||
+	    memchr_inv(area + sizeof(*sqe), 0,
+		       KBATCH_URING_CMD_AREA - sizeof(*sqe)))
 		return -EINVAL;
 	ret = kbatch_entries_check(sqe, 1, true);
 	if (ret)

@@ -255,7 +255,8 @@ struct kbatch_lookup {
  * an io_uring set up with IORING_SETUP_SQE128 (the command area holds 80
  * bytes): the io_uring SQE's @fd is an open /dev/kbatch, its @cmd_op
  * KBATCH_URING_CMD and its command area one struct kbatch_sqe, whose
- * @user_data must be 0 (io_uring's own user_data identifies the command).
+ * @user_data must be 0 (io_uring's own user_data identifies the command),
+ * followed by 16 reserved bytes that must be 0 (KBATCH_URING_CMD_AREA).
  * Each command completes with one io_uring CQE: @res is the entry's
  * result, or kbatch's error for a command it refused (below), if it fits
  * in 32 bits, else -EOVERFLOW; on a ring set up with IORING_SETUP_CQE32
@@ -278,10 +279,11 @@ struct kbatch_lookup {
  *
  * A command that cannot be taken completes at once with a negative @res:
  * -EINVAL (ring without SQE128; a flag, a reserved field or @user_data of
- * the kbatch_sqe set), -EPERM (an op that needs CAP_SYS_ADMIN),
- * -ENOTTY (another @cmd_op), -EOPNOTSUPP (KBATCH_OP_TIMER on a kernel
- * that cannot cancel io_uring commands, before Linux 6.7: see
- * KBATCH_FEAT_URING_TIMER), -EAGAIN (no memory to queue it now).  An
+ * the kbatch_sqe set, or a byte of the command area after it), -EPERM
+ * (an op that needs CAP_SYS_ADMIN), -ENOTTY (another @cmd_op),
+ * -EOPNOTSUPP (KBATCH_OP_TIMER on a kernel that cannot cancel io_uring
+ * commands, before Linux 6.7: see KBATCH_FEAT_URING_TIMER), -EAGAIN (no
+ * memory to queue it now).  An
  * opcode that names no op completes with -EOPNOTSUPP too, and so does
  * every command on a ring set up with IORING_SETUP_IOPOLL (io_uring's
  * answer: /dev/kbatch does not poll for completions).  TIMER commands
@@ -292,6 +294,8 @@ struct kbatch_lookup {
 
 /* io_uring_sqe.cmd_op of a kbatch command. */
 #define KBATCH_URING_CMD	_IOWR(KBATCH_IOC_MAGIC, 0x10, struct kbatch_sqe)
+/* Bytes of an SQE128 command area: one struct kbatch_sqe, then zeros. */
+#define KBATCH_URING_CMD_AREA	80
 
 /* Fill a struct kbatch_info. */
 #define KBATCH_IOC_INFO		_IOR(KBATCH_IOC_MAGIC, 0x00, struct kbatch_info)
