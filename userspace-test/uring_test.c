@@ -568,6 +568,66 @@ TEST_F(uring, exit_with_timer_completions_on_their_way)
 	}
 }
 
+/* Ticks of system time of every CPU so far (/proc/stat, USER_HZ). */
+static long long system_ticks(void)
+{
+	long long user, nice, sys = -1;
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "cpu %lld %lld %lld", &user, &nice, &sys) != 3)
+		sys = -1;
+	fclose(f);
+	return sys;
+}
+
+/*
+ * A TIMER fires while its submitting task is stopped, so the task work
+ * that would complete it cannot run, and another process then drops the
+ * ring's last reference.  io_uring's exit worker cancels what is
+ * cancelable until nothing is: the command must not stay cancelable with
+ * nothing left to cancel, or the worker spins at full speed for as long
+ * as the task stays stopped (a stranger's CPU).
+ */
+TEST_F(uring, stopped_task_does_not_make_ring_exit_spin)
+{
+	long long before, spent;
+	struct io_uring ring;
+	struct kbatch_sqe s;
+	int status;
+	pid_t pid;
+
+	if (!timers_cancelable(&self->info))
+		SKIP(return, "this kernel cannot cancel io_uring commands");
+	ASSERT_EQ(0, ring_init(&ring, IORING_SETUP_SQE128 | IORING_SETUP_CQE32));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		/* Its own copy of the ring: submit, let go of it, stop. */
+		kbatch_prep_timer(&s, 300 * 1000000ULL, 0);
+		queue_cmd(&ring, self->fd, &s, 0);
+		if (io_uring_submit(&ring) != 1)
+			_exit(1);
+		io_uring_queue_exit(&ring);
+		raise(SIGSTOP);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
+	ASSERT_TRUE(WIFSTOPPED(status));
+	usleep(600000);		/* the timer has fired, its poll has run */
+	io_uring_queue_exit(&ring);
+	usleep(100000);
+	before = system_ticks();
+	usleep(1000000);
+	spent = system_ticks() - before;
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_GE(before, 0);
+	/* A spinning worker costs about 100 ticks a second; idle, a few. */
+	EXPECT_LT(spent, 40) TH_LOG("%lld ticks of system time in 1 s", spent);
+}
+
 /* A process killed with thousands of commands in flight goes at once. */
 TEST(killed_with_commands_in_flight)
 {

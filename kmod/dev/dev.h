@@ -192,6 +192,7 @@ int kbatch_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
 void kbatch_uring_post(const struct kbatch_cqe *cqes, unsigned int n,
 		       unsigned int issue_flags);
 void kbatch_uring_complete_later(struct io_uring_cmd *cmd, s64 result);
+void kbatch_uring_complete_unlocked(struct io_uring_cmd *cmd, s64 result);
 void kbatch_uring_set_timer(struct io_uring_cmd *cmd, struct kbatch_timer *t);
 struct kbatch_timer *kbatch_uring_timer(struct io_uring_cmd *cmd);
 void kbatch_uring_release(struct kbatch_ctx *ctx);

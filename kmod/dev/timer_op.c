@@ -23,8 +23,11 @@
  * off (under the list's lock); whoever takes it off frees it.  An io_uring
  * command points to its timer only while the timer is on the list: the
  * taker clears the pointer under the same lock, so a cancel that comes
- * after the poll took the timer (its completion still on the way through
- * task work) finds nothing, and never follows a pointer to freed memory.
+ * after the poll took the timer finds nothing, and never follows a
+ * pointer to freed memory.  The poll then completes the command with
+ * io_uring's ring lock (kbatch_uring_complete_unlocked()), which the
+ * cancel holds, so a cancel that found nothing is followed at once by a
+ * command no longer cancelable, never by one left to cancel again.
  * Release cancels every timer still on the list, then frees the poller,
  * which waits for a poll still running; so nothing of a file outlives its
  * release.
@@ -143,7 +146,7 @@ static enum kbatch_poll_ret timer_poll(struct kbatch_pollable *item)
 	/* Our own item: leaves the poller now, without waiting. */
 	kbatch_poller_cancel(&t->item);
 	if (t->ucmd)
-		kbatch_uring_complete_later(t->ucmd, 0);
+		kbatch_uring_complete_unlocked(t->ucmd, 0);
 	else
 		kbatch_cq_post(ts->cq, &t->cqe, 1);
 	timer_free(t);
@@ -314,8 +317,11 @@ static void timer_cancel(struct kbatch_timer *t)
  * @issue_flags: io_uring's, with IO_URING_F_CANCEL
  *
  * If the timer's poll has not taken it, it is stopped and the command
- * completes with -ECANCELED; otherwise the poll completes it, and
- * io_uring, which retries until every command is done, has nothing to do.
+ * completes with -ECANCELED; otherwise the poll completes it, taking the
+ * ring's lock we hold to make it not cancelable any more (the top of
+ * this file).  A poll never waits for anything under that lock: this
+ * cancel waits only for the poll of a timer it took, which does not
+ * complete a command.
  *
  * Context: io_uring's cancellation, process context; may sleep.
  */

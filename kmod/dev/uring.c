@@ -157,6 +157,33 @@ void kbatch_uring_complete_later(struct io_uring_cmd *cmd, s64 result)
 	io_uring_cmd_complete_in_task(cmd, uring_late_done);
 }
 
+/**
+ * kbatch_uring_complete_unlocked() - complete a cancelable command now
+ * @cmd: the command, marked cancelable (TIMER)
+ * @result: its result
+ *
+ * io_uring_cmd_done() without the ring's lock: it takes the lock to drop
+ * the command from the ring's cancelable list, and io_uring posts the
+ * completion through its own task work.  Not through
+ * kbatch_uring_complete_later(): until that task work ran in the
+ * submitting task, which a stopped task never does, the command would
+ * stay cancelable, kbatch's cancel would find nothing to do, and a ring
+ * torn down meanwhile would have io_uring's exit worker call it again and
+ * again at full speed.  On kernels without cancelable commands it is
+ * kbatch_uring_complete_later().
+ *
+ * Context: process context, may sleep; not under the ring's lock (the
+ * timers' poller worker).
+ */
+void kbatch_uring_complete_unlocked(struct io_uring_cmd *cmd, s64 result)
+{
+	might_sleep();
+	if (KBATCH_URING_CAN_CANCEL)
+		cmd_done(cmd, result, IO_URING_F_UNLOCKED);
+	else
+		kbatch_uring_complete_later(cmd, result);
+}
+
 static struct kbatch_uring *uring_get(struct kbatch_ctx *ctx, gfp_t gfp)
 {
 	struct kbatch_uring *u;
