@@ -175,6 +175,75 @@ TEST_F(uring, batches_hold_at_most_256)
 		EXPECT_EQ(i < 256 ? 256 : 44, res[i]) TH_LOG("cmd %u", i);
 }
 
+#define TURN_RINGS	9	/* one more (ring, task) than a file keeps open */
+#define TURN_ROUNDS	10
+
+/*
+ * @nrings DEFER_TASKRUN rings taking turns on one file, one command each
+ * turn, @rounds turns each, never waiting (so no batch runs) until the
+ * end; res[i] gets command i's result.
+ */
+static int take_turns(int fd, unsigned int nrings, unsigned int rounds,
+		      long long *res)
+{
+	unsigned int flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32 |
+			     IORING_SETUP_SINGLE_ISSUER |
+			     IORING_SETUP_DEFER_TASKRUN;
+	unsigned int n = nrings * rounds, i, k;
+	struct io_uring r[TURN_RINGS];
+	long long got[TURN_ROUNDS * 2];
+	struct kbatch_sqe s;
+	int ret = 0;
+
+	for (k = 0; k < nrings; k++)
+		if (ring_init(&r[k], flags))
+			return -1;
+	for (i = 0; i < n && !ret; i++) {
+		kbatch_prep_echo(&s, i, 0);
+		queue_cmd(&r[i % nrings], fd, &s, i / nrings);
+		if (io_uring_submit(&r[i % nrings]) != 1)
+			ret = -1;
+	}
+	for (k = 0; k < nrings; k++) {
+		if (!ret && reap(&r[k], rounds, got, NULL))
+			ret = -1;
+		for (i = 0; i < rounds && !ret; i++)
+			res[i * nrings + k] = got[i];
+		io_uring_queue_exit(&r[k]);
+	}
+	return ret;
+}
+
+/*
+ * A file keeps an open batch per (ring, task): two rings taking turns
+ * share none and cut none, whatever the count.  With more rings taking
+ * turns than a file keeps batches open, each command opens a batch; past
+ * KBATCH_URING_FILE_BATCHES of them (none has run: the task never waits)
+ * commands are refused with -EBUSY, and run again once the task waits.
+ */
+TEST_F(uring, file_batches_are_bounded)
+{
+	long long res[TURN_RINGS * TURN_ROUNDS * 4];
+	unsigned int i, busy = 0;
+
+	ASSERT_EQ(0, take_turns(self->fd, 2, 2 * TURN_ROUNDS, res));
+	for (i = 0; i < 4 * TURN_ROUNDS; i++)
+		EXPECT_EQ((long long)i, res[i]) TH_LOG("two rings, command %u", i);
+
+	ASSERT_EQ(0, take_turns(self->fd, TURN_RINGS, TURN_ROUNDS, res));
+	for (i = 0; i < TURN_RINGS * TURN_ROUNDS; i++) {
+		if (i < KBATCH_URING_FILE_BATCHES || res[i] != -EBUSY)
+			EXPECT_EQ((long long)i, res[i]) TH_LOG("command %u", i);
+		busy += res[i] == -EBUSY;
+	}
+	EXPECT_LT(0u, busy);
+
+	/* The task waited: every batch ran, and the file takes commands. */
+	ASSERT_EQ(0, take_turns(self->fd, 2, 2, res));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ((long long)i, res[i]);
+}
+
 /* Two files in one io_uring_enter(): each file's SUMs see only its own. */
 TEST_F(uring, files_do_not_mix)
 {

@@ -15,8 +15,16 @@
  * io_uring flags the callback gets, which say how to complete a command,
  * hold for its own ring) and of one task only (the callback runs in the
  * task of the batch's first command: another task's entries must not run
- * with its credentials and memory), so a command of another ring or of
- * another task sharing the ring and the file closes the batch.
+ * with its credentials and memory).  So a file keeps an open batch per
+ * (ring, task) that submits to it, up to URING_OPEN of them; a command of
+ * one more pair closes the open batch next in turn, which still runs.
+ *
+ * Memory: a file holds at most KBATCH_URING_FILE_BATCHES batches (open,
+ * waiting for their task's task work, or kept spare), each ~22 KiB; a
+ * command that needs one more is refused with -EBUSY.  Without the bound
+ * a task that never runs its task work (DEFER_TASKRUN, never waiting)
+ * with more rings than URING_OPEN taking turns would open a batch per
+ * command, without limit.
  *
  * TIMER completes later, from its file's poller, through a task-work
  * callback again; it needs io_uring's cancellation of commands (Linux
@@ -30,8 +38,8 @@
 
 #include "dev.h"
 
-/* Most commands in one batch. */
-#define URING_BATCH	256
+/* Open batches per file: one per (ring, task) submitting at once. */
+#define URING_OPEN	8
 
 /**
  * struct uring_batch - kbatch commands of one file waiting to run
@@ -46,21 +54,27 @@ struct uring_batch {
 	const void *ring;
 	const void *task;
 	unsigned int n;
-	struct io_uring_cmd *cmds[URING_BATCH];
-	struct kbatch_sqe sqes[URING_BATCH];
-	struct kbatch_cqe cqes[URING_BATCH];
+	struct io_uring_cmd *cmds[KBATCH_URING_BATCH];
+	struct kbatch_sqe sqes[KBATCH_URING_BATCH];
+	struct kbatch_cqe cqes[KBATCH_URING_BATCH];
 };
 
 /**
  * struct kbatch_uring - a file's io_uring state
- * @lock: guards @open and @spare
- * @open: the batch that new commands join, or NULL
+ * @lock: guards the fields below
+ * @open: the batches that new commands join, one per (ring, task); NULL
+ *	in a free place
+ * @next: the place whose batch a command of one more pair closes
  * @spare: a free batch, kept for the next one
+ * @batches: batches allocated (open, waiting to run, running, spare), at
+ *	most KBATCH_URING_FILE_BATCHES
  */
 struct kbatch_uring {
-	spinlock_t lock;		/* open, spare */
-	struct uring_batch *open;
+	spinlock_t lock;		/* all below */
+	struct uring_batch *open[URING_OPEN];
+	unsigned int next;
 	struct uring_batch *spare;
+	unsigned int batches;
 };
 
 /**
@@ -210,10 +224,12 @@ static void uring_flush(struct io_uring_cmd *first, unsigned int issue_flags)
 	struct uring_batch *b = cmd_pdu(first)->batch;
 	struct kbatch_ctx *ctx = first->file->private_data;
 	struct kbatch_uring *u = ctx->uring;
+	unsigned int i;
 
 	spin_lock(&u->lock);
-	if (u->open == b)
-		u->open = NULL;		/* closed: no command joins it now */
+	for (i = 0; i < URING_OPEN; i++)
+		if (u->open[i] == b)
+			u->open[i] = NULL;	/* closed: no command joins it */
 	spin_unlock(&u->lock);
 	kbatch_entries_run_uring(ctx, b->sqes, b->cqes, b->n, issue_flags);
 	b->n = 0;
@@ -221,12 +237,42 @@ static void uring_flush(struct io_uring_cmd *first, unsigned int issue_flags)
 	if (!u->spare) {
 		u->spare = b;
 		b = NULL;
+	} else {
+		u->batches--;
 	}
 	spin_unlock(&u->lock);
 	kfree(b);
 }
 
-/* Add @cmd with entry @sqe to the file's open batch: -EIOCBQUEUED or -EAGAIN. */
+/*
+ * The place of the open batch of (@ring, @task), or of a free place, or
+ * else @u->next, whose batch a new one replaces (it closes, and still
+ * runs); the places are replaced in turn.  @u->lock is held.
+ */
+static unsigned int uring_place(struct kbatch_uring *u, const void *ring,
+				const void *task, bool *found)
+{
+	unsigned int i, free = URING_OPEN;
+
+	*found = false;
+	for (i = 0; i < URING_OPEN; i++) {
+		struct uring_batch *b = u->open[i];
+
+		if (b && b->ring == ring && b->task == task) {
+			*found = true;
+			return i;
+		}
+		if (!b && free == URING_OPEN)
+			free = i;
+	}
+	return free < URING_OPEN ? free : u->next;
+}
+
+/*
+ * Add @cmd with entry @sqe to its (ring, task)'s open batch of the file:
+ * -EIOCBQUEUED, or -EAGAIN (no memory), or -EBUSY (the file has
+ * KBATCH_URING_FILE_BATCHES already; see the top of this file).
+ */
 static int uring_queue(struct kbatch_ctx *ctx, struct io_uring_cmd *cmd,
 		       const struct kbatch_sqe *sqe, unsigned int issue_flags)
 {
@@ -235,32 +281,40 @@ static int uring_queue(struct kbatch_ctx *ctx, struct io_uring_cmd *cmd,
 	struct io_kiocb *req = cmd_to_io_kiocb(cmd);
 	const void *ring = req->ctx, *task = req->task;
 	struct uring_batch *b, *fresh = NULL;
-	unsigned int i;
+	unsigned int i, place;
+	bool found, full;
 
 	if (!u)
 		return -EAGAIN;
 	for (;;) {
 		spin_lock(&u->lock);
-		b = u->open;
-		if (b && (b->ring != ring || b->task != task)) {
-			/* Another ring's or task's: its callback runs it. */
-			u->open = NULL;
-			b = NULL;
-		}
-		if (!b && (u->spare || fresh)) {
+		place = uring_place(u, ring, task, &found);
+		b = u->open[place];
+		if (found)
+			break;
+		if (u->spare || (fresh && u->batches < KBATCH_URING_FILE_BATCHES)) {
+			/* @b, if any, is another pair's: its callback runs it. */
+			if (b)
+				u->next = (place + 1) % URING_OPEN;
 			b = u->spare ?: fresh;
-			if (b == fresh)
+			if (b == fresh) {
 				fresh = NULL;
-			else
+				u->batches++;
+			} else {
 				u->spare = NULL;
+			}
 			b->n = 0;
 			b->ring = ring;
 			b->task = task;
-			u->open = b;
-		}
-		if (b)
+			u->open[place] = b;
 			break;
+		}
+		full = u->batches >= KBATCH_URING_FILE_BATCHES;
 		spin_unlock(&u->lock);
+		if (full) {
+			kfree(fresh);
+			return -EBUSY;
+		}
 		fresh = kmalloc(sizeof(*fresh), gfp | __GFP_ACCOUNT);
 		if (!fresh)
 			return -EAGAIN;	/* io_uring retries where it may sleep */
@@ -269,8 +323,8 @@ static int uring_queue(struct kbatch_ctx *ctx, struct io_uring_cmd *cmd,
 	b->cmds[i] = cmd;
 	b->sqes[i] = *sqe;
 	b->sqes[i].user_data = (uintptr_t)cmd;
-	if (b->n == URING_BATCH)
-		u->open = NULL;
+	if (b->n == KBATCH_URING_BATCH)
+		u->open[place] = NULL;
 	spin_unlock(&u->lock);
 	kfree(fresh);
 	if (!i) {
@@ -360,7 +414,7 @@ void kbatch_uring_release(struct kbatch_ctx *ctx)
 
 	if (!u)
 		return;
-	WARN_ON_ONCE(u->open);
+	WARN_ON_ONCE(memchr_inv(u->open, 0, sizeof(u->open)));
 	kfree(u->spare);
 	kfree(u);
 	ctx->uring = NULL;

@@ -269,13 +269,16 @@ struct kbatch_lookup {
  * once io_uring_enter() is done submitting (on a ring set up with
  * IORING_SETUP_DEFER_TASKRUN, only when the task waits for completions,
  * so commands of several io_uring_enter() calls may gather), and at most
- * 256 together; then they run as one submit of that file, in that task:
- * each run of consecutive commands of one op reaches its handler in one
+ * KBATCH_URING_BATCH together, in at most KBATCH_URING_FILE_BATCHES such
+ * batches per file (a command that would need one more completes with
+ * -EBUSY); then they run as one submit of that file, in that task: each
+ * run of consecutive commands of one op reaches its handler in one
  * call, as with KBATCH_IOC_SUBMIT, and the same rules hold: commands of
  * two open files, or of two tasks, never share a batch, and a file's
- * limits (timers) count its commands too.  A longer sequence, or one that
- * another task's or ring's commands on the same file cut, reaches its
- * handler in several calls (KBATCH_OP_SUM then sums each part).
+ * limits (timers) count its commands too.  A longer sequence, or one cut
+ * because more than eight (ring, task) pairs submit to the file at once
+ * (each has a batch of its own open, up to eight), reaches its handler in
+ * several calls (KBATCH_OP_SUM then sums each part).
  *
  * A command that cannot be taken completes at once with a negative @res:
  * -EINVAL (ring without SQE128; a flag, a reserved field or @user_data of
@@ -283,7 +286,7 @@ struct kbatch_lookup {
  * (an op that needs CAP_SYS_ADMIN), -ENOTTY (another @cmd_op),
  * -EOPNOTSUPP (KBATCH_OP_TIMER on a kernel that cannot cancel io_uring
  * commands, before Linux 6.7: see KBATCH_FEAT_URING_TIMER), -EAGAIN (no
- * memory to queue it now).  An
+ * memory to queue it now), -EBUSY (the file's batches, above).  An
  * opcode that names no op completes with -EOPNOTSUPP too, and so does
  * every command on a ring set up with IORING_SETUP_IOPOLL (io_uring's
  * answer: /dev/kbatch does not poll for completions).  TIMER commands
@@ -296,6 +299,10 @@ struct kbatch_lookup {
 #define KBATCH_URING_CMD	_IOWR(KBATCH_IOC_MAGIC, 0x10, struct kbatch_sqe)
 /* Bytes of an SQE128 command area: one struct kbatch_sqe, then zeros. */
 #define KBATCH_URING_CMD_AREA	80
+/* Most commands of one io_uring batch. */
+#define KBATCH_URING_BATCH	256
+/* Most io_uring batches of one open file at a time (IO_URING above). */
+#define KBATCH_URING_FILE_BATCHES	64
 
 /* Fill a struct kbatch_info. */
 #define KBATCH_IOC_INFO		_IOR(KBATCH_IOC_MAGIC, 0x00, struct kbatch_info)
