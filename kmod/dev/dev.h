@@ -7,9 +7,11 @@
  * The unit of submission is the open file (struct kbatch_ctx): a submit
  * runs its own entries in its own context (submit.c), completions of
  * asynchronous entries go to the file's completion queue (cq.c), and what
- * a file starts (timers, completion room, buffers) is bounded per file,
- * charged to the memory cgroup of the task whose call allocates it
- * (GFP_KERNEL_ACCOUNT) and gone at release.
+ * a file starts (timers, completion room, io_uring batches) is bounded per
+ * file, and a submit's buffer per submit (a file caches one; threads
+ * submitting at once get one each), all charged to the memory cgroup of
+ * the task whose call allocates it (GFP_KERNEL_ACCOUNT) and gone at
+ * release.
  */
 #ifndef _KBATCH_DEV_H
 #define _KBATCH_DEV_H

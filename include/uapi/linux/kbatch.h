@@ -48,9 +48,10 @@
  * Synchronous (flags 0): the ioctl returns when every entry has completed;
  * one completion entry (struct kbatch_cqe) per submission entry, in the
  * same order, is written to @completions, room for @nr of them.  A room
- * at address 0, or not in the user address space at all, is -EFAULT
- * before anything runs; otherwise the room is written only after the
- * entries ran, so a
+ * at address 0, or not in the user address space at all (of a 64-bit
+ * process: in a 32-bit one, a room past 4 GiB is found bad only when it is
+ * written), is -EFAULT before anything runs; otherwise the room is written
+ * only after the entries ran, so a
  * room that faults (not mapped, read-only, or unmapped meanwhile by
  * another thread) is -EFAULT with the entries run and @done telling how
  * many.  A fatal signal stops the
@@ -72,8 +73,9 @@
  * that would exceed it is -EBUSY with nothing accepted.  read() of fewer
  * than sizeof(struct kbatch_cqe) bytes or of a size that is not a
  * multiple of it is -EINVAL; with O_NONBLOCK and nothing ready it is
- * -EAGAIN; otherwise it waits (interruptibly) for at least one completion
- * and returns as many as fit.  A thread with a fatal signal pending still
+ * -EAGAIN (it may still wait, interruptibly, for another read() of the
+ * same file to finish copying out); otherwise it waits (interruptibly) for
+ * at least one completion and returns as many as fit.  A thread with a fatal signal pending still
  * has every entry of its asynchronous submit accepted, but those not run
  * yet complete with -ECANCELED instead of running.  Closing the file with
  * ops in flight is allowed: they are cancelled or complete into nothing.
