@@ -546,8 +546,9 @@ static int submit_array(struct kbatch_queue *queue, struct kbatch_req *reqs,
  *
  * Return: the number of requests completed, @n unless the queue began to
  * die or a fatal signal came while waiting for room, in which case the
- * first so many are complete and the rest untouched; or a negative errno
- * (-ESHUTDOWN, -EINTR, -EINVAL) if none was.
+ * first so many are complete and the rest were not run (their @result
+ * untouched); or a negative errno (-ESHUTDOWN, -EINTR, -EINVAL) if none
+ * was.  -EINVAL too for @n above INT_MAX, whose count would not fit.
  *
  * Must not be called from a batch callback of @queue, nor holding a lock
  * that the callback takes (see kbatch_submit()).
@@ -557,6 +558,8 @@ int kbatch_submit_many(struct kbatch_queue *queue, struct kbatch_req *reqs,
 {
 	bool led;
 
+	if (n > INT_MAX)
+		return -EINVAL;
 	return submit_array(queue, reqs, n, &led);
 }
 EXPORT_SYMBOL_GPL(kbatch_submit_many);

@@ -371,6 +371,10 @@ static int submit_many_batches(struct kunit *test, unsigned int size,
 	KUNIT_ASSERT_FALSE(test, IS_ERR(s->queue));
 	for (i = 0; i < n; i++)
 		reqs[i].arg = 1000 + i;
+	/* A count that would not fit the return value: refused, nothing run. */
+	KUNIT_EXPECT_EQ(test, kbatch_submit_many(s->queue, reqs, INT_MAX + 1u),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&s->count), 0l);
 	KUNIT_EXPECT_EQ(test, kbatch_submit_many(s->queue, reqs, n), (int)n);
 	for (i = 0; i < n; i++)
 		KUNIT_EXPECT_EQ(test, reqs[i].result, (long)((1000 + i) ^ RESULT_MAGIC));
