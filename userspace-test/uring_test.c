@@ -697,6 +697,47 @@ TEST_F(uring, stopped_task_does_not_make_ring_exit_spin)
 	EXPECT_LT(spent, 40) TH_LOG("%lld ticks of system time in 1 s", spent);
 }
 
+/*
+ * A task exits with commands gathered but not run (a DEFER_TASKRUN ring
+ * it never waited on): io_uring runs their task work in the exiting task
+ * or in a kernel worker, where they must not run (a worker has none of
+ * the task's credentials or memory).  They are cancelled: the kv.put
+ * never happens.
+ */
+TEST_F(uring, commands_of_an_exiting_task_do_not_run)
+{
+	int put = kbatch_lookup(&self->kb, "kv.put", NULL);
+	int get = kbatch_lookup(&self->kb, "kv.get", NULL);
+	__u64 key = 1u << 29 | (getpid() & 0xffff);
+	struct kbatch_sqe s;
+	struct kbatch_cqe c;
+	int status;
+	pid_t pid;
+
+	if (put < 0 || get < 0)
+		SKIP(return, "kbatch_kv is not loaded");
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		struct io_uring ring;
+
+		if (ring_init(&ring, IORING_SETUP_SQE128 | IORING_SETUP_CQE32 |
+			      IORING_SETUP_SINGLE_ISSUER |
+			      IORING_SETUP_DEFER_TASKRUN))
+			_exit(1);
+		kbatch_prep(&s, put, key, 42, 0);
+		queue_cmd(&ring, self->fd, &s, 0);
+		_exit(io_uring_submit(&ring) == 1 ? 0 : 2);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	usleep(200000);		/* an io_uring worker's fallback, if any */
+	kbatch_prep(&s, get, key, 0, 0);
+	ASSERT_EQ(1, kbatch_submit_sync(&self->kb, &s, &c, 1));
+	EXPECT_EQ(-ENOENT, c.result);
+}
+
 /* A process killed with thousands of commands in flight goes at once. */
 TEST(killed_with_commands_in_flight)
 {

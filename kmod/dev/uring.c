@@ -32,6 +32,7 @@
  * kernels it is refused.
  */
 #include <linux/capability.h>
+#include <linux/file.h>
 #include <linux/io_uring_types.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -218,11 +219,30 @@ static struct kbatch_uring *uring_get(struct kbatch_ctx *ctx, gfp_t gfp)
 	return u;
 }
 
+/*
+ * Whether a task-work callback runs where a batch must not: in a kernel
+ * worker (io_uring's fallback, with none of the submitter's credentials
+ * or memory) or in a task on its way out (its commands were gathered
+ * but it never came back to run them: cancelled, as the entries of an
+ * asynchronous submit a fatal signal catches).  Linux 6.12 passes this
+ * as IO_URING_F_TASK_DEAD; 6.1 does not, so ask as io_uring does.
+ */
+static bool uring_task_dead(void)
+{
+	return current->flags & (PF_EXITING | PF_KTHREAD);
+}
+
 /* The task-work callback of a batch's first command: run the batch. */
 static void uring_flush(struct io_uring_cmd *first, unsigned int issue_flags)
 {
 	struct uring_batch *b = cmd_pdu(first)->batch;
-	struct kbatch_ctx *ctx = first->file->private_data;
+	/*
+	 * The commands hold the file until they complete, and the last
+	 * completion may drop the last reference (on 6.1 even at once, in
+	 * a worker): hold it ourselves, for @u after the run.
+	 */
+	struct file *file = get_file(first->file);
+	struct kbatch_ctx *ctx = file->private_data;
 	struct kbatch_uring *u = ctx->uring;
 	unsigned int i;
 
@@ -231,7 +251,13 @@ static void uring_flush(struct io_uring_cmd *first, unsigned int issue_flags)
 		if (u->open[i] == b)
 			u->open[i] = NULL;	/* closed: no command joins it */
 	spin_unlock(&u->lock);
-	kbatch_entries_run_uring(ctx, b->sqes, b->cqes, b->n, issue_flags);
+	if (uring_task_dead()) {
+		for (i = 0; i < b->n; i++)
+			cmd_done(b->cmds[i], -ECANCELED, issue_flags);
+	} else {
+		kbatch_entries_run_uring(ctx, b->sqes, b->cqes, b->n,
+					 issue_flags);
+	}
 	b->n = 0;
 	spin_lock(&u->lock);
 	if (!u->spare) {
@@ -242,6 +268,7 @@ static void uring_flush(struct io_uring_cmd *first, unsigned int issue_flags)
 	}
 	spin_unlock(&u->lock);
 	kfree(b);
+	fput(file);
 }
 
 /*

@@ -273,7 +273,8 @@ struct kbatch_lookup {
  * so commands of several io_uring_enter() calls may gather), and at most
  * KBATCH_URING_BATCH together, in at most KBATCH_URING_FILE_BATCHES such
  * batches per file (a command that would need one more completes with
- * -EBUSY); then they run as one submit of that file, in that task: each
+ * -EBUSY); then they run as one submit of that file, in that task (if the
+ * task is exiting by then, they complete with -ECANCELED instead): each
  * run of consecutive commands of one op reaches its handler in one
  * call, as with KBATCH_IOC_SUBMIT, and the same rules hold: commands of
  * two open files, or of two tasks, never share a batch, and a file's
