@@ -637,7 +637,11 @@ static int spill_values(struct kbatch_queue *queue, const unsigned long *vals,
 	}
 	self = smp_processor_id();
 	cpu = self;
-	/* At most one lap: this CPU may be leaving cpu_online_mask. */
+	/*
+	 * One lap, or at most nr_cpu_ids visits if this CPU is leaving
+	 * cpu_online_mask (an interrupt while it goes offline), when the
+	 * walk never comes back to it; its own lane comes last either way.
+	 */
 	for (i = 0; i < nr_cpu_ids && got < n; i++) {
 		cpu = cpumask_next(cpu, cpu_online_mask);
 		if (cpu >= nr_cpu_ids)

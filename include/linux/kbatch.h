@@ -83,11 +83,11 @@
  *   that timed out: the owner must then keep what its callback uses (its
  *   data, its module) and may call it again later.  The owner must stop
  *   calling, and see every call it made return, before it.
- * - CPU hotplug: a push always uses its own CPU's ring (or an online
- *   CPU's spill lane); background and spilled batches pending on a CPU
- *   that goes offline run on another CPU; kbatch waits for nothing while
- *   a CPU goes, so callbacks may take cpus_read_lock() and allocate or
- *   free queues.
+ * - CPU hotplug: a push always uses its own CPU's ring (or a spill lane:
+ *   an online CPU's, or its own CPU's last, even while that CPU goes);
+ *   background and spilled batches pending on a CPU that goes offline
+ *   run on another CPU; kbatch waits for nothing while a CPU goes, so
+ *   callbacks may take cpus_read_lock() and allocate or free queues.
  *
  * PREEMPT_RT.  What this header allows in hardirq (kbatch_post(),
  * kbatch_reduce() and the batch accessors it runs, kbatch_wake(),
