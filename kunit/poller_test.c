@@ -463,6 +463,27 @@ static int pt_cancel_thread(void *data)
 }
 
 /*
+ * A real-worker poller with a 50 ms timeout whose one item's poll is
+ * running, stuck until @st->release.
+ */
+static struct kbatch_poller *pt_stuck_poll(struct kunit *test,
+					   struct pt_stuck *st)
+{
+	struct kbatch_poller *poller;
+
+	init_completion(&st->entered);
+	init_completion(&st->release);
+	init_completion(&st->cancelled);
+	poller = kbatch_poller_alloc("kunit-stuck", 4, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(poller));
+	kbatch_poller_set_timeout(poller, msecs_to_jiffies(50));
+	KUNIT_ASSERT_EQ(test, kbatch_poller_add(poller, &st->pi, pt_poll_stuck), 0);
+	kbatch_wake(&st->pi);
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&st->entered, 10 * HZ), 0ul);
+	return poller;
+}
+
+/*
  * A poll that outlasts the poller's timeout many times over: cancel keeps
  * waiting (a timeout may leak, never free what is in use) and returns
  * only once the poll has returned.
@@ -474,16 +495,7 @@ static void poller_cancel_outlasts_timeout(struct kunit *test)
 	struct kbt_thread *t;
 
 	KUNIT_ASSERT_NOT_NULL(test, st);
-	init_completion(&st->entered);
-	init_completion(&st->release);
-	init_completion(&st->cancelled);
-	poller = kbatch_poller_alloc("kunit-stuck", 4, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(poller));
-	kbatch_poller_set_timeout(poller, msecs_to_jiffies(50));
-	KUNIT_ASSERT_EQ(test, kbatch_poller_add(poller, &st->pi, pt_poll_stuck), 0);
-	kbatch_wake(&st->pi);
-	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&st->entered, 10 * HZ), 0ul);
-
+	poller = pt_stuck_poll(test, st);
 	t = kbt_start(pt_cancel_thread, st, KBT_ANY_CPU);
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	/* Ten timeouts later, cancel is still waiting. */
@@ -509,15 +521,7 @@ static void poller_free_outlasted_by_poll(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, st);
 	KUNIT_ASSERT_NOT_NULL(test, mod);
-	init_completion(&st->entered);
-	init_completion(&st->release);
-	poller = kbatch_poller_alloc("kunit-stuck", 4, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(poller));
-	kbatch_poller_set_timeout(poller, msecs_to_jiffies(50));
-	KUNIT_ASSERT_EQ(test, kbatch_poller_add(poller, &st->pi, pt_poll_stuck), 0);
-	kbatch_wake(&st->pi);
-	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&st->entered, 10 * HZ), 0ul);
-
+	poller = pt_stuck_poll(test, st);
 	refs = module_refcount(mod);
 	KUNIT_EXPECT_FALSE(test, kbatch_poller_free(poller));
 	KUNIT_EXPECT_EQ(test, module_refcount(mod), refs + 1);
