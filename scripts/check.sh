@@ -16,8 +16,8 @@
 #      deadlock shape that lockdep must report (kunit/lockdep_demo.c),
 #      each in its own log; the torture module for a minute (torture/);
 #      once the first lane's static checks are done,
-#      Debian's own 6.1 as in step 5; last, once the RT debug kernel is
-#      built: W=1 against it (unless the first lane could do it after its
+#      Debian's own 6.1 and 6.12-rt as in step 5; last, once the RT debug
+#      kernel is built: W=1 against it (unless the first lane could do it after its
 #      static checks), boot it, and run the KUnit suites and the
 #      user-space tests as root;
 #   3. meanwhile, in the first lane, static checks: sparse (C=1) and W=1
@@ -28,8 +28,8 @@
 #   4. boot the 6.1 debug kernel (KCSAN=1: the KCSAN kernel) with
 #      expedited grace periods: load kbatch, run the KUnit suites and the
 #      user-space tests as root, unload, reload, unload;
-#   5. boot Debian's own 6.12 with the DKMS-built module and its 6.12-rt
-#      (its 6.1 boots in the second lane): load kbatch, run the
+#   5. boot Debian's own 6.12 with the DKMS-built module (its 6.1 and
+#      6.12-rt boot in the second lane): load kbatch, run the
 #      user-space tests (as root and as uid 65534), unload;
 #   6. wait for the second lane; scripts/results.py judges every log and
 #      prints "N passed, N failed".
@@ -87,6 +87,11 @@ kv() { scripts/kernels.sh "$1" "$2"; }
 # TSC.  (tsc=unstable would avoid both flips too, as 6.1 does by itself
 # under QEMU, but its HPET clock made these boots 40-70% slower.)
 tsc612="maxcpus=1 tsc=reliable"
+# The 6.12 kernels, the only ones with TIMER over io_uring and no KASAN,
+# poison the accounted kmalloc caches (GFP_KERNEL_ACCOUNT: what a user's
+# submit allocates, timers included), so that a use after free reads
+# 0x6b... and oopses (uring_test.c, exit_with_timer_completions_on_their_way).
+poison="slub_debug=P,kmalloc-cg-*"
 rel61=$(kv 6.1 release)
 rel612=$(kv 6.12 release)
 
@@ -230,12 +235,17 @@ vm_lane_b() {
 		"$logs/torture-$variant.log" "$top/build/obj-$variant" \
 		>"$logs/build-torture-vm.txt" 2>&1
 	progress "VM done: torture-$variant"
-	# Debian's 6.1 boots here, not in the first lane, to even the lanes
-	# out; its modules are final once the static checks are done.
+	# Debian's 6.1 and 6.12-rt boot here, not in the first lane, to even
+	# the lanes out (alone, the first lane's debug boot ended a warm run
+	# a minute after this lane); their modules are final once the static
+	# checks are done.  Both come before the RT debug kernel's boot, which
+	# on a fresh machine waits for that kernel's build.
 	progress "waiting for the static checks"
 	while [ ! -e "$static_done" ]; do sleep 2; done
 	vm "$(kv 6.1 vmlinuz)" "$top/build/obj-deb-6.1" deb \
 		"$logs/check-deb-6.1.log" 600 preempt=full
+	vm "$(kv 6.12-rt vmlinuz)" "$top/build/obj-deb-6.12-rt" deb \
+		"$logs/check-deb-6.12-rt.log" 600 "kbuids=root $poison $tsc612"
 	rt_debug_vm
 }
 
@@ -312,7 +322,8 @@ vm_lane_b &
 lanepid=$!
 vmlogs=("$logs/failnth-$variant.log" "$logs/lockdep-recursive.log"
 	"$logs/lockdep-circular.log" "$logs/torture-$variant.log"
-	"$logs/check-deb-6.1.log" "$logs/check-rt-debug.log")
+	"$logs/check-deb-6.1.log" "$logs/check-deb-6.12-rt.log"
+	"$logs/check-rt-debug.log")
 
 progress "static checks"
 wait "$checkpatch_pid"
@@ -368,17 +379,9 @@ vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" check \
 vmlogs+=("$logs/check-$variant.log")
 # preempt=full on the stock kernels: the stall test (stall_test.c) wants a
 # fully preemptible kernel, as the debug kernel (CONFIG_PREEMPT) and RT are.
-# The 6.12 kernels, the only ones with TIMER over io_uring and no KASAN,
-# poison the accounted kmalloc caches (GFP_KERNEL_ACCOUNT: what a user's
-# submit allocates, timers included), so that a use after free reads
-# 0x6b... and oopses (uring_test.c, exit_with_timer_completions_on_their_way).
-poison="slub_debug=P,kmalloc-cg-*"
 vm "$(kv 6.12 vmlinuz)" "$dkms_vm" deb "$logs/check-deb-6.12-dkms.log" 600 \
 	"preempt=full $poison $tsc612"
 vmlogs+=("$logs/check-deb-6.12-dkms.log")
-vm "$(kv 6.12-rt vmlinuz)" "$top/build/obj-deb-6.12-rt" deb \
-	"$logs/check-deb-6.12-rt.log" 600 "kbuids=root $poison $tsc612"
-vmlogs+=("$logs/check-deb-6.12-rt.log")
 
 progress "waiting for the second lane"
 wait "$lanepid"
