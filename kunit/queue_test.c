@@ -624,7 +624,12 @@ static void queue_post_from_hardirq(struct kunit *test)
 
 enum { SRC_PROC, SRC_SOFT, SRC_HARD, NR_SRC };
 
-#define MIX_SEQS	8192	/* values per source, at most */
+#define MIX_PROC_SEQS	8192	/* values the process context posts */
+/*
+ * Values per source, at most: a timer posts until the test stops it, and
+ * must not run out before mix_thread() has seen one of its values taken.
+ */
+#define MIX_SEQS	BIT(16)
 #define MIX_VALUE(src, seq)	(((unsigned long)(src) << 20) | (seq))
 
 /*
@@ -643,7 +648,7 @@ struct mix {
 	atomic_t bad;
 	atomic_t wrong_ctx;
 	atomic_t seen_count;
-	unsigned int accepted;
+	unsigned int got[NR_SRC];
 	bool stop;
 };
 
@@ -675,8 +680,11 @@ static bool mix_post(struct mix *m, unsigned int src)
 	if (seq >= MIX_SEQS)
 		return false;
 	m->next[src]++;
-	if (!kbatch_post(m->queue, MIX_VALUE(src, seq)))
+	if (!kbatch_post(m->queue, MIX_VALUE(src, seq))) {
 		__set_bit(seq, m->acc[src]);
+		/* Only @src's context writes; mix_thread() reads it. */
+		WRITE_ONCE(m->got[src], m->got[src] + 1);
+	}
 	return true;
 }
 
@@ -710,11 +718,16 @@ static enum hrtimer_restart mix_soft_fn(struct hrtimer *t)
 /*
  * The process-context producer, bound to the timers' CPU: posts one by
  * one and in fours with kbatch_post_many(), until it has posted them all.
+ * Its posts may keep the ring full throughout, every timer's post
+ * refused (seen once on the PREEMPT_RT debug kernel: 85 of its values
+ * and none of the softirq's accepted), so it then sleeps, letting the
+ * worker empty the ring, until each timer has had a value accepted too
+ * (or 10 s have passed).
  */
 static int mix_thread(void *data)
 {
+	unsigned long vals[4], deadline;
 	struct mix *m = data;
-	unsigned long vals[4];
 	unsigned int seq, i;
 	int got;
 
@@ -722,10 +735,10 @@ static int mix_thread(void *data)
 		      HRTIMER_MODE_REL_PINNED_HARD);
 	hrtimer_start(&m->soft, ns_to_ktime(30 * NSEC_PER_USEC),
 		      HRTIMER_MODE_REL_PINNED_SOFT);
-	while (m->next[SRC_PROC] < MIX_SEQS) {
+	while (m->next[SRC_PROC] < MIX_PROC_SEQS) {
 		mix_post(m, SRC_PROC);
 		seq = m->next[SRC_PROC];
-		if (seq + 4 > MIX_SEQS)
+		if (seq + 4 > MIX_PROC_SEQS)
 			continue;
 		for (i = 0; i < 4; i++)
 			vals[i] = MIX_VALUE(SRC_PROC, seq + i);
@@ -736,6 +749,10 @@ static int mix_thread(void *data)
 		if (seq % 256 == 0)
 			cond_resched();
 	}
+	deadline = jiffies + 10 * HZ;
+	while ((!READ_ONCE(m->got[SRC_SOFT]) || !READ_ONCE(m->got[SRC_HARD])) &&
+	       time_before(jiffies, deadline))
+		usleep_range(1000, 2000);
 	return 0;
 }
 
