@@ -20,8 +20,12 @@
  *
  * Ownership: a timer is on its file's list from its start until its
  * poll, io_uring's cancel of its command or the file's release takes it
- * off (under the list's lock); whoever takes it off frees it.  An io_uring
- * command points to its timer only while the timer is on the list: the
+ * off (under the list's lock); whoever takes it off frees it, but for
+ * the cancel.  That one holds the ring's lock, which a poll may take, so
+ * it must not wait for a poll: it stops the hrtimer, puts the timer back
+ * on the list buried (timer_bury()) and wakes it, and the poll that takes
+ * it next frees it and completes nothing.  An io_uring command points
+ * to its timer only until the timer is first taken off the list: the
  * taker clears the pointer under the same lock, so a cancel that comes
  * after the poll took the timer finds nothing, and never follows a
  * pointer to freed memory.  The poll then completes the command with
@@ -73,7 +77,8 @@ struct kbatch_timers {
  * @cqe: its completion, taken over from the submit
  * @ucmd: the io_uring command it completes, or NULL (the file's queue)
  * @ns: its delay
- * @fired: set by the hrtimer's callback
+ * @fired: set by the hrtimer's callback, or when @t is buried
+ * @buried: its command was cancelled; its poll frees it (under the lock)
  */
 struct kbatch_timer {
 	struct kbatch_pollable item;
@@ -85,6 +90,7 @@ struct kbatch_timer {
 	struct io_uring_cmd *ucmd;
 	u64 ns;
 	bool fired;
+	bool buried;
 };
 
 /*
@@ -145,10 +151,13 @@ static enum kbatch_poll_ret timer_poll(struct kbatch_pollable *item)
 	hrtimer_cancel(&t->timer);
 	/* Our own item: leaves the poller now, without waiting. */
 	kbatch_poller_cancel(&t->item);
-	if (t->ucmd)
-		kbatch_uring_complete_unlocked(t->ucmd, 0);
-	else
-		kbatch_cq_post(ts->cq, &t->cqe, 1);
+	/* A buried timer's command completed when it was cancelled. */
+	if (!t->buried) {
+		if (t->ucmd)
+			kbatch_uring_complete_unlocked(t->ucmd, 0);
+		else
+			kbatch_cq_post(ts->cq, &t->cqe, 1);
+	}
 	timer_free(t);
 	return KBATCH_POLL_DONE;
 }
@@ -320,6 +329,26 @@ static void timer_cancel(struct kbatch_timer *t)
 	kbatch_poller_cancel(&t->item);
 }
 
+/*
+ * Hand @t, taken off its list and stopped, back to the list as buried, for
+ * its poll to free (or the file's release, if that comes first).  Marked
+ * fired and woken under the list's lock, which the poll needs to take it:
+ * so it cannot be freed before we are done with it.
+ */
+static void timer_bury(struct kbatch_timer *t)
+{
+	struct kbatch_timers *ts = t->owner;
+
+	spin_lock(&ts->lock);
+	t->buried = true;
+	t->ucmd = NULL;		/* it completes now, and may be freed */
+	list_add_tail(&t->node, &ts->list);
+	/* Release: pairs with the acquire in timer_poll(), as timer_fire(). */
+	smp_store_release(&t->fired, true);
+	kbatch_wake(&t->item);
+	spin_unlock(&ts->lock);
+}
+
 /**
  * kbatch_timer_uring_cancel() - io_uring cancels a TIMER command
  * @cmd: the command, whose timer is in flight
@@ -328,9 +357,10 @@ static void timer_cancel(struct kbatch_timer *t)
  * If the timer's poll has not taken it, it is stopped and the command
  * completes with -ECANCELED; otherwise the poll completes it, taking the
  * ring's lock we hold to make it not cancelable any more (the top of
- * this file).  A poll never waits for anything under that lock: this
- * cancel waits only for the poll of a timer it took, which does not
- * complete a command.
+ * this file).  We hold that lock, and a poll may take it: so this waits
+ * for no poll (kbatch_poller_cancel() would, and lockdep would report it
+ * as a lock order against the poll), but buries the timer, for its next
+ * poll to free.
  *
  * Context: io_uring's cancellation, process context; may sleep.
  */
@@ -350,8 +380,9 @@ void kbatch_timer_uring_cancel(struct io_uring_cmd *cmd,
 	spin_unlock(&ts->lock);
 	if (!t)
 		return;
-	timer_cancel(t);
-	timer_free(t);
+	/* Let the hrtimer callback return; it does not start again. */
+	hrtimer_cancel(&t->timer);
+	timer_bury(t);
 	io_uring_cmd_done(cmd, -ECANCELED, -ECANCELED, issue_flags);
 }
 
