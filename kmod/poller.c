@@ -42,6 +42,15 @@
  * poll, unless the poll returns KBATCH_POLL_DONE or a cancel retires it.
  * models/wakeset.pml checks the handshake (-DCANCEL).
  *
+ * Lockdep.  Cancel and free wait for a poll as flush_work() waits for a
+ * work, so each poller has a lockdep map, @dep_map, "held" while a poll
+ * runs and acquired and released by kbatch_poller_cancel() (but from a
+ * poll of the same poller, where it never waits) and kbatch_poller_free()
+ * before they may wait.  A canceller holding a lock that the poller's
+ * polls take is then reported the first time both halves happen, deadlock
+ * or not.  The class is the poller's own (@dep_key), so pollers that never
+ * wait for each other are told apart; the items of one poller are not.
+ *
  * Locking: @lock (irq-safe, never taken by kbatch_wake() or a poll) guards
  * the slots and the lists.  It is a raw spinlock, so that
  * kbatch_poller_add() keeps its "any context but NMI" on PREEMPT_RT, where
@@ -55,6 +64,7 @@
 #include <linux/err.h>
 #include <linux/jiffies.h>
 #include <linux/kbatch.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
@@ -114,6 +124,9 @@
  * @name: the poller's name
  * @dying_hook: KUnit only: called by kbatch_poller_free() once @dying is set
  * @dying_arg: its argument
+ * @dep_key: lockdep class of @dep_map, one per poller
+ * @dep_map: "held" while a poll runs (see the top of this file)
+ * @dep_name: @dep_map's name, "kbatch_poll:<name>"
  */
 struct kbatch_poller {
 	raw_spinlock_t lock; /* see @lock above */
@@ -144,6 +157,9 @@ struct kbatch_poller {
 	char name[32];
 	void (*dying_hook)(void *arg);
 	void *dying_arg;
+	struct lock_class_key dep_key;
+	struct lockdep_map dep_map;
+	char dep_name[48];
 };
 
 static unsigned long kbatch_slot_link(u32 next)
@@ -279,6 +295,18 @@ int kbatch_poller_add(struct kbatch_poller *poller, struct kbatch_pollable *item
 }
 EXPORT_SYMBOL_GPL(kbatch_poller_add);
 
+/*
+ * Tell lockdep that the caller may now wait for any poll of @poller (see
+ * the top of this file); not from a poll of @poller, which waits for none.
+ */
+static void kbatch_poller_might_wait(struct kbatch_poller *poller)
+{
+	if (READ_ONCE(poller->running_task) == current)
+		return;
+	lock_map_acquire(&poller->dep_map);
+	lock_map_release(&poller->dep_map);
+}
+
 /* Whether @item is not being polled, for kbatch_poller_wait_poll(). */
 static bool kbatch_poller_not_polling(struct kbatch_poller *poller,
 				      struct kbatch_pollable *item)
@@ -325,7 +353,8 @@ static void kbatch_poller_wait_poll(struct kbatch_poller *poller,
  * wait (returning KBATCH_POLL_DONE is simpler).  It must return before
  * kbatch_poller_free() is called.
  *
- * Context: process context, may sleep.
+ * Context: process context, may sleep; not holding a lock that a poll of
+ * the poller takes (lockdep checks it: see the top of this file).
  */
 void kbatch_poller_cancel(struct kbatch_pollable *item)
 {
@@ -336,6 +365,7 @@ void kbatch_poller_cancel(struct kbatch_pollable *item)
 	might_sleep();
 	if (!poller)
 		return;
+	kbatch_poller_might_wait(poller);
 	raw_spin_lock_irqsave(&poller->lock, flags);
 	if (kbatch_poller_owns(poller, item, item->index))
 		kbatch_poller_retire(poller, item->index);
@@ -400,6 +430,7 @@ static bool kbatch_poller_poll_index(struct kbatch_poller *poller,
 {
 	unsigned long slot = READ_ONCE(poller->slots[index]);
 	struct kbatch_pollable *item = kbatch_slot_item(slot);
+	enum kbatch_poll_ret ret;
 
 	if (!item)
 		return false;
@@ -409,7 +440,10 @@ static bool kbatch_poller_poll_index(struct kbatch_poller *poller,
 		WRITE_ONCE(poller->running, NULL);
 		return false;
 	}
-	if (item->poll(item) == KBATCH_POLL_DONE) {
+	lock_map_acquire(&poller->dep_map);
+	ret = item->poll(item);
+	lock_map_release(&poller->dep_map);
+	if (ret == KBATCH_POLL_DONE) {
 		raw_spin_lock_irq(&poller->lock);
 		if (poller->slots[index] == slot)
 			kbatch_poller_retire(poller, index);
@@ -674,7 +708,18 @@ static void kbatch_poller_destroy(struct kbatch_poller *poller)
 {
 	kbatch_wakeset_destroy(&poller->wake);
 	kvfree(poller->slots);
+	lockdep_unregister_key(&poller->dep_key);
 	kfree(poller);
+}
+
+/* The poller's lockdep map, named after it: "kbatch_poll:<name>". */
+static void kbatch_poller_lockdep_init(struct kbatch_poller *poller)
+{
+	snprintf(poller->dep_name, sizeof(poller->dep_name), "kbatch_poll:%s",
+		 poller->name);
+	lockdep_register_key(&poller->dep_key);
+	lockdep_init_map(&poller->dep_map, poller->dep_name, &poller->dep_key,
+			 0);
 }
 
 static int kbatch_poller_init_slots(struct kbatch_poller *poller)
@@ -719,6 +764,7 @@ struct kbatch_poller *kbatch_poller_alloc_flags(const char *name,
 	if (!poller)
 		return ERR_PTR(-ENOMEM);
 	strscpy(poller->name, name ?: "", sizeof(poller->name));
+	kbatch_poller_lockdep_init(poller);
 	poller->capacity = capacity;
 	poller->budget = budget ?: KBATCH_POLLER_DEFAULT_BUDGET;
 	poller->flags = flags;
@@ -793,7 +839,9 @@ static bool kbatch_poller_wait_worker(struct kbatch_poller *poller)
  * call frees it.  Calling kbatch_poller_free() again is the only use of a
  * poller it has refused to free.
  *
- * Context: process context, may sleep; not from a poll callback.
+ * Context: process context, may sleep; not from a poll callback of the
+ * poller, nor holding a lock that one takes (lockdep checks it: see the
+ * top of this file).
  *
  * Return: true if the poller is freed (or @poller is NULL); false if its
  * worker was still busy.
@@ -803,6 +851,7 @@ bool kbatch_poller_free(struct kbatch_poller *poller)
 	might_sleep();
 	if (!poller)
 		return true;
+	kbatch_poller_might_wait(poller);
 	if (!poller->dying) {
 		debugfs_remove_recursive(poller->debugfs);
 		raw_spin_lock_irq(&poller->lock);

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kbatch_lockdep_demo.ko: shows that lockdep reports the two deadlocks
+ * kbatch_lockdep_demo.ko: shows that lockdep reports the three deadlocks
  * include/linux/kbatch.h forbids, without hanging.  Loaded only by the
- * VM plans lockdep-recursive and lockdep-circular (scripts/vm/init), each
- * in a boot of its own: lockdep turns itself off after its first report,
- * and a report fails any other run (scripts/results.py expects exactly
- * the one named below in these two logs, and nothing else).
+ * VM plans lockdep-recursive, lockdep-circular and lockdep-poller
+ * (scripts/vm/init), each in a boot of its own: lockdep turns itself off
+ * after its first report, and a report fails any other run
+ * (scripts/results.py expects exactly the one named below in these
+ * logs, and nothing else).
  *
  * shape=recursive: a task-mode callback submits to its own queue.  It does
  *	so after bounding, so the nested submit leads a batch of its own and
@@ -18,7 +19,13 @@
  *	other has the callback take it while the submitter holds nothing.
  *	Expected: "possible circular locking dependency detected" between
  *	kbatch_demo_lock and kbatch_batch:lockdep-demo.
+ * shape=poller: a poll takes kbatch_demo_lock, and then a canceller holds
+ *	it while it cancels the item.  Neither can hang: the poll has
+ *	returned, or is about to, before the cancel.  Expected: "possible
+ *	circular locking dependency detected" between kbatch_demo_lock and
+ *	kbatch_poll:lockdep-demo.
  */
+#include <linux/completion.h>
 #include <linux/err.h>
 #include <linux/kbatch.h>
 #include <linux/module.h>
@@ -27,7 +34,7 @@
 
 static char *shape = "recursive";
 module_param(shape, charp, 0444);
-MODULE_PARM_DESC(shape, "recursive or circular");
+MODULE_PARM_DESC(shape, "recursive, circular or poller");
 
 static DEFINE_MUTEX(kbatch_demo_lock);
 
@@ -93,7 +100,46 @@ static int demo_circular(void)
 	return demo_submit();
 }
 
-static int __init demo_init(void)
+struct demo_item {
+	struct kbatch_pollable item;
+	struct completion polled;
+};
+
+static enum kbatch_poll_ret demo_poll(struct kbatch_pollable *item)
+{
+	struct demo_item *d = container_of(item, struct demo_item, item);
+
+	mutex_lock(&kbatch_demo_lock);
+	mutex_unlock(&kbatch_demo_lock);
+	complete(&d->polled);
+	return KBATCH_POLL_PENDING;
+}
+
+static int demo_poller(void)
+{
+	struct kbatch_poller *poller = kbatch_poller_alloc("lockdep-demo", 1, 0);
+	struct demo_item d = { };
+	int ret;
+
+	if (IS_ERR(poller))
+		return PTR_ERR(poller);
+	init_completion(&d.polled);
+	ret = kbatch_poller_add(poller, &d.item, demo_poll);
+	if (!ret) {
+		kbatch_wake(&d.item);
+		if (!wait_for_completion_timeout(&d.polled, 10 * HZ))
+			ret = -ETIMEDOUT;
+		mutex_lock(&kbatch_demo_lock);
+		kbatch_poller_cancel(&d.item);
+		mutex_unlock(&kbatch_demo_lock);
+	}
+	if (!kbatch_poller_free(poller))
+		ret = -EBUSY;
+	return ret;
+}
+
+/* The shapes of a task-mode queue. */
+static int demo_queue(void)
 {
 	int ret;
 
@@ -108,6 +154,13 @@ static int __init demo_init(void)
 	else
 		ret = -EINVAL;
 	kbatch_queue_free(demo.queue);
+	return ret;
+}
+
+static int __init demo_init(void)
+{
+	int ret = !strcmp(shape, "poller") ? demo_poller() : demo_queue();
+
 	if (!ret)
 		pr_info("kbatch_lockdep_demo: shape %s played\n", shape);
 	return ret;
@@ -120,5 +173,5 @@ static void __exit demo_exit(void)
 module_init(demo_init);
 module_exit(demo_exit);
 
-MODULE_DESCRIPTION("kbatch: the two deadlocks lockdep must report");
+MODULE_DESCRIPTION("kbatch: the three deadlocks lockdep must report");
 MODULE_LICENSE("GPL");

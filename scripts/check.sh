@@ -12,7 +12,7 @@
 #      tests for the 6.1 debug kernel, then start the second lane of VMs
 #      in the background (vm_lane_b below): the 6.1 debug kernel with
 #      kmemleak on, insmod and /dev/kbatch with each allocation failing in
-#      turn, then leaks (userspace-test/failnth.c); twice more, once per
+#      turn, then leaks (userspace-test/failnth.c); three times more, once per
 #      deadlock shape that lockdep must report (kunit/lockdep_demo.c),
 #      each in its own log; the torture module for a minute (torture/);
 #      once the first lane's static checks are done,
@@ -224,7 +224,7 @@ vm_lane_b() {
 	KB_QEMU_SMP=2 vm "$kout/arch/x86/boot/bzImage" \
 		"$top/build/obj-$variant" failnth "$logs/failnth-$variant.log" 1200 \
 		"kmemleak=on slub_debug=A;-,kmemleak_object,kmemleak_scan_area rcupdate.rcu_expedited=1"
-	for shape in recursive circular; do
+	for shape in recursive circular poller; do
 		vm "$kout/arch/x86/boot/bzImage" "$top/build/obj-$variant" \
 			"lockdep-$shape" "$logs/lockdep-$shape.log" 300
 	done
@@ -321,7 +321,8 @@ rm -f "$static_done"
 vm_lane_b &
 lanepid=$!
 vmlogs=("$logs/failnth-$variant.log" "$logs/lockdep-recursive.log"
-	"$logs/lockdep-circular.log" "$logs/torture-$variant.log"
+	"$logs/lockdep-circular.log" "$logs/lockdep-poller.log"
+	"$logs/torture-$variant.log"
 	"$logs/check-deb-6.1.log" "$logs/check-deb-6.12-rt.log"
 	"$logs/check-rt-debug.log")
 

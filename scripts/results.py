@@ -56,6 +56,9 @@ LOCKDEP_EXPECT = {
     "lockdep-circular": (
         "WARNING: possible circular locking dependency detected",
         ["kbatch_batch:lockdep-demo", "kbatch_demo_lock"]),
+    "lockdep-poller": (
+        "WARNING: possible circular locking dependency detected",
+        ["kbatch_poll:lockdep-demo", "kbatch_demo_lock"]),
 }
 # Lines of an expected lockdep report that BUG_RE matches.
 LOCKDEP_REPORT_RE = re.compile(

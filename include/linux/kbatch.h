@@ -21,12 +21,15 @@
  *   kbatch_poller_alloc()          process                    memory
  *   kbatch_poller_add()            any                        nothing
  *   kbatch_wake()                  any, lockless              nothing
- *   kbatch_poller_cancel()         process                    the item's poll
- *   kbatch_poller_free()           process, not from a poll   every poll
+ *   kbatch_poller_cancel()         process (3)                the item's poll
+ *   kbatch_poller_free()           process (3), not from      every poll
+ *                                    its poller's polls
  *
  *   (1) not from the queue's callback, nor holding a lock it takes;
  *   (2) not from a batch callback of the queue.  See WHAT CALLERS MUST NOT
- *       DO below.
+ *       DO below;
+ *   (3) not holding a lock that a poll of the poller takes (Lockdep, under
+ *       DEFERRED-WORK POLLER below).
  *
  * BATCH QUEUES
  *
@@ -310,6 +313,18 @@ unsigned int kbatch_batch_cpu(struct kbatch_batch *batch);
  * kbatch_poller_cancel() is not bounded: its caller frees the item next,
  * so it waits for a running poll as long as the poll runs, warning every
  * 10 s, rather than let the item be freed under it.
+ *
+ * Lockdep: those waits are waits for "the polls of this poller", which
+ * kbatch tells lockdep about as a lock of its own, "kbatch_poll:<poller
+ * name>", held while a poll runs and acquired and released by
+ * kbatch_poller_free() and kbatch_poller_cancel() (but from a poll of the
+ * same poller, where cancel never waits) before they may wait.  So neither
+ * may be called holding a lock that a poll of that poller takes: lockdep
+ * reports "possible circular locking dependency detected" between that
+ * lock and kbatch_poll:<name> as soon as both orders have been seen once.
+ * Lockdep tells pollers apart, not items: a cancel holding a lock that
+ * only other items' polls take is reported too, though it waits only for
+ * its own item's poll.
  */
 struct kbatch_poller;
 struct kbatch_pollable;
