@@ -101,8 +101,9 @@
  * @waiting_gp: cookie of start_poll_synchronize_rcu_full(): normal or
  *	expedited, whichever grace period ends first ends it
  * @running: the item being polled, or NULL (see the top of this file)
- * @running_task: the task that runs the current slice, so that a cancel
- *	from inside a poll knows not to wait for itself
+ * @running_task: the task that runs the current slice, NULL between
+ *	slices, so that a cancel from inside a poll knows not to wait for
+ *	itself
  * @dying: set by kbatch_poller_free(); wakes and adds do nothing after it
  * @pinned: a kbatch_poller_free() gave up on the worker and took a
  *	reference on this module for it; the free that succeeds drops it
@@ -566,6 +567,8 @@ bool kbatch_poller_run_slice(struct kbatch_poller *poller)
 	}
 	/* Wake a canceller of the last poll (see the top of this file). */
 	kbatch_poller_publish(poller, NULL);
+	/* Our cancels and frees from now on may wait, and lockdep sees them. */
+	WRITE_ONCE(poller->running_task, NULL);
 	WRITE_ONCE(poller->stats.polls, poller->stats.polls + polled);
 	poller->cycle_polled += n;
 	poller->cycle_slices++;
