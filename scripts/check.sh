@@ -12,14 +12,14 @@
 #      tests for the 6.1 debug kernel, then start the second lane of VMs
 #      in the background (vm_lane_b below): the 6.1 debug kernel with
 #      kmemleak on, insmod and /dev/kbatch with each allocation failing in
-#      turn, then leaks (userspace-test/failnth.c); three times more, once per
-#      deadlock shape that lockdep must report (kunit/lockdep_demo.c),
-#      each in its own log; the torture module for a minute (torture/);
-#      once the first lane's static checks are done,
-#      Debian's own 6.1 and 6.12-rt as in step 5; last, once the RT debug
-#      kernel is built: W=1 against it (unless the first lane could do it after its
-#      static checks), boot it, and run the KUnit suites and the
-#      user-space tests as root;
+#      turn, then leaks (userspace-test/failnth.c); three times more,
+#      once per deadlock shape that lockdep must report
+#      (kunit/lockdep_demo.c), each in its own log; the torture module
+#      for a minute (torture/); once the first lane's static checks are
+#      done, Debian's own 6.1 and 6.12-rt as in step 5; last, once the RT
+#      debug kernel is built: W=1 against it (unless the first lane could
+#      do it after its static checks), boot it, and run the KUnit suites
+#      and the user-space tests as root;
 #   3. meanwhile, in the first lane, static checks: sparse (C=1) and W=1
 #      builds of the modules, the samples and the bench against Debian's
 #      6.1, 6.12 and 6.12-rt headers with zero warnings; modinfo; the spin
