@@ -22,10 +22,10 @@
  * poll, io_uring's cancel of its command or the file's release takes it
  * off (under the list's lock); whoever takes it off frees it, but for
  * the cancel.  That one holds the ring's lock, which a poll may take, so
- * it must not wait for a poll: it stops the hrtimer, puts the timer back
- * on the list buried (timer_bury()) and wakes it, and the poll that takes
- * it next frees it and completes nothing.  An io_uring command points
- * to its timer only until the timer is first taken off the list: the
+ * it must not wait for a poll: it leaves the timer on the list, buried
+ * (timer_bury()), and wakes it, and the poll that takes it next stops its
+ * hrtimer, frees it and completes nothing.  An io_uring command points to
+ * its timer only until the timer is taken off the list or buried: the
  * taker clears the pointer under the same lock, so a cancel that comes
  * after the poll took the timer finds nothing, and never follows a
  * pointer to freed memory.  The poll then completes the command with
@@ -78,7 +78,8 @@ struct kbatch_timers {
  * @ucmd: the io_uring command it completes, or NULL (the file's queue)
  * @ns: its delay
  * @fired: set by the hrtimer's callback, or when @t is buried
- * @buried: its command was cancelled; its poll frees it (under the lock)
+ * @buried: its command was cancelled: its poll frees it and completes
+ *	nothing (set under the list's lock)
  */
 struct kbatch_timer {
 	struct kbatch_pollable item;
@@ -144,10 +145,10 @@ static enum kbatch_poll_ret timer_poll(struct kbatch_pollable *item)
 	struct kbatch_timer *t = container_of(item, struct kbatch_timer, item);
 	struct kbatch_timers *ts = t->owner;
 
-	/* Acquire: pairs with the release in timer_fire(). */
+	/* Acquire: pairs with the release in timer_fire() or timer_bury(). */
 	if (!smp_load_acquire(&t->fired) || !timer_take(t))
 		return KBATCH_POLL_PENDING;
-	/* Let the hrtimer callback return before its timer is freed. */
+	/* Stop the hrtimer (a buried one may be armed) before the free. */
 	hrtimer_cancel(&t->timer);
 	/* Our own item: leaves the poller now, without waiting. */
 	kbatch_poller_cancel(&t->item);
@@ -330,23 +331,20 @@ static void timer_cancel(struct kbatch_timer *t)
 }
 
 /*
- * Hand @t, taken off its list and stopped, back to the list as buried, for
- * its poll to free (or the file's release, if that comes first).  Marked
- * fired and woken under the list's lock, which the poll needs to take it:
- * so it cannot be freed before we are done with it.
+ * Leave @t, on its list, to its poll (or the file's release, if that
+ * comes first), which frees it without completing its command: the
+ * command forgets it and completes now.  The caller holds the list's
+ * lock, which the poll needs to take @t: so we are done with @t before
+ * it can be freed.
  */
 static void timer_bury(struct kbatch_timer *t)
 {
-	struct kbatch_timers *ts = t->owner;
-
-	spin_lock(&ts->lock);
+	kbatch_uring_set_timer(t->ucmd, NULL);
+	t->ucmd = NULL;
 	t->buried = true;
-	t->ucmd = NULL;		/* it completes now, and may be freed */
-	list_add_tail(&t->node, &ts->list);
 	/* Release: pairs with the acquire in timer_poll(), as timer_fire(). */
 	smp_store_release(&t->fired, true);
 	kbatch_wake(&t->item);
-	spin_unlock(&ts->lock);
 }
 
 /**
@@ -354,15 +352,14 @@ static void timer_bury(struct kbatch_timer *t)
  * @cmd: the command, whose timer is in flight
  * @issue_flags: io_uring's, with IO_URING_F_CANCEL
  *
- * If the timer's poll has not taken it, it is stopped and the command
- * completes with -ECANCELED; otherwise the poll completes it, taking the
- * ring's lock we hold to make it not cancelable any more (the top of
- * this file).  We hold that lock, and a poll may take it: so this waits
- * for no poll (kbatch_poller_cancel() would, and lockdep would report it
- * as a lock order against the poll), but buries the timer, for its next
- * poll to free.
+ * If the timer's poll has not taken it, the command completes with
+ * -ECANCELED and the timer is buried, for its next poll to free;
+ * otherwise the poll completes it, taking the ring's lock we hold to make
+ * it not cancelable any more (the top of this file).  As a poll may take
+ * that lock, this waits for no poll (kbatch_poller_cancel() would, and
+ * lockdep would report it as a lock order against the poll).
  *
- * Context: io_uring's cancellation, process context; may sleep.
+ * Context: io_uring's cancellation, process context, under the ring's lock.
  */
 void kbatch_timer_uring_cancel(struct io_uring_cmd *cmd,
 			       unsigned int issue_flags)
@@ -371,19 +368,17 @@ void kbatch_timer_uring_cancel(struct io_uring_cmd *cmd,
 	/* Set before this command could be cancelled; the command holds the file. */
 	struct kbatch_timers *ts = READ_ONCE(ctx->timers);
 	struct kbatch_timer *t;
+	bool buried;
 
 	/* Not through the timer: once its poll took it, it may be freed. */
 	spin_lock(&ts->lock);
 	t = kbatch_uring_timer(cmd);
-	if (t)
-		timer_unlist(t);
+	buried = t;
+	if (buried)
+		timer_bury(t);
 	spin_unlock(&ts->lock);
-	if (!t)
-		return;
-	/* Let the hrtimer callback return; it does not start again. */
-	hrtimer_cancel(&t->timer);
-	timer_bury(t);
-	io_uring_cmd_done(cmd, -ECANCELED, -ECANCELED, issue_flags);
+	if (buried)
+		io_uring_cmd_done(cmd, -ECANCELED, -ECANCELED, issue_flags);
 }
 
 /**
