@@ -133,6 +133,8 @@ struct module;
 struct module *kbatch_module(void);
 void kbatch_poller_set_dying_hook(struct kbatch_poller *poller,
 				  void (*fn)(void *arg), void *arg);
+void kbatch_poller_set_gp_hook(struct kbatch_poller *poller,
+			       void (*fn)(void *arg), void *arg);
 void kbatch_poller_set_timeout(struct kbatch_poller *poller,
 			       unsigned long timeout);
 

@@ -104,7 +104,9 @@
  * @running_task: the task that runs the current slice, NULL between
  *	slices, so that a cancel from inside a poll knows not to wait for
  *	itself
- * @dying: set by kbatch_poller_free(); wakes and adds do nothing after it
+ * @dying: set by kbatch_poller_kill(); wakes and adds do nothing after it
+ * @dying_gp: cookie of the grace period kbatch_poller_kill() started once
+ *	@dying was set; kbatch_poller_free() waits for it if it has not ended
  * @pinned: a kbatch_poller_free() gave up on the worker and took a
  *	reference on this module for it; the free that succeeds drops it
  * @in_cycle: the snapshot holds items of an unfinished cycle (worker only)
@@ -123,8 +125,11 @@
  * @work: the worker, in system_unbound_wq
  * @debugfs: kbatch/poller-<name>
  * @name: the poller's name
- * @dying_hook: KUnit only: called by kbatch_poller_free() once @dying is set
+ * @dying_hook: KUnit only: called by kbatch_poller_kill() once @dying is set
  * @dying_arg: its argument
+ * @gp_hook: KUnit only: called by kbatch_poller_free() when it has to wait
+ *	for @dying_gp
+ * @gp_arg: its argument
  * @dep_key: lockdep class of @dep_map, one per poller
  * @dep_map: "held" while a poll runs (see the top of this file)
  * @dep_name: @dep_map's name, "kbatch_poll:<name>"
@@ -138,6 +143,7 @@ struct kbatch_poller {
 	u32 retired_head;
 	u32 waiting_head;
 	struct rcu_gp_oldstate waiting_gp;
+	struct rcu_gp_oldstate dying_gp;
 	struct kbatch_pollable *running;
 	struct task_struct *running_task;
 	bool dying;
@@ -158,6 +164,8 @@ struct kbatch_poller {
 	char name[32];
 	void (*dying_hook)(void *arg);
 	void *dying_arg;
+	void (*gp_hook)(void *arg);
+	void *gp_arg;
 	struct lock_class_key dep_key;
 	struct lockdep_map dep_map;
 	char dep_name[48];
@@ -648,10 +656,11 @@ void kbatch_poller_inject_wake(struct kbatch_poller *poller, u32 index)
 EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_inject_wake);
 
 /**
- * kbatch_poller_set_dying_hook() - call @fn when kbatch_poller_free() has
+ * kbatch_poller_set_dying_hook() - call @fn when kbatch_poller_kill() has
  *	marked @poller dying, before its grace period
  * @poller: the poller
- * @fn: the hook; it runs in the caller of kbatch_poller_free()
+ * @fn: the hook; it runs in the caller of kbatch_poller_kill() (or of
+ *	kbatch_poller_free(), which kills first)
  * @arg: its argument
  *
  * Lets KUnit keep waking items right up to the moment wakes turn into
@@ -666,6 +675,25 @@ void kbatch_poller_set_dying_hook(struct kbatch_poller *poller,
 	poller->dying_arg = arg;
 }
 EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_set_dying_hook);
+
+/**
+ * kbatch_poller_set_gp_hook() - call @fn when kbatch_poller_free() has to
+ *	sleep for the grace period that kbatch_poller_kill() started
+ * @poller: the poller
+ * @fn: the hook; it runs in the caller of kbatch_poller_free()
+ * @arg: its argument
+ *
+ * Lets KUnit see whether a free waited for a grace period of its own.
+ *
+ * Context: any; before kbatch_poller_free() is called.
+ */
+void kbatch_poller_set_gp_hook(struct kbatch_poller *poller,
+			       void (*fn)(void *arg), void *arg)
+{
+	poller->gp_hook = fn;
+	poller->gp_arg = arg;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_set_gp_hook);
 
 /**
  * kbatch_poller_set_timeout() - shorten the poller's timeout, for KUnit
@@ -709,6 +737,7 @@ static void kbatch_poller_debugfs_init(struct kbatch_poller *poller)
 
 static void kbatch_poller_destroy(struct kbatch_poller *poller)
 {
+	debugfs_remove_recursive(poller->debugfs);
 	kbatch_wakeset_destroy(&poller->wake);
 	kvfree(poller->slots);
 	lockdep_unregister_key(&poller->dep_key);
@@ -824,16 +853,54 @@ static bool kbatch_poller_wait_worker(struct kbatch_poller *poller)
 }
 
 /**
+ * kbatch_poller_kill() - stop a poller's wakes and adds; the first half of
+ *	kbatch_poller_free()
+ * @poller: the poller
+ *
+ * Marks the poller dying: kbatch_wake() and kbatch_poller_add() do nothing
+ * after it (add fails with -ESHUTDOWN); the poll that is running, if
+ * any, finishes, and no other starts.  It starts the RCU grace period that
+ * the free must wait for, so a free called once a grace period has passed
+ * (from queue_rcu_work(), say) sleeps for none but the polls' own.
+ * Killing a poller twice does nothing more.
+ *
+ * Context: any context with interrupts enabled (process or softirq, locks
+ * held or not); never sleeps.
+ */
+void kbatch_poller_kill(struct kbatch_poller *poller)
+{
+	unsigned long flags;
+	bool was_dying;
+
+	raw_spin_lock_irqsave(&poller->lock, flags);
+	was_dying = poller->dying;
+	WRITE_ONCE(poller->dying, true);
+	raw_spin_unlock_irqrestore(&poller->lock, flags);
+	if (was_dying)
+		return;
+	/*
+	 * Pairs with rcu_read_lock() in kbatch_wake(): once this grace
+	 * period ends, no CPU is inside kbatch_wake() with this poller.
+	 */
+	start_poll_synchronize_rcu_full(&poller->dying_gp);
+	if (poller->dying_hook)
+		poller->dying_hook(poller->dying_arg);
+}
+EXPORT_SYMBOL_GPL(kbatch_poller_kill);
+
+/**
  * kbatch_poller_free() - stop a poller and free it
  * @poller: the poller, or NULL
  *
  * May run while other CPUs wake its items and while a poll runs.  The
- * poller is marked dying, so wakes and adds after that do nothing; an RCU
- * grace period waits out every CPU inside kbatch_wake(); the poll that is
- * running finishes and the worker is flushed; then the memory is freed.
- * Items still registered are dropped without being polled again; their
- * owners must not wake or cancel them once this has returned, nor items
- * that left by KBATCH_POLL_DONE (struct kbatch_pollable).
+ * poller is killed (kbatch_poller_kill()), if it was not, so wakes and
+ * adds after that do nothing; the grace period the kill started waits
+ * out every CPU inside kbatch_wake(), slept for here unless it has ended;
+ * the poll that is running finishes and the worker is flushed; then the
+ * memory is freed.  Items still registered are dropped without being
+ * polled again; their owners must not wake or cancel them once this has
+ * returned, nor items that left by KBATCH_POLL_DONE (struct
+ * kbatch_pollable).
  *
  * If the worker is still busy after 10 s, it warns and returns false
  * rather than hang or free memory in use: a poll may still be running, so
@@ -855,17 +922,11 @@ bool kbatch_poller_free(struct kbatch_poller *poller)
 	if (!poller)
 		return true;
 	kbatch_poller_might_wait(poller);
-	if (!poller->dying) {
-		debugfs_remove_recursive(poller->debugfs);
-		raw_spin_lock_irq(&poller->lock);
-		WRITE_ONCE(poller->dying, true);
-		raw_spin_unlock_irq(&poller->lock);
-		if (poller->dying_hook)
-			poller->dying_hook(poller->dying_arg);
-		/*
-		 * Pairs with rcu_read_lock() in kbatch_wake(): after it, no
-		 * CPU is inside kbatch_wake() with this poller.
-		 */
+	kbatch_poller_kill(poller);
+	/* The grace period kbatch_poller_kill() started (see there). */
+	if (!poll_state_synchronize_rcu_full(&poller->dying_gp)) {
+		if (poller->gp_hook)
+			poller->gp_hook(poller->gp_arg);
 		synchronize_rcu();
 	}
 	if (!kbatch_poller_wait_worker(poller)) {

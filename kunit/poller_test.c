@@ -14,6 +14,7 @@
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
+#include <linux/timer.h>
 #include <linux/vmalloc.h>
 
 #include "kbatch_internal.h"
@@ -364,6 +365,79 @@ static void poller_cancelled_item_outlives_poller(struct kunit *test)
 	kbatch_wake(&item);
 	kbatch_poller_cancel(&item);
 	KUNIT_EXPECT_NULL(test, READ_ONCE(item.poller));
+}
+
+static void pt_count_call(void *arg)
+{
+	(*(unsigned int *)arg)++;
+}
+
+struct pt_kill {
+	struct timer_list timer;
+	struct kbatch_poller *poller;
+	struct completion done;
+};
+
+static void pt_kill_timer(struct timer_list *timer)
+{
+	struct pt_kill *k = from_timer(k, timer, timer);
+
+	kbatch_poller_kill(k->poller);
+	complete(&k->done);
+}
+
+/* Kill @poller from softirq: a timer's callback. */
+static void pt_kill_in_softirq(struct kunit *test, struct kbatch_poller *poller)
+{
+	struct pt_kill k = { .poller = poller };
+	unsigned long left;
+
+	init_completion(&k.done);
+	timer_setup_on_stack(&k.timer, pt_kill_timer, 0);
+	mod_timer(&k.timer, jiffies + 1);
+	left = wait_for_completion_timeout(&k.done, 10 * HZ);
+	del_timer_sync(&k.timer);
+	destroy_timer_on_stack(&k.timer);
+	KUNIT_ASSERT_NE(test, left, 0ul);
+}
+
+/*
+ * kbatch_poller_kill(), from softirq, stops wakes, adds and polls at once
+ * and does nothing more the second time; a free a grace period later
+ * sleeps for none of its own, a free right after a kill does.
+ */
+static void poller_kill_then_free(struct kunit *test)
+{
+	struct kbatch_poller *poller = pt_manual(test, 4, 0);
+	struct pt_item *it = pt_items(test, poller, 1, pt_poll_count);
+	unsigned int dyings = 0, gp_waits = 0;
+	struct kbatch_pollable extra = {};
+	struct kbatch_poller_stats s;
+
+	kbatch_poller_set_dying_hook(poller, pt_count_call, &dyings);
+	kbatch_poller_set_gp_hook(poller, pt_count_call, &gp_waits);
+	kbatch_wake(&it->pi);
+	pt_kill_in_softirq(test, poller);
+	KUNIT_EXPECT_EQ(test, dyings, 1u);
+	KUNIT_EXPECT_EQ(test, kbatch_poller_add(poller, &extra, pt_poll_count),
+			-ESHUTDOWN);
+	kbatch_poller_run_slice(poller);
+	KUNIT_EXPECT_EQ(test, it->polls, 0u);
+	kbatch_wake(&it->pi);
+	kbatch_poller_get_stats(poller, &s);
+	KUNIT_EXPECT_EQ(test, s.kicks, 1ull);
+	kbatch_poller_kill(poller);
+	KUNIT_EXPECT_EQ(test, dyings, 1u);
+	synchronize_rcu();
+	KUNIT_EXPECT_TRUE(test, kbatch_poller_free(poller));
+	KUNIT_EXPECT_EQ(test, gp_waits, 0u);
+
+	/* The contrast: no grace period has passed since the kill. */
+	poller = pt_manual(test, 4, 0);
+	kbatch_poller_set_gp_hook(poller, pt_count_call, &gp_waits);
+	kbatch_poller_kill(poller);
+	KUNIT_EXPECT_TRUE(test, kbatch_poller_free(poller));
+	KUNIT_EXPECT_EQ(test, gp_waits, 1u);
 }
 
 /* Capacity is fixed at creation and bounds the items registered at once. */
@@ -853,6 +927,7 @@ static struct kunit_case poller_cases[] = {
 	KUNIT_CASE(poller_budget),
 	KUNIT_CASE(poller_stale_wake_after_recycle),
 	KUNIT_CASE(poller_cancelled_item_outlives_poller),
+	KUNIT_CASE(poller_kill_then_free),
 	KUNIT_CASE(poller_capacity),
 	KUNIT_CASE(poller_cancel_from_own_poll),
 	KUNIT_CASE(poller_cancel_waits_for_poll),

@@ -22,6 +22,7 @@
  *   kbatch_poller_add()            any                        nothing
  *   kbatch_wake()                  any, lockless              nothing
  *   kbatch_poller_cancel()         process (3)                the item's poll
+ *   kbatch_poller_kill()           any, interrupts enabled    nothing
  *   kbatch_poller_free()           process (3), not from      every poll
  *                                    its poller's polls
  *
@@ -289,30 +290,36 @@ unsigned int kbatch_batch_cpu(struct kbatch_batch *batch);
  *
  * Contexts: kbatch_wake() from any context, hardirq included, lockless;
  * kbatch_poller_add() from any context but NMI (on PREEMPT_RT too: the
- * poller's lock is a raw spinlock); kbatch_poller_cancel(),
- * kbatch_poller_alloc() and kbatch_poller_free() may sleep.
+ * poller's lock is a raw spinlock); kbatch_poller_kill() from any context
+ * with interrupts enabled (it starts an RCU grace period);
+ * kbatch_poller_cancel(), kbatch_poller_alloc() and kbatch_poller_free()
+ * may sleep.
  *
  * Capacity is fixed at kbatch_poller_alloc().  A slot freed by cancel or
  * KBATCH_POLL_DONE is reused only after an RCU grace period and a cycle
  * that drops its stale wake bits, so a wake meant for the old owner never
  * reaches the new one; until then kbatch_poller_add() may fail with -ENOSPC.
- * Once kbatch_poller_free() has begun, kbatch_poller_add() fails with
- * -ESHUTDOWN.
+ * Once kbatch_poller_kill() or kbatch_poller_free() has begun,
+ * kbatch_poller_add() fails with -ESHUTDOWN.
  *
  * Lifetime: kbatch_poller_free() may run while other CPUs wake items (from
  * hrtimers, say) and while a poll runs.  The poller is marked dying, and
  * wakes after that are no-ops; an RCU grace period waits out every CPU
  * inside kbatch_wake(); the running poll finishes and the worker is flushed;
- * then the memory is freed.  The wait for the worker is bounded (10 s): past
- * it, free warns, with counts of what is still in flight, and returns false
- * without freeing the poller rather than hang: the owner must then keep
- * what its polls use, and may call it again later (the dying poller keeps
- * kbatch loaded until then).  Items still registered are dropped: their
- * owners must not wake or cancel them after free returns (nor items that
- * left by KBATCH_POLL_DONE; cancelled ones they may).
- * kbatch_poller_cancel() is not bounded: its caller frees the item next,
- * so it waits for a running poll as long as the poll runs, warning every
- * 10 s, rather than let the item be freed under it.
+ * then the memory is freed.  kbatch_poller_kill() is the first step alone:
+ * it marks the poller dying (no poll starts after it) and starts the grace
+ * period without waiting, so an owner that kills, then frees from a
+ * queue_rcu_work() work, sleeps for no grace period (a lockdep kernel still
+ * waits one to drop the poller's lockdep class).  The wait for the worker is
+ * bounded (10 s): past it, free warns, with counts of what is still in
+ * flight, and returns false without freeing the poller rather than hang: the
+ * owner must then keep what its polls use, and may call it again later (the
+ * dying poller keeps kbatch loaded until then).  Items still registered are
+ * dropped: their owners must not wake or cancel them after free returns (nor
+ * items that left by KBATCH_POLL_DONE; cancelled ones they may).
+ * kbatch_poller_cancel() is not bounded: its caller frees the item next, so
+ * it waits for a running poll as long as the poll runs, warning every 10 s,
+ * rather than let the item be freed under it.
  *
  * Lockdep: those waits are waits for "the polls of this poller", which
  * kbatch tells lockdep about as a lock of its own, "kbatch_poll:<poller
@@ -378,6 +385,7 @@ struct kbatch_pollable {
 
 struct kbatch_poller *kbatch_poller_alloc(const char *name, unsigned int capacity,
 					  unsigned int budget);
+void kbatch_poller_kill(struct kbatch_poller *poller);
 bool kbatch_poller_free(struct kbatch_poller *poller);
 int kbatch_poller_add(struct kbatch_poller *poller, struct kbatch_pollable *item,
 		      kbatch_poll_fn poll);

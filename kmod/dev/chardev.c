@@ -12,6 +12,7 @@
 #include <linux/log2.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/string.h>
@@ -69,10 +70,10 @@ void kbatch_fill_info(struct kbatch_info *info)
 EXPORT_SYMBOL_IF_KUNIT(kbatch_fill_info);
 
 /*
- * Where released files are torn down (see ctx_free_work()).  A teardown
- * that frees a timer poller sleeps for a grace period; a few run at once,
- * so that a burst of closes neither queues up behind one another nor
- * makes the workqueue start a kworker (and its stack) for each.
+ * Where released files are torn down (see ctx_stop_work()).  A few
+ * teardowns run at once, so that a burst of closes neither queues up
+ * behind one file's polls nor makes the workqueue start a kworker (and
+ * its stack) for each.
  */
 #define KBATCH_RELEASE_ACTIVE	8
 static struct workqueue_struct *ctx_wq;
@@ -130,15 +131,18 @@ static int kbatch_open(struct inode *inode, struct file *filp)
 }
 
 /*
- * Tear a released file down: timers first, as their polls post to the
- * completion queue.  Freeing the file's timer poller waits a grace
- * period, so this runs in ctx_wq rather than in close(); kbatch_dev_exit()
- * destroys ctx_wq, which runs every teardown still queued, before the
- * module's code goes.
+ * Tear a released file down, in two steps so that no worker of ctx_wq
+ * sleeps for a grace period, which would make other files' teardowns
+ * queue behind it.  First its timers, whose polls post to the completion
+ * queue: cancelled, their poller killed, which starts the grace period
+ * its free needs.  Then, from RCU's callback once that has passed, the
+ * rest is freed.  kbatch_dev_exit() waits for both steps of every
+ * teardown before the module's code goes.
  */
 static void ctx_free_work(struct work_struct *work)
 {
-	struct kbatch_ctx *ctx = container_of(work, struct kbatch_ctx, free);
+	struct kbatch_ctx *ctx = container_of(to_rcu_work(work),
+					      struct kbatch_ctx, free);
 
 	/* A timeout may leak, never free what a poll still uses. */
 	if (!kbatch_timers_release(ctx)) {
@@ -151,14 +155,23 @@ static void ctx_free_work(struct work_struct *work)
 	kfree(ctx);
 }
 
+static void ctx_stop_work(struct work_struct *work)
+{
+	struct kbatch_ctx *ctx = container_of(work, struct kbatch_ctx, stop);
+
+	kbatch_timers_stop(ctx);
+	INIT_RCU_WORK(&ctx->free, ctx_free_work);
+	queue_rcu_work(ctx_wq, &ctx->free);
+}
+
 /* No ioctl runs on the file any more. */
 static int kbatch_release(struct inode *inode, struct file *filp)
 {
 	struct kbatch_ctx *ctx = filp->private_data;
 
-	INIT_WORK(&ctx->free, ctx_free_work);
+	INIT_WORK(&ctx->stop, ctx_stop_work);
 	/* queue_work() orders our last use of @ctx before the work runs. */
-	queue_work(ctx_wq, &ctx->free);
+	queue_work(ctx_wq, &ctx->stop);
 	return 0;
 }
 
@@ -235,6 +248,13 @@ err_stats:
 void kbatch_dev_exit(void)
 {
 	misc_deregister(&kbatch_miscdev);
+	/*
+	 * Every teardown's first step, then the RCU callbacks that queue
+	 * the second (destroy_workqueue() refuses work queued from outside
+	 * the workqueue while it drains), then the second steps.
+	 */
+	flush_workqueue(ctx_wq);
+	rcu_barrier();
 	destroy_workqueue(ctx_wq);
 	kbatch_builtin_ops_exit();
 	kbatch_dev_stats_exit();

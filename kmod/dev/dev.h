@@ -74,7 +74,8 @@ struct kbatch_cq {
  * @buf: a cached submit buffer, taken by one submit at a time (submit.c)
  * @timers: its timers, created by its first TIMER (timer_op.c)
  * @uring: its io_uring commands waiting to run (uring.c)
- * @free: tears the context down after release() (chardev.c)
+ * @stop: the first step of its teardown after release() (chardev.c)
+ * @free: the second, a grace period later
  *
  * Lives from open() until shortly after release().  Nothing outlives it:
  * its submits run inside the ioctl, which holds the file, and its
@@ -85,7 +86,8 @@ struct kbatch_ctx {
 	struct kbatch_buf *buf;
 	struct kbatch_timers *timers;
 	struct kbatch_uring *uring;
-	struct work_struct free;
+	struct work_struct stop;
+	struct rcu_work free;
 };
 
 /**
@@ -164,6 +166,7 @@ void kbatch_builtin_ops_exit(void);
 /* ---- timer_op.c: TIMER, driven by a per-file fair poller ---- */
 void kbatch_timer_run(struct kbatch_op_batch *b);
 void kbatch_timers_start(struct list_head *timers);
+void kbatch_timers_stop(struct kbatch_ctx *ctx);
 bool kbatch_timers_release(struct kbatch_ctx *ctx);
 
 /* ---- uring.c: IORING_OP_URING_CMD ---- */

@@ -382,26 +382,22 @@ void kbatch_timer_uring_cancel(struct io_uring_cmd *cmd,
 }
 
 /**
- * kbatch_timers_release() - cancel and free every timer of a closing file
+ * kbatch_timers_stop() - cancel every timer of a closing file, kill its poller
  * @ctx: the file, released: no submit runs on it any more
  *
- * Their completions go nowhere.  Returns once no poll of the file's
- * timers runs and everything is freed; or, if a poll was still running
- * when the poller's free timed out, false, with the timers' memory left
- * to that poll: the caller must then leave the file's completion queue
- * (which the poll posts to) and everything it reaches allocated too.
+ * Their completions go nowhere.  Waits only for polls of this file's
+ * timers that are running.  The poller is killed (kbatch_poller_kill()),
+ * so kbatch_timers_release() a grace period later sleeps for none.
  *
  * Context: process context, may sleep.
- *
- * Return: true if the timers are freed (or the file had none).
  */
-bool kbatch_timers_release(struct kbatch_ctx *ctx)
+void kbatch_timers_stop(struct kbatch_ctx *ctx)
 {
 	struct kbatch_timers *ts = ctx->timers;
 	struct kbatch_timer *t;
 
 	if (!ts)
-		return true;
+		return;
 	for (;;) {
 		spin_lock(&ts->lock);
 		t = list_first_entry_or_null(&ts->list, struct kbatch_timer,
@@ -414,6 +410,29 @@ bool kbatch_timers_release(struct kbatch_ctx *ctx)
 		timer_cancel(t);
 		timer_free(t);
 	}
+	kbatch_poller_kill(ts->poller);
+}
+
+/**
+ * kbatch_timers_release() - free the timers of a file after kbatch_timers_stop()
+ * @ctx: the file
+ *
+ * Returns once no poll of the file's timers runs and everything is freed;
+ * or, if a poll was still running when the poller's free timed out, false,
+ * with the timers' memory left to that poll: the caller must then leave
+ * the file's completion queue (which the poll posts to) and everything it
+ * reaches allocated too.
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: true if the timers are freed (or the file had none).
+ */
+bool kbatch_timers_release(struct kbatch_ctx *ctx)
+{
+	struct kbatch_timers *ts = ctx->timers;
+
+	if (!ts)
+		return true;
 	/* Waits for polls still running, which own their timers. */
 	if (!kbatch_poller_free(ts->poller))
 		return false;
