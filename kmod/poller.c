@@ -48,8 +48,12 @@
  * poll of the same poller, where it never waits) and kbatch_poller_free()
  * before they may wait.  A canceller holding a lock that the poller's
  * polls take is then reported the first time both halves happen, deadlock
- * or not.  The class is the poller's own (@dep_key), so pollers that never
- * wait for each other are told apart; the items of one poller are not.
+ * or not.  A named poller's class is its own (@dep_key), so pollers that
+ * never wait for each other are told apart; the items of one poller are
+ * not.  Unnamed pollers, made by the hundred (one per open file), share
+ * one class, "kbatch_poll:(unnamed)", with a static key: a key of their
+ * own would cost each free a grace period in lockdep_unregister_key(),
+ * and each open file a lockdep class, of which there are 8192.
  *
  * Locking: @lock (irq-safe, never taken by kbatch_wake() or a poll) guards
  * the slots and the lists.  It is a raw spinlock, so that
@@ -130,9 +134,9 @@
  * @gp_hook: KUnit only: called by kbatch_poller_free() when it has to wait
  *	for @dying_gp
  * @gp_arg: its argument
- * @dep_key: lockdep class of @dep_map, one per poller
+ * @dep_key: lockdep class of @dep_map, one per named poller
  * @dep_map: "held" while a poll runs (see the top of this file)
- * @dep_name: @dep_map's name, "kbatch_poll:<name>"
+ * @dep_name: @dep_map's name, "kbatch_poll:<name>", if the poller is named
  */
 struct kbatch_poller {
 	raw_spinlock_t lock; /* see @lock above */
@@ -740,13 +744,25 @@ static void kbatch_poller_destroy(struct kbatch_poller *poller)
 	debugfs_remove_recursive(poller->debugfs);
 	kbatch_wakeset_destroy(&poller->wake);
 	kvfree(poller->slots);
-	lockdep_unregister_key(&poller->dep_key);
+	if (poller->name[0])
+		lockdep_unregister_key(&poller->dep_key);
 	kfree(poller);
 }
 
-/* The poller's lockdep map, named after it: "kbatch_poll:<name>". */
+/* The class of every unnamed poller (see the top of this file). */
+static struct lock_class_key kbatch_poller_unnamed_key;
+
+/*
+ * The poller's lockdep map: a class of its own, "kbatch_poll:<name>", for
+ * a named poller; the shared one for an unnamed poller.
+ */
 static void kbatch_poller_lockdep_init(struct kbatch_poller *poller)
 {
+	if (!poller->name[0]) {
+		lockdep_init_map(&poller->dep_map, "kbatch_poll:(unnamed)",
+				 &kbatch_poller_unnamed_key, 0);
+		return;
+	}
 	snprintf(poller->dep_name, sizeof(poller->dep_name), "kbatch_poll:%s",
 		 poller->name);
 	lockdep_register_key(&poller->dep_key);
@@ -817,8 +833,10 @@ EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_alloc_flags);
 
 /**
  * kbatch_poller_alloc() - create a poller and its worker
- * @name: names the poller in debugfs (kbatch/poller-<name>/stats); NULL
- *	for a poller without a debugfs folder (one per open file, say)
+ * @name: names the poller in debugfs (kbatch/poller-<name>/stats) and
+ *	its lockdep class; NULL for a poller without a debugfs folder that
+ *	shares one class with every other unnamed poller (one per open
+ *	file, say: see the top of this file)
  * @capacity: the most items it holds at once, 1 to
  *	KBATCH_POLLER_MAX_CAPACITY; fixed for its life.  Memory is about
  *	8 bytes per slot plus two bits per slot for the wake sets.

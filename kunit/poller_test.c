@@ -10,6 +10,7 @@
 #include <linux/delay.h>
 #include <linux/hrtimer.h>
 #include <linux/jiffies.h>
+#include <linux/kthread.h>
 #include <linux/kbatch.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
@@ -438,6 +439,56 @@ static void poller_kill_then_free(struct kunit *test)
 	kbatch_poller_kill(poller);
 	KUNIT_EXPECT_TRUE(test, kbatch_poller_free(poller));
 	KUNIT_EXPECT_EQ(test, gp_waits, 1u);
+}
+
+struct pt_reader {
+	struct completion in;
+	struct completion out;
+	unsigned int ms;
+};
+
+/* An RCU reader that stays in its read-side section for @ms. */
+static int pt_rcu_reader(void *arg)
+{
+	struct pt_reader *r = arg;
+
+	rcu_read_lock();
+	complete(&r->in);
+	mdelay(r->ms);
+	rcu_read_unlock();
+	complete(&r->out);
+	return 0;
+}
+
+/*
+ * An unnamed poller (one per open file) shares its lockdep class: its
+ * free, a grace period after its kill, waits for no grace period at all,
+ * not even on a lockdep kernel, where a class of its own would cost one
+ * in lockdep_unregister_key().  An RCU reader holds a grace period up for
+ * a second meanwhile; the free must not wait for it.
+ */
+static void poller_unnamed_free_waits_for_no_reader(struct kunit *test)
+{
+	struct kbatch_poller *poller;
+	struct pt_reader r = { .ms = 1000 };
+	struct task_struct *task;
+	s64 ms;
+	ktime_t t0;
+
+	poller = kbatch_poller_alloc_flags(NULL, 4, 0, KBATCH_POLLER_MANUAL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(poller));
+	kbatch_poller_kill(poller);
+	synchronize_rcu();
+	init_completion(&r.in);
+	init_completion(&r.out);
+	task = kthread_run(pt_rcu_reader, &r, "kbatch-pt-reader");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	wait_for_completion(&r.in);
+	t0 = ktime_get();
+	KUNIT_EXPECT_TRUE(test, kbatch_poller_free(poller));
+	ms = ktime_ms_delta(ktime_get(), t0);
+	wait_for_completion(&r.out);
+	KUNIT_EXPECT_LT_MSG(test, ms, 500, "the free waited for the reader");
 }
 
 /* Capacity is fixed at creation and bounds the items registered at once. */
@@ -928,6 +979,7 @@ static struct kunit_case poller_cases[] = {
 	KUNIT_CASE(poller_stale_wake_after_recycle),
 	KUNIT_CASE(poller_cancelled_item_outlives_poller),
 	KUNIT_CASE(poller_kill_then_free),
+	KUNIT_CASE(poller_unnamed_free_waits_for_no_reader),
 	KUNIT_CASE(poller_capacity),
 	KUNIT_CASE(poller_cancel_from_own_poll),
 	KUNIT_CASE(poller_cancel_waits_for_poll),

@@ -310,16 +310,16 @@ unsigned int kbatch_batch_cpu(struct kbatch_batch *batch);
  * it marks the poller dying (no poll starts after it) and starts the grace
  * period without waiting, so an owner that kills, then frees from a
  * queue_rcu_work() work, sleeps for no grace period (a lockdep kernel still
- * waits one to drop the poller's lockdep class).  The wait for the worker is
- * bounded (10 s): past it, free warns, with counts of what is still in
- * flight, and returns false without freeing the poller rather than hang: the
- * owner must then keep what its polls use, and may call it again later (the
- * dying poller keeps kbatch loaded until then).  Items still registered are
- * dropped: their owners must not wake or cancel them after free returns (nor
- * items that left by KBATCH_POLL_DONE; cancelled ones they may).
- * kbatch_poller_cancel() is not bounded: its caller frees the item next, so
- * it waits for a running poll as long as the poll runs, warning every 10 s,
- * rather than let the item be freed under it.
+ * waits one to drop a named poller's lockdep class).  The wait for the
+ * worker is bounded (10 s): past it, free warns, with counts of what is
+ * still in flight, and returns false without freeing the poller rather than
+ * hang: the owner must then keep what its polls use, and may call it again
+ * later (the dying poller keeps kbatch loaded until then).  Items still
+ * registered are dropped: their owners must not wake or cancel them after
+ * free returns (nor items that left by KBATCH_POLL_DONE; cancelled ones they
+ * may).  kbatch_poller_cancel() is not bounded: its caller frees the item
+ * next, so it waits for a running poll as long as the poll runs, warning
+ * every 10 s, rather than let the item be freed under it.
  *
  * Lockdep: those waits are waits for "the polls of this poller", which
  * kbatch tells lockdep about as a lock of its own, "kbatch_poll:<poller
@@ -331,7 +331,9 @@ unsigned int kbatch_batch_cpu(struct kbatch_batch *batch);
  * lock and kbatch_poll:<name> as soon as both orders have been seen once.
  * Lockdep tells pollers apart, not items: a cancel holding a lock that
  * only other items' polls take is reported too, though it waits only for
- * its own item's poll.
+ * its own item's poll.  Unnamed pollers (a NULL name, made by the
+ * hundred: one per open file, say) are told apart neither: they share
+ * one lock, "kbatch_poll:(unnamed)", and need no lockdep class each.
  */
 struct kbatch_poller;
 struct kbatch_pollable;
