@@ -890,6 +890,8 @@ void kbatch_poller_kill(struct kbatch_poller *poller)
 	unsigned long flags;
 	bool was_dying;
 
+	/* start_poll_synchronize_rcu_full() may wake RCU's kthread. */
+	lockdep_assert_irqs_enabled();
 	raw_spin_lock_irqsave(&poller->lock, flags);
 	was_dying = poller->dying;
 	WRITE_ONCE(poller->dying, true);

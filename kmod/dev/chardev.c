@@ -77,6 +77,8 @@ EXPORT_SYMBOL_IF_KUNIT(kbatch_fill_info);
  */
 #define KBATCH_RELEASE_ACTIVE	8
 static struct workqueue_struct *ctx_wq;
+/* Teardowns between their two steps: kbatch_dev_exit() waits for them. */
+static atomic_t ctx_in_rcu = ATOMIC_INIT(0);
 
 static long kbatch_ioc_info(void __user *uarg)
 {
@@ -136,14 +138,12 @@ static int kbatch_open(struct inode *inode, struct file *filp)
  * queue behind it.  First its timers, whose polls post to the completion
  * queue: cancelled, their poller killed, which starts the grace period
  * its free needs.  Then, from RCU's callback once that has passed, the
- * rest is freed.  kbatch_dev_exit() waits for both steps of every
- * teardown before the module's code goes.
+ * rest is freed.  A file without timers is freed in the first step.
+ * kbatch_dev_exit() waits for both steps of every teardown before the
+ * module's code goes.
  */
-static void ctx_free_work(struct work_struct *work)
+static void ctx_free(struct kbatch_ctx *ctx)
 {
-	struct kbatch_ctx *ctx = container_of(to_rcu_work(work),
-					      struct kbatch_ctx, free);
-
 	/* A timeout may leak, never free what a poll still uses. */
 	if (!kbatch_timers_release(ctx)) {
 		pr_warn("a released file's timer poll is stuck; leaking the file's state\n");
@@ -155,11 +155,23 @@ static void ctx_free_work(struct work_struct *work)
 	kfree(ctx);
 }
 
+static void ctx_free_work(struct work_struct *work)
+{
+	atomic_dec(&ctx_in_rcu);
+	ctx_free(container_of(to_rcu_work(work), struct kbatch_ctx, free));
+}
+
+/* The first step; a file that never used TIMER has no second. */
 static void ctx_stop_work(struct work_struct *work)
 {
 	struct kbatch_ctx *ctx = container_of(work, struct kbatch_ctx, stop);
 
+	if (!ctx->timers) {
+		ctx_free(ctx);
+		return;
+	}
 	kbatch_timers_stop(ctx);
+	atomic_inc(&ctx_in_rcu);
 	INIT_RCU_WORK(&ctx->free, ctx_free_work);
 	queue_rcu_work(ctx_wq, &ctx->free);
 }
@@ -249,12 +261,16 @@ void kbatch_dev_exit(void)
 {
 	misc_deregister(&kbatch_miscdev);
 	/*
-	 * Every teardown's first step, then the RCU callbacks that queue
-	 * the second (destroy_workqueue() refuses work queued from outside
-	 * the workqueue while it drains), then the second steps.
+	 * Every teardown's first step; then, if one is still between its
+	 * steps, the RCU callbacks that queue the second (destroy_workqueue()
+	 * refuses work queued from outside the workqueue while it drains);
+	 * then the second steps.  flush_workqueue() orders the first steps'
+	 * increments before our read; a second step decrements only once
+	 * its callback has queued it, so 0 means no callback is pending.
 	 */
 	flush_workqueue(ctx_wq);
-	rcu_barrier();
+	if (atomic_read(&ctx_in_rcu))
+		rcu_barrier();
 	destroy_workqueue(ctx_wq);
 	kbatch_builtin_ops_exit();
 	kbatch_dev_stats_exit();
