@@ -137,6 +137,9 @@
  * @dep_key: lockdep class of @dep_map, one per named poller
  * @dep_map: "held" while a poll runs (see the top of this file)
  * @dep_name: @dep_map's name, "kbatch_poll:<name>", if the poller is named
+ * @rcu: frees the struct a grace period after kbatch_poller_free(), so
+ *	that a wake which began before the free returned may still read
+ *	@dying
  */
 struct kbatch_poller {
 	raw_spinlock_t lock; /* see @lock above */
@@ -173,6 +176,7 @@ struct kbatch_poller {
 	struct lock_class_key dep_key;
 	struct lockdep_map dep_map;
 	char dep_name[48];
+	struct rcu_head rcu;
 };
 
 static unsigned long kbatch_slot_link(u32 next)
@@ -746,7 +750,12 @@ static void kbatch_poller_destroy(struct kbatch_poller *poller)
 	kvfree(poller->slots);
 	if (poller->name[0])
 		lockdep_unregister_key(&poller->dep_key);
-	kfree(poller);
+	/*
+	 * A wake that began after the grace period of kbatch_poller_kill()
+	 * had started is not waited for, and reads @dying (set before it,
+	 * so the wake does nothing else): the struct outlives it.
+	 */
+	kfree_rcu(poller, rcu);
 }
 
 /* The class of every unnamed poller (see the top of this file). */
@@ -918,9 +927,9 @@ EXPORT_SYMBOL_GPL(kbatch_poller_kill);
  * out every CPU inside kbatch_wake(), slept for here unless it has ended;
  * the poll that is running finishes and the worker is flushed; then the
  * memory is freed.  Items still registered are dropped without being
- * polled again; their owners must not wake or cancel them once this has
- * returned, nor items that left by KBATCH_POLL_DONE (struct
- * kbatch_pollable).
+ * polled again; their owners must not cancel them once this has been
+ * called, nor wake them once it has returned, nor items that left by
+ * KBATCH_POLL_DONE (struct kbatch_pollable).
  *
  * If the worker is still busy after 10 s, it warns and returns false
  * rather than hang or free memory in use: a poll may still be running, so

@@ -315,11 +315,12 @@ unsigned int kbatch_batch_cpu(struct kbatch_batch *batch);
  * still in flight, and returns false without freeing the poller rather than
  * hang: the owner must then keep what its polls use, and may call it again
  * later (the dying poller keeps kbatch loaded until then).  Items still
- * registered are dropped: their owners must not wake or cancel them after
- * free returns (nor items that left by KBATCH_POLL_DONE; cancelled ones they
- * may).  kbatch_poller_cancel() is not bounded: its caller frees the item
- * next, so it waits for a running poll as long as the poll runs, warning
- * every 10 s, rather than let the item be freed under it.
+ * registered are dropped: their owners must not cancel them once free has
+ * been called, nor wake them once it has returned (nor items that left by
+ * KBATCH_POLL_DONE; cancelled ones they may).  kbatch_poller_cancel() is not
+ * bounded: its caller frees the item next, so it waits for a running poll as
+ * long as the poll runs, warning every 10 s, rather than let the item be
+ * freed under it.
  *
  * Lockdep: those waits are waits for "the polls of this poller", which
  * kbatch tells lockdep about as a lock of its own, "kbatch_poll:<poller
