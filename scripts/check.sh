@@ -21,8 +21,9 @@
 #      do it after its static checks), boot it, and run the KUnit suites
 #      and the user-space tests as root;
 #   3. meanwhile, in the first lane, static checks: sparse (C=1) and W=1
-#      builds of the modules, the samples and the bench against Debian's
-#      6.1, 6.12 and 6.12-rt headers with zero warnings; modinfo; the spin
+#      builds of the modules and the samples against Debian's 6.1, 6.12
+#      and 6.12-rt headers, and of the bench against 6.1's (the kernel
+#      `make bench` boots), with zero warnings; modinfo; the spin
 #      models; `make install` into a staging DESTDIR (for 6.1); `make dkms`
 #      for 6.12, whose module step 5 boots;
 #   4. boot the 6.1 debug kernel (KCSAN=1: the KCSAN kernel) with
@@ -335,11 +336,13 @@ for f in 6.1 6.12 6.12-rt; do
 		"$logs/build-samples-deb-$f.txt" \
 		scripts/build-samples.sh "$top/build/obj-deb-$f" "$(kv $f kdir)" \
 		W=1 C=1
-	check "bench modules W=1 C=1 (sparse), Debian $f headers" \
-		"$logs/build-bench-deb-$f.txt" \
-		bench/run.sh --build "$top/build/obj-bench-deb-$f" \
-		"$top/build/obj-deb-$f" "$(kv $f kdir)" C=1
 done
+# The bench modules only ever load into the kernel `make bench` boots,
+# Debian 12's own (bench/run.sh): checked against its headers alone.
+check "bench modules W=1 C=1 (sparse), Debian 6.1 headers" \
+	"$logs/build-bench-deb-6.1.txt" \
+	bench/run.sh --build "$top/build/obj-bench-deb-6.1" \
+	"$top/build/obj-deb-6.1" "$(kv 6.1 kdir)" C=1
 check "modinfo: version, description, author, parameters" \
 	"$logs/modinfo.txt" modinfo_check "$top/build/obj-deb-6.1/kmod/kbatch.ko"
 models/check.sh "$logs/models" >>"$static"
