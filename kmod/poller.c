@@ -672,7 +672,8 @@ EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_inject_wake);
  * @arg: its argument
  *
  * Lets KUnit keep waking items right up to the moment wakes turn into
- * no-ops.  Set it before kbatch_poller_free() is called.
+ * no-ops.  Set it before kbatch_poller_kill() or kbatch_poller_free() is
+ * called.
  *
  * Context: any.
  */
@@ -834,7 +835,7 @@ struct kbatch_poller *kbatch_poller_alloc_flags(const char *name,
 		kbatch_poller_destroy(poller);
 		return ERR_PTR(-ENOMEM);
 	}
-	if (name)
+	if (poller->name[0])
 		kbatch_poller_debugfs_init(poller);
 	return poller;
 }
@@ -843,9 +844,9 @@ EXPORT_SYMBOL_IF_KUNIT(kbatch_poller_alloc_flags);
 /**
  * kbatch_poller_alloc() - create a poller and its worker
  * @name: names the poller in debugfs (kbatch/poller-<name>/stats) and
- *	its lockdep class; NULL for a poller without a debugfs folder that
- *	shares one class with every other unnamed poller (one per open
- *	file, say: see the top of this file)
+ *	its lockdep class; NULL (or "") for a poller without a debugfs
+ *	folder that shares one class with every other unnamed poller (one
+ *	per open file, say: see the top of this file)
  * @capacity: the most items it holds at once, 1 to
  *	KBATCH_POLLER_MAX_CAPACITY; fixed for its life.  Memory is about
  *	8 bytes per slot plus two bits per slot for the wake sets.

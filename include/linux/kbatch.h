@@ -332,8 +332,8 @@ unsigned int kbatch_batch_cpu(struct kbatch_batch *batch);
  * lock and kbatch_poll:<name> as soon as both orders have been seen once.
  * Lockdep tells pollers apart, not items: a cancel holding a lock that
  * only other items' polls take is reported too, though it waits only for
- * its own item's poll.  Unnamed pollers (a NULL name, made by the
- * hundred: one per open file, say) are told apart neither: they share
+ * its own item's poll.  Unnamed pollers (a NULL or "" name: made by the
+ * hundred, one per open file, say) are not told apart either: they share
  * one lock, "kbatch_poll:(unnamed)", and need no lockdep class each.
  */
 struct kbatch_poller;
