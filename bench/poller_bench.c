@@ -25,7 +25,9 @@
  *   poll-cost: a gate item is woken and its poll holds the worker until
  *	every other item has been woken; nanoseconds from the gate's release
  *	to the last poll, divided by the items: the cost of a poll out of a
- *	backlog, wakes and the worker's wake-up excluded.
+ *	backlog, wakes and the worker's wake-up excluded.  A sample repeats
+ *	that until PB_COST_POLLS polls were timed (100 backlogs of 1,000
+ *	items), so that no figure is a single half-millisecond window.
  *   latency: with every item registered and the poller idle, one item is
  *	woken and the time to its poll taken; mean of PB_LAT_WAKES wakes.
  *   fairness: item 0 wakes itself from every poll (the spinner) while the
@@ -43,6 +45,7 @@
 #include <linux/completion.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
+#include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -55,6 +58,7 @@
 
 #define PB_BUDGET	64
 #define PB_LAT_WAKES	32
+#define PB_COST_POLLS	100000	/* timed polls per cost sample, at least */
 #define PB_SCHED	0	/* list poller: the item is on the list */
 
 static const unsigned int pb_items[] = { 1000, 100000, 1000000 };
@@ -321,7 +325,8 @@ static void pb_wake_all(struct pb_ctx *ctx, unsigned int first,
 	wait_for_completion(&ctx->done);
 }
 
-static u64 pb_cost(struct pb_ctx *ctx)
+/* One gated backlog: nanoseconds from the gate's release to the last poll. */
+static u64 pb_cost_once(struct pb_ctx *ctx)
 {
 	struct pb_item *gate = &ctx->items[0];
 	u64 end;
@@ -345,7 +350,22 @@ static u64 pb_cost(struct pb_ctx *ctx)
 		pr_info("@kb insn-label poller-cost,%s,1,%u,%u\n",
 			ctx->impl->name, ctx->n, ctx->n - 1);
 	ctx->insn = false;
-	return div_u64(end - ctx->released, ctx->n - 1);
+	return end - ctx->released;
+}
+
+/*
+ * The cost per poll over backlogs of at least PB_COST_POLLS polls in all
+ * (one counted window with kb_insn, which needs no length).
+ */
+static u64 pb_cost(struct pb_ctx *ctx)
+{
+	unsigned int reps = kb_insn ? 1 : DIV_ROUND_UP(PB_COST_POLLS, ctx->n - 1);
+	unsigned int r;
+	u64 sum = 0;
+
+	for (r = 0; r < reps; r++)
+		sum += pb_cost_once(ctx);
+	return div64_u64(sum, (u64)reps * (ctx->n - 1));
 }
 
 static u64 pb_latency(struct pb_ctx *ctx)
