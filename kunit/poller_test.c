@@ -10,7 +10,6 @@
 #include <linux/delay.h>
 #include <linux/hrtimer.h>
 #include <linux/jiffies.h>
-#include <linux/kthread.h>
 #include <linux/kbatch.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
@@ -443,7 +442,6 @@ static void poller_kill_then_free(struct kunit *test)
 
 struct pt_reader {
 	struct completion in;
-	struct completion out;
 	unsigned int ms;
 };
 
@@ -456,7 +454,6 @@ static int pt_rcu_reader(void *arg)
 	complete(&r->in);
 	mdelay(r->ms);
 	rcu_read_unlock();
-	complete(&r->out);
 	return 0;
 }
 
@@ -471,7 +468,7 @@ static void poller_unnamed_free_waits_for_no_reader(struct kunit *test)
 {
 	struct kbatch_poller *poller;
 	struct pt_reader r = { .ms = 1000 };
-	struct task_struct *task;
+	struct kbt_thread *reader;
 	s64 ms;
 	ktime_t t0;
 
@@ -480,14 +477,13 @@ static void poller_unnamed_free_waits_for_no_reader(struct kunit *test)
 	kbatch_poller_kill(poller);
 	synchronize_rcu();
 	init_completion(&r.in);
-	init_completion(&r.out);
-	task = kthread_run(pt_rcu_reader, &r, "kbatch-pt-reader");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	reader = kbt_start(pt_rcu_reader, &r, KBT_ANY_CPU);
+	KUNIT_ASSERT_NOT_NULL(test, reader);
 	wait_for_completion(&r.in);
 	t0 = ktime_get();
 	KUNIT_EXPECT_TRUE(test, kbatch_poller_free(poller));
 	ms = ktime_ms_delta(ktime_get(), t0);
-	wait_for_completion(&r.out);
+	KUNIT_EXPECT_EQ(test, kbt_join(reader), 0);
 	KUNIT_EXPECT_LT_MSG(test, ms, 500, "the free waited for the reader");
 }
 
